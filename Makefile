@@ -1,0 +1,88 @@
+# rebalance-executor — every target sets itself up from nothing (venvs, installs).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell scripts/find-python.sh)
+PY312 := $(shell scripts/find-python.sh --require-312)
+VENV := .venv
+VENV_SAM := .venv-sam
+BIN := $(VENV)/bin
+SAM := $(VENV_SAM)/bin/sam
+STAMP := $(VENV)/.installed-stamp
+SAM_STAMP := $(VENV_SAM)/.installed-stamp
+# sam build's python workflows look for python3.12 on PATH; pyenv's bare shim does not work.
+SAM_PATH := $(if $(PY312),$(dir $(PY312)):)$(PATH)
+PIP_FLAGS := --quiet --disable-pip-version-check
+EVENT ?= events/rebalance_planned.json
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test lint typecheck template pytest bench invoke sim clean
+
+help:
+	@echo "make run    - execute the sample plan end to end on the embedded simulator + local AWS"
+	@echo "make test   - lint, type-check, template checks, sam build, every test"
+	@echo "make bench  - execution-quality benchmark (SPEC §8)"
+	@echo "make invoke EVENT=events/... - sam local invoke (needs Docker) with events/env.local.json"
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "no python >= 3.11 found"; exit 1; }
+	@echo "creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev]'
+	@touch $@
+
+$(SAM_STAMP):
+	@test -n "$(PYTHON)" || { echo "no python >= 3.11 found"; exit 1; }
+	$(if $(PY312),$(PY312),$(PYTHON)) -m venv $(VENV_SAM)
+	$(VENV_SAM)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(VENV_SAM)/bin/python -m pip install $(PIP_FLAGS) aws-sam-cli
+	@touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rebalance-executor run
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/python scripts/check_module_size.py
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+template: $(STAMP) $(SAM_STAMP)
+	$(BIN)/cfn-lint template.yaml
+	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) validate --lint
+	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) build --build-in-source
+	$(BIN)/python scripts/check_built_artifact.py .aws-sam/build
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck template pytest
+
+bench: $(STAMP)
+	$(BIN)/rebalance-executor bench --all --json out/bench.json --png out/bench.png
+
+invoke: $(SAM_STAMP)
+	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) local invoke RebalanceExecutorFunction \
+		-e $(EVENT) --env-vars events/env.local.json
+
+sim: $(STAMP)
+	$(BIN)/rebalance-executor sim serve --host 127.0.0.1 --port 8765
+
+# Called by `sam build` (BuildMethod: makefile): the handler package and its runtime
+# dependencies only — the simulator and dev tools never ship.
+build-RebalanceExecutorFunction: $(STAMP)
+	$(BIN)/python scripts/lambda_requirements.py > "$(ARTIFACTS_DIR)/requirements.txt"
+	$(BIN)/python -m pip install $(PIP_FLAGS) --target "$(ARTIFACTS_DIR)" \
+		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 \
+		--only-binary=:all: -r "$(ARTIFACTS_DIR)/requirements.txt"
+	rm -f "$(ARTIFACTS_DIR)/requirements.txt"
+	cp -r src/rebalance_executor "$(ARTIFACTS_DIR)/"
+	find "$(ARTIFACTS_DIR)" -name '__pycache__' -type d -prune -exec rm -rf {} +
+
+clean:
+	rm -rf $(VENV) $(VENV_SAM) .aws-sam .mypy_cache .ruff_cache .pytest_cache out

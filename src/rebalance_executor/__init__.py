@@ -1,0 +1,1 @@
+"""rebalance-executor: executes portfolio rebalance plans against Alpaca exactly once."""

@@ -1,0 +1,51 @@
+"""Execution limits and tuning the executor reads (a frozen subset of the settings, SPEC §3.4).
+
+``rebalance_executor.settings.Settings`` loads these from the environment; the domain only ever
+sees this model, so tests and the benchmark can build one directly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ExecutionPolicy(StrEnum):
+    SMART = "smart"
+    ANCHOR = "anchor"
+    MARKET = "market"
+
+
+class SmartSchedule(BaseModel):
+    """Tuning of the smart policy (SPEC §4.5). Defaults are chosen by the benchmark (§8)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Position inside the spread as a fraction from the near touch (0) to the far touch (1).
+    start_aggressiveness: Decimal = Field(default=Decimal("0.0"), ge=0, le=1)
+    step_aggressiveness: Decimal = Field(default=Decimal("0.25"), ge=0, le=1)
+    repeg_interval_s: float = Field(default=10.0, gt=0)
+    max_repegs: int = Field(default=4, ge=0)
+    # Fraction of the trading window after which the remainder goes marketable regardless.
+    final_cross_fraction: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
+
+
+class ExecutionConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    policy: ExecutionPolicy = ExecutionPolicy.SMART
+    smart: SmartSchedule = SmartSchedule()
+    dry_run: bool = False
+    kill_switch: bool = False
+    max_order_notional: Decimal | None = Field(default=None, gt=0)
+    max_plan_notional: Decimal | None = Field(default=None, gt=0)
+    max_plan_equity_fraction: Decimal | None = Field(default=None, gt=0, le=1)
+    cash_reserve: Decimal = Field(default=Decimal(0), ge=0)
+    min_order_notional: Decimal = Field(default=Decimal(1), ge=0)
+    quote_max_age_s: float = Field(default=10.0, gt=0)
+    max_spread_bps: Decimal = Field(default=Decimal(100), gt=0)
+    max_collar_bps: Decimal = Field(default=Decimal(150), gt=0)
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    sell_wait_max_s: float = Field(default=60.0, gt=0)

@@ -1,0 +1,1 @@
+"""The async executor: plan + deadline + broker port -> ExecutionResult (SPEC §4)."""

@@ -1,0 +1,6 @@
+"""Shared pytest configuration. Fixtures live in tests/fixtures/ and load as plugins."""
+
+pytest_plugins = [
+    "tests.fixtures.sim",
+    "tests.fixtures.aws",
+]
