@@ -1,0 +1,217 @@
+"""build_plan against our own BrokerPort fake: §4.9 rules, skips and rejections."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from rebalance_executor.domain.allocation import TargetAllocation
+from rebalance_executor.domain.broker import BrokerOrder, OrderStatus, OrderType, Side
+from rebalance_executor.domain.clock import SystemClock
+from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
+from rebalance_executor.planning import (
+    InvalidAllocationError,
+    PlanningError,
+    PlanningSkip,
+    SkipCode,
+    build_plan,
+)
+from tests.unit.planning.fake_broker import NOW, FakeBroker
+
+
+def allocation(targets: dict[str, str] | None = None, **options: Any) -> TargetAllocation:
+    return TargetAllocation.model_validate(
+        {
+            "schedule_name": "monthly",
+            "scheduled_time": NOW.isoformat(),
+            "targets": targets or {"SPY": "0.6", "BND": "0.4"},
+            "options": options,
+        }
+    )
+
+
+def plan_for(
+    alloc: TargetAllocation, broker: FakeBroker, prefix: str | None = None
+) -> RebalancePlan | PlanningSkip:
+    return asyncio.run(
+        build_plan(alloc, broker=broker, clock=SystemClock(), own_order_prefix=prefix)
+    )
+
+
+def as_plan(result: RebalancePlan | PlanningSkip) -> RebalancePlan:
+    assert isinstance(result, RebalancePlan), result
+    return result
+
+
+def by_symbol(plan: RebalancePlan) -> dict[str, PlanItem]:
+    return {item.symbol: item for item in plan.items}
+
+
+def order(
+    symbol: str,
+    side: Side,
+    qty: str,
+    *,
+    filled: str = "0",
+    status: OrderStatus = OrderStatus.NEW,
+    client_id: str = "other-1",
+) -> BrokerOrder:
+    return BrokerOrder(
+        id=f"id-{symbol}-{client_id}",
+        client_order_id=client_id,
+        symbol=symbol,
+        side=side,
+        type=OrderType.LIMIT,
+        qty=Decimal(qty),
+        filled_qty=Decimal(filled),
+        status=status,
+        submitted_at=NOW + timedelta(seconds=5),
+    )
+
+
+DRIFTED = {"SPY": "100", "BND": "500"}  # $50,000 SPY + $35,000 BND of $100,000 equity
+
+
+def test_drifted_account_gets_buys_to_targets_with_plan_contract_fields() -> None:
+    alloc = allocation()
+    plan = as_plan(plan_for(alloc, FakeBroker(positions=DRIFTED)))
+    items = by_symbol(plan)
+    assert items["SPY"].action is Action.BUY
+    assert items["SPY"].trade_amount == Decimal("10000.00")
+    assert items["BND"].trade_amount == Decimal("5000.00")
+    assert items["SPY"].current_weight == Decimal("0.5")
+    assert items["SPY"].target_weight == Decimal("0.6")
+    assert plan.plan_id == alloc.derived_plan_id()
+    assert plan.timestamp == alloc.scheduled_time
+    assert plan.total_trade_value == Decimal("15000.00")
+    assert plan.total_portfolio_value == Decimal(100000)
+    assert plan.metadata["source"] == "schedule"
+
+
+def test_overweight_symbol_is_sold() -> None:
+    plan = as_plan(plan_for(allocation(), FakeBroker(positions={"SPY": "160"})))
+    items = by_symbol(plan)
+    assert items["SPY"].action is Action.SELL
+    assert items["SPY"].trade_amount == Decimal("-20000.00")
+    assert not items["SPY"].is_liquidation
+
+
+def test_within_tolerance_is_a_skip_carrying_an_all_hold_plan() -> None:
+    broker = FakeBroker(positions={"SPY": "119", "BND": "580"})  # 59.5% / 40.6%
+    result = plan_for(allocation(), broker)
+    assert isinstance(result, PlanningSkip)
+    assert result.code is SkipCode.WITHIN_TOLERANCE
+    assert result.plan is not None
+    assert {item.action for item in result.plan.items} == {Action.HOLD}
+
+
+def test_market_closed_skips_after_reading_only_the_clock() -> None:
+    broker = FakeBroker(is_open=False)
+    result = plan_for(allocation(), broker)
+    assert isinstance(result, PlanningSkip)
+    assert result.code is SkipCode.MARKET_CLOSED
+    assert result.plan is None
+    assert broker.calls == ["get_clock"]
+
+
+@pytest.mark.parametrize(
+    ("broker", "fragment"),
+    [
+        (FakeBroker(), "unknown symbol"),
+        (FakeBroker(prices={"SPY": "500", "ZZZZ": "1"}, untradable={"ZZZZ"}), "not tradable"),
+    ],
+)
+def test_unknown_or_untradable_target_is_invalid_before_reading_the_account(
+    broker: FakeBroker, fragment: str
+) -> None:
+    with pytest.raises(InvalidAllocationError) as info:
+        plan_for(allocation({"SPY": "0.5", "ZZZZ": "0.5"}), broker)
+    assert fragment in info.value.reason
+    assert info.value.field == "targets.ZZZZ"
+    assert "get_account" not in broker.calls
+
+
+def test_unlisted_holdings_are_kept_unless_liquidation_is_asked() -> None:
+    positions = {"SPY": "100", "BND": "500", "AAPL": "10.5"}
+    kept = as_plan(plan_for(allocation(), FakeBroker(positions=positions)))
+    assert "AAPL" not in by_symbol(kept)
+    sold = as_plan(plan_for(allocation(liquidate_unlisted=True), FakeBroker(positions=positions)))
+    aapl = by_symbol(sold)["AAPL"]
+    assert aapl.action is Action.SELL
+    assert aapl.is_liquidation
+    assert aapl.trade_amount == Decimal("-2100.00")
+
+
+def test_zero_target_liquidates_even_inside_drift_tolerance() -> None:
+    broker = FakeBroker(positions={"SPY": "120", "BND": "570", "AAPL": "5"})  # AAPL 1%
+    plan = as_plan(plan_for(allocation({"SPY": "0.6", "BND": "0.4", "AAPL": "0"}), broker))
+    assert by_symbol(plan)["AAPL"].is_liquidation
+    assert by_symbol(plan)["SPY"].action is Action.HOLD
+
+
+def test_open_orders_count_toward_current_exposure() -> None:
+    pending = [order("SPY", Side.BUY, "20"), order("BND", Side.SELL, "10", filled="4")]
+    broker = FakeBroker(positions=DRIFTED, orders=pending)
+    items = by_symbol(as_plan(plan_for(allocation(), broker)))
+    assert items["SPY"].action is Action.HOLD  # 100 held + 20 pending = 60%
+    assert items["BND"].trade_amount == Decimal("5420.00")  # 6 still to sell at $70
+
+
+def test_retried_tick_backs_out_its_own_orders() -> None:
+    own = [
+        order("SPY", Side.BUY, "20", filled="20", status=OrderStatus.FILLED, client_id="pk-0-0"),
+        order("BND", Side.BUY, "71", filled="30", client_id="pk-1-0"),
+    ]
+    # Positions already include the 20 + 30 shares this plan bought on its first attempt.
+    broker = FakeBroker(positions={"SPY": "120", "BND": "530"}, orders=own)
+    items = by_symbol(as_plan(plan_for(allocation(), broker, prefix="pk-")))
+    assert items["SPY"].trade_amount == Decimal("10000.00")
+    assert items["BND"].trade_amount == Decimal("5000.00")
+
+
+def test_cash_reserve_scales_the_investable_equity() -> None:
+    plan = as_plan(plan_for(allocation(cash_reserve="10000"), FakeBroker()))
+    assert by_symbol(plan)["SPY"].trade_amount == Decimal("54000.00")
+    assert by_symbol(plan)["BND"].trade_amount == Decimal("36000.00")
+
+
+def test_whole_shares_when_not_fractional_or_not_fractionable() -> None:
+    prices = {"SPY": "333.33", "BND": "70.07"}
+    plan = as_plan(plan_for(allocation(fractional=False), FakeBroker(prices=prices)))
+    assert by_symbol(plan)["SPY"].trade_amount == Decimal("59999.40")  # 180 shares
+    assert by_symbol(plan)["BND"].trade_amount == Decimal("39939.90")  # 570 shares
+    broker = FakeBroker(prices=prices, non_fractionable={"BND"})
+    mixed = by_symbol(as_plan(plan_for(allocation(), broker)))
+    assert mixed["SPY"].trade_amount == Decimal("60000.00")
+    assert mixed["BND"].trade_amount == Decimal("39939.90")
+
+
+def test_drift_above_tolerance_but_below_min_trade_is_held() -> None:
+    broker = FakeBroker(equity="1000", positions={"SPY": "1", "BND": "5.6"})  # 50% / 39.2%
+    result = plan_for(allocation(max_drift_tolerance="0.005", min_trade_notional="50"), broker)
+    plan = as_plan(result)
+    assert by_symbol(plan)["SPY"].trade_amount == Decimal("100.00")
+    assert by_symbol(plan)["BND"].action is Action.HOLD  # $8 < $50
+
+
+def test_non_positive_equity_is_a_planning_error() -> None:
+    with pytest.raises(PlanningError, match="equity"):
+        plan_for(allocation(), FakeBroker(equity="0"))
+
+
+def test_pending_order_without_any_price_is_a_planning_error() -> None:
+    # An open AAPL buy exists but AAPL has no quote and no position to value it by.
+    broker = FakeBroker(prices={"BND": "70"}, orders=[order("AAPL", Side.BUY, "1")])
+    with pytest.raises(PlanningError, match="AAPL"):
+        plan_for(allocation({"BND": "0.5"}), broker)
+
+
+def test_plan_larger_than_max_items_is_a_planning_error() -> None:
+    broker = FakeBroker(positions={"AAPL": "1", "QQQ": "1"})
+    with pytest.raises(PlanningError) as info:
+        plan_for(allocation(max_items=2, liquidate_unlisted=True), broker)
+    assert info.value.field == "options.max_items"
