@@ -10,53 +10,28 @@ pydantic ``ValidationError`` naming the field and the rule.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from datetime import UTC
+from decimal import Decimal
+from typing import Annotated, Any, Final
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from rebalance_executor.domain.plan import Timestamp
+from rebalance_executor.domain.validation import (
+    NonNegativeMoney,
+    Weight,
+    parse_strict_int,
+    parse_symbol,
 )
 
-SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,9}$")
 # EventBridge Scheduler's own schedule-name alphabet; a subset of the plan_id alphabet (§3.2).
-SCHEDULE_NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-PLAN_ID_PREFIX = "sched"
-MAX_MONEY = Decimal(10) ** 12
+SCHEDULE_NAME_RE: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
+PLAN_ID_PREFIX: Final = "sched"
+MAX_ALLOCATION_ITEMS: Final = 10_000
 
 
-def _strict_decimal(value: object) -> Decimal:
-    """Coerce a JSON number or numeric string to a finite ``Decimal``.
-
-    Raises ValueError for booleans, NaN, ±Infinity and anything non-numeric: pydantic reports it
-    against the field being validated.
-    """
-    if isinstance(value, bool):
-        raise ValueError("must be a number or numeric string, not a boolean")  # noqa: TRY004
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int | float | str):
-        # str() of a float is its shortest round-trip text, so 0.6 becomes exactly Decimal("0.6").
-        try:
-            result = Decimal(str(value).strip())
-        except InvalidOperation as exc:
-            raise ValueError(f"not a number: {value!r}") from exc
-    else:
-        raise ValueError(f"must be a number or numeric string, got {type(value).__name__}")  # noqa: TRY004
-    if not result.is_finite():
-        raise ValueError("must be finite (NaN and Infinity are rejected)")
-    return result
-
-
-StrictDecimal = Annotated[Decimal, BeforeValidator(_strict_decimal)]
-Weight = Annotated[Decimal, BeforeValidator(_strict_decimal), Field(ge=0, le=1)]
-Money = Annotated[Decimal, BeforeValidator(_strict_decimal), Field(ge=0, le=MAX_MONEY)]
+def _parse_max_items(value: object) -> int:
+    return parse_strict_int(value, low=1, high=MAX_ALLOCATION_ITEMS)
 
 
 class AllocationOptions(BaseModel):
@@ -70,11 +45,11 @@ class AllocationOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_drift_tolerance: Weight = Decimal("0.02")
-    min_trade_notional: Money = Decimal(1)
-    cash_reserve: Money = Decimal(0)
-    liquidate_unlisted: bool = False
-    fractional: bool = True
-    max_items: int = Field(default=500, ge=1, le=10_000)
+    min_trade_notional: NonNegativeMoney = Decimal(1)
+    cash_reserve: NonNegativeMoney = Decimal(0)
+    liquidate_unlisted: bool = Field(default=False, strict=True)
+    fractional: bool = Field(default=True, strict=True)
+    max_items: Annotated[int, BeforeValidator(_parse_max_items)] = 500
     execution_urgency: str = Field(default="NORMAL", pattern=r"^[A-Z_]{1,16}$")
 
 
@@ -84,21 +59,16 @@ class TargetAllocation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schedule_name: str
-    scheduled_time: AwareDatetime
+    scheduled_time: Timestamp
     targets: dict[str, Weight] = Field(min_length=1)
     options: AllocationOptions = AllocationOptions()
 
     @field_validator("schedule_name")
     @classmethod
     def _check_name(cls, value: str) -> str:
-        if not SCHEDULE_NAME_RE.fullmatch(value):
+        if SCHEDULE_NAME_RE.fullmatch(value) is None:
             raise ValueError("must be 1-64 characters of [A-Za-z0-9._-]")
         return value
-
-    @field_validator("scheduled_time")
-    @classmethod
-    def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
 
     @field_validator("targets", mode="before")
     @classmethod
@@ -108,11 +78,10 @@ class TargetAllocation(BaseModel):
             return value  # pydantic reports the type error itself
         normalised: dict[str, Any] = {}
         for raw, weight in value.items():
-            if not isinstance(raw, str):
-                raise ValueError(f"symbol {raw!r} must be a string")  # noqa: TRY004
-            symbol = raw.strip().upper()
-            if not SYMBOL_RE.fullmatch(symbol):
-                raise ValueError(f"symbol {raw!r} must match {SYMBOL_RE.pattern}")
+            try:
+                symbol = parse_symbol(raw)
+            except ValueError as exc:
+                raise ValueError(f"symbol {str(raw)[:16]!r} {exc}") from None
             if symbol in normalised:
                 raise ValueError(f"symbol {symbol} appears more than once")
             normalised[symbol] = weight

@@ -47,8 +47,11 @@ def _round_amount(diff: Decimal, exposure: Exposure) -> Decimal:
     return diff.quantize(CENT, rounding=ROUND_DOWN)
 
 
-def _weight(value: Decimal, equity: Decimal) -> Decimal:
-    return (value / equity).quantize(WEIGHT_QUANTUM)
+def _weight(value: Decimal, equity: Decimal, low: Decimal = Decimal(0)) -> Decimal | None:
+    """``value / equity``; ``None`` outside [low, 1] (margin or short books) as the plan's
+    weight fields only admit that range and the dollar values carry the full story."""
+    weight = (value / equity).quantize(WEIGHT_QUANTUM)
+    return weight if low <= weight <= 1 else None
 
 
 def _item(
@@ -81,7 +84,7 @@ def _item(
         current_weight=_weight(current_value, equity),
         target_value=target_value.quantize(CENT, rounding=ROUND_DOWN),
         current_value=current_value.quantize(CENT, rounding=ROUND_DOWN),
-        weight_diff=_weight(target_value - current_value, equity),
+        weight_diff=_weight(target_value - current_value, equity, low=Decimal(-1)),
         priority=2 if action is Action.SELL else 3,
     )
 

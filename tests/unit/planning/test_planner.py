@@ -215,3 +215,12 @@ def test_plan_larger_than_max_items_is_a_planning_error() -> None:
     with pytest.raises(PlanningError) as info:
         plan_for(allocation(max_items=2, liquidate_unlisted=True), broker)
     assert info.value.field == "options.max_items"
+
+
+def test_margin_and_short_books_plan_in_dollars_without_out_of_range_weights() -> None:
+    broker = FakeBroker(positions={"SPY": "300", "BND": "-10"})  # 150% long SPY, short BND
+    items = by_symbol(as_plan(plan_for(allocation(), broker)))
+    assert items["SPY"].trade_amount == Decimal("-90000.00")
+    assert items["SPY"].current_weight is None
+    assert items["BND"].trade_amount == Decimal("40700.00")  # covers the short, then buys
+    assert not items["BND"].is_liquidation
