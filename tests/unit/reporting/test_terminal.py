@@ -1,0 +1,162 @@
+"""The terminal report shows what an operator needs, for every item outcome."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus
+from rebalance_executor.reporting.terminal import ResultLoadError, load_result, print_result
+from tests.unit.reporting.factory import T0, sample_result
+
+
+def _render(result: ExecutionResult) -> str:
+    console = Console(
+        file=io.StringIO(), record=True, width=220, force_terminal=False, color_system=None
+    )
+    print_result(result, console)
+    return console.export_text()
+
+
+def _row(text: str, symbol: str) -> str:
+    rows = [line for line in text.splitlines() if f" {symbol} " in line]
+    assert len(rows) == 1, f"expected one table row for {symbol}: {rows}"
+    return rows[0]
+
+
+def test_header_shows_plan_status_reason_and_policy() -> None:
+    text = _render(sample_result())
+    assert "plan-2026-11-25-close" in text
+    assert "PARTIAL" in text
+    assert "2 of 6 orderable items did not complete" in text
+    assert "Policy: smart" in text
+    assert "corr-42" in text
+
+
+def test_filled_sell_row_shows_planned_filled_prices_and_slippage() -> None:
+    row = _row(_render(sample_result()), "TLT")
+    for expected in (
+        "sell",
+        "$9,115.00",
+        "$9,114.80",
+        "100 / 100",
+        "91.148",
+        "91.15",
+        "+0.2",
+        "FILLED",
+        "2 (1 repl)",
+    ):
+        assert expected in row, (expected, row)
+
+
+def test_fractional_quantities_keep_nine_decimals() -> None:
+    row = _row(_render(sample_result()), "SPY")
+    assert "12.345678901 / 12.345678901" in row
+    assert "601.18" in row
+    assert "+0.5" in row
+
+
+def test_unfinished_items_carry_outcome_and_reason() -> None:
+    text = _render(sample_result())
+    nvda = _row(text, "NVDA")
+    assert "PARTIAL" in nvda
+    assert "30 / 18" in nvda
+    assert "DEADLINE: stop point reached" in nvda
+    qqq = _row(text, "QQQ")
+    assert "NOT_FILLED" in qqq
+    assert "COLLAR" in qqq
+    assert "BELOW_MIN_NOTIONAL" in _row(text, "PENNY")
+    assert "NO_VALID_QUOTE" in _row(text, "BND")
+    gld = _row(text, "GLD")
+    assert "hold" in gld
+    assert "HOLD" in gld
+
+
+def test_totals_show_plan_level_tca_and_budget() -> None:
+    text = _render(sample_result())
+    assert "2 of 7 filled; 5 orders submitted" in text
+    assert "planned $26,220.20" in text
+    assert "filled $19,911.24" in text
+    assert "fill rate 84.1%" in text
+    assert "+0.9 bps" in text
+    assert "41 requests, 3.4 per order, peak 38/min" in text
+    assert "90.0s at start" in text
+
+
+def test_rejected_result_without_items_or_tca_renders() -> None:
+    rejected = ExecutionResult(
+        plan_id="bad-1",
+        status=ExecutionStatus.REJECTED,
+        reason="items[0].symbol: must match ^[A-Z][A-Z0-9.]{0,9}$",
+        started_at=T0,
+        finished_at=T0,
+    )
+    text = _render(rejected)
+    assert "REJECTED" in text
+    assert "items[0].symbol: must match" in text
+    assert "No items were executed." in text
+    assert "0 of 0 filled" in text
+
+
+def test_load_result_reads_bare_document(tmp_path: Path) -> None:
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(sample_result().model_dump(mode="json")))
+    assert load_result(path) == sample_result()
+
+
+def test_load_result_unwraps_attempt_record_and_ignores_extra_keys(tmp_path: Path) -> None:
+    document = sample_result().model_dump(mode="json")
+    attempt = {
+        "attempt": 2,
+        "aws_request_id": "r-1",
+        "summary": {"plan_id": "x"},
+        "result": document,
+    }
+    path = tmp_path / "2.json"
+    path.write_text(json.dumps(attempt))
+    assert load_result(path) == sample_result()
+    path.write_text(json.dumps({**document, "written_by": "v9"}))
+    assert load_result(path).plan_id == "plan-2026-11-25-close"
+
+
+def test_load_result_points_summary_users_at_result_uri(tmp_path: Path) -> None:
+    summary = {
+        "plan_id": "p",
+        "status": "SUCCEEDED",
+        "items_total": 1,
+        "orders_submitted": 1,
+        "result_uri": "s3://bucket/executions/date=2026-11-25/plan_id=p/result.json",
+    }
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(summary))
+    with pytest.raises(ResultLoadError, match=r"summary.*s3://bucket/executions"):
+        load_result(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"hello": "world"}', "no execution result found"),
+        (
+            '{"plan_id": "p", "status": "MAYBE", "started_at": "2026-11-25T20:45:00Z",'
+            ' "finished_at": "2026-11-25T20:45:00Z"}',
+            "not a valid execution result",
+        ),
+    ],
+)
+def test_load_result_rejects_bad_documents(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(content)
+    with pytest.raises(ResultLoadError, match=message):
+        load_result(path)
+
+
+def test_load_result_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ResultLoadError, match="cannot read"):
+        load_result(tmp_path / "absent.json")
