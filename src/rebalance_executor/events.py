@@ -18,6 +18,7 @@ from typing import Annotated, Any, Final, NoReturn
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
+from rebalance_executor.domain.allocation import TargetAllocation
 from rebalance_executor.domain.plan import (
     DEFAULT_MAX_PLAN_ITEMS,
     RebalancePlan,
@@ -84,27 +85,87 @@ class PlanEvent(BaseModel):
     plan: RebalancePlan
 
 
-#: Everything ``parse_event`` can return. Scheduled allocations (SPEC §3.1 B) join this union.
-ParsedEvent = PlanEvent
+class ScheduleEvent(BaseModel):
+    """A validated scheduled target allocation (SPEC §3.1 B); the plan is built at run time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: str | None = None
+    source: str | None = None
+    detail_type: str | None = None
+    time: datetime | None = None
+    shape: EventShape
+    allocation: TargetAllocation
+
+    @property
+    def plan_id(self) -> str:
+        """The idempotency key, known before the broker is read."""
+        return self.allocation.derived_plan_id()
 
 
-def parse_event(raw: object, *, max_items: int = DEFAULT_MAX_PLAN_ITEMS) -> ParsedEvent:
-    """Validate a raw Lambda event (mapping or JSON text) into a :data:`ParsedEvent`.
+#: Everything ``parse_event`` can return.
+ParsedEvent = PlanEvent | ScheduleEvent
+_SCHEDULE_KEYS: Final = frozenset({"schedule_name", "targets"})
+
+
+def parse_event(raw: object, *, max_items: int = DEFAULT_MAX_PLAN_ITEMS) -> PlanEvent:
+    """Validate a raw ``RebalancePlanned`` event (mapping or JSON text) into a :class:`PlanEvent`.
 
     Raises InvalidEventError (and nothing else) for any malformed, unsafe or unsupported input.
     """
+    envelope, body = _unwrap(raw)
+    return _parse_plan_event(envelope, body, max_items=max_items)
+
+
+def parse_any_event(raw: object, *, max_items: int = DEFAULT_MAX_PLAN_ITEMS) -> ParsedEvent:
+    """Like :func:`parse_event`, but also accepts a scheduled allocation (SPEC §3.1 B).
+
+    Raises InvalidEventError (and nothing else) for any malformed, unsafe or unsupported input.
+    """
+    envelope, body = _unwrap(raw)
+    return _dispatch(envelope, body, max_items=max_items)
+
+
+def _unwrap(raw: object) -> tuple[_Envelope | None, Mapping[str, Any]]:
     document = _as_mapping(raw)
     if _ENVELOPE_KEYS & document.keys():
         envelope = _validate_envelope(document)
-        return _dispatch(envelope, envelope.detail, max_items=max_items)
-    return _dispatch(None, document, max_items=max_items)
+        return envelope, envelope.detail
+    return None, document
 
 
 def _dispatch(
     envelope: _Envelope | None, body: Mapping[str, Any], *, max_items: int
 ) -> ParsedEvent:
     """Choose the parser for the body; a new event kind is one more branch here."""
+    if _SCHEDULE_KEYS & body.keys() and "items" not in body:
+        return _parse_schedule_event(envelope, body, max_items=max_items)
     return _parse_plan_event(envelope, body, max_items=max_items)
+
+
+def _parse_schedule_event(
+    envelope: _Envelope | None, body: Mapping[str, Any], *, max_items: int
+) -> ScheduleEvent:
+    """Validate a target allocation; ``MAX_PLAN_ITEMS`` caps ``options.max_items`` too."""
+    try:
+        allocation = TargetAllocation.model_validate(body)
+    except ValidationError as exc:
+        _raise_first(exc)
+    if len(allocation.targets) > max_items:
+        raise InvalidEventError(
+            "targets", f"must hold at most {max_items} symbols (MAX_PLAN_ITEMS)"
+        )
+    if allocation.options.max_items > max_items:
+        options = allocation.options.model_copy(update={"max_items": max_items})
+        allocation = allocation.model_copy(update={"options": options})
+    return ScheduleEvent(
+        event_id=envelope.id if envelope else None,
+        source=envelope.source if envelope else None,
+        detail_type=envelope.detail_type if envelope else None,
+        time=envelope.time if envelope else None,
+        shape=EventShape.BARE if envelope is None else EventShape.DETAIL,
+        allocation=allocation,
+    )
 
 
 def _parse_plan_event(
@@ -117,7 +178,7 @@ def _parse_plan_event(
     try:
         plan = validate_plan(plan_data, max_items=max_items)
     except ValidationError as exc:
-        _raise_first(exc)
+        _raise_first(exc, root="event" if envelope is None else shape.value)
     if plan.correlation_id is None:
         correlation_id = _fallback_correlation_id(envelope, body, shape, plan.plan_id)
         plan = plan.model_copy(update={"correlation_id": correlation_id})
@@ -176,10 +237,14 @@ def _validate_envelope(document: Mapping[str, Any]) -> _Envelope:
         _raise_first(exc)
 
 
-def _raise_first(exc: ValidationError) -> NoReturn:
-    """Turn pydantic's multi-line report into one sentence about the first problem."""
+def _raise_first(exc: ValidationError, root: str = "event") -> NoReturn:
+    """Turn pydantic's multi-line report into one sentence about the first problem.
+
+    Plan fields are named relative to the plan ("items.2.trade_amount"); ``root`` names the
+    whole object when the problem is the object itself.
+    """
     first = exc.errors(include_url=False, include_input=False)[0]
-    field = ".".join(str(part) for part in first["loc"]) or "event"
+    field = ".".join(str(part) for part in first["loc"]) or root
     raise InvalidEventError(field, _rule_text(first)) from None
 
 

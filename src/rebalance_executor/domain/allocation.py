@@ -14,7 +14,7 @@ from datetime import UTC
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from rebalance_executor.domain.plan import Timestamp
 from rebalance_executor.domain.validation import (
@@ -60,8 +60,9 @@ class TargetAllocation(BaseModel):
 
     schedule_name: str
     scheduled_time: Timestamp
-    targets: dict[str, Weight] = Field(min_length=1)
+    # Declared before ``targets`` so the targets validator can read ``options.max_items``.
     options: AllocationOptions = AllocationOptions()
+    targets: dict[str, Weight] = Field(min_length=1)
 
     @field_validator("schedule_name")
     @classmethod
@@ -87,17 +88,16 @@ class TargetAllocation(BaseModel):
             normalised[symbol] = weight
         return normalised
 
-    @model_validator(mode="after")
-    def _check_totals(self) -> TargetAllocation:
-        total = sum(self.targets.values(), Decimal(0))
+    @field_validator("targets")
+    @classmethod
+    def _check_totals(cls, value: dict[str, Decimal], info: ValidationInfo) -> dict[str, Decimal]:
+        total = sum(value.values(), Decimal(0))
         if total > 1:
-            raise ValueError(f"targets: weights sum to {total}, which exceeds 1")
-        if len(self.targets) > self.options.max_items:
-            raise ValueError(
-                f"targets: {len(self.targets)} symbols exceed options.max_items "
-                f"({self.options.max_items})"
-            )
-        return self
+            raise ValueError(f"weights sum to {total}, which exceeds 1")
+        options = info.data.get("options")  # absent when the options themselves were invalid
+        if isinstance(options, AllocationOptions) and len(value) > options.max_items:
+            raise ValueError(f"{len(value)} symbols exceed options.max_items ({options.max_items})")
+        return value
 
     @property
     def total_weight(self) -> Decimal:
