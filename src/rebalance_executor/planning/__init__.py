@@ -6,6 +6,7 @@ from rebalance_executor.planning.model import (
     PlanningSkip,
     SkipCode,
 )
+from rebalance_executor.planning.outcome import own_order_prefix, resolve_plan, skipped_result
 from rebalance_executor.planning.planner import build_plan
 from rebalance_executor.planning.targets import Exposure, compute_items
 
@@ -17,4 +18,7 @@ __all__ = [
     "SkipCode",
     "build_plan",
     "compute_items",
+    "own_order_prefix",
+    "resolve_plan",
+    "skipped_result",
 ]
