@@ -1,0 +1,1 @@
+"""Adapters: the AWS and Alpaca implementations of the domain's ports."""

@@ -1,0 +1,1 @@
+"""The ``rebalance-executor`` command line (SPEC §3.5)."""

@@ -1,0 +1,42 @@
+"""Powertools Logger, Metrics and Tracer shared by the handler and the application flow.
+
+The Logger writes JSON to the *current* ``sys.stderr`` (resolved at every write), so the CLI can
+keep stdout for the handler's response and tests can capture lines. Every ``rebalance_executor.*``
+stdlib logger is routed through the same handler, so adapter and executor lines also carry the
+correlation id and plan id.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+from typing import IO, Final, cast
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+SERVICE: Final = "rebalance-executor"
+NAMESPACE: Final = "RebalanceExecutor"
+PACKAGE_LOGGER: Final = "rebalance_executor"
+
+
+class _CurrentStderr(io.TextIOBase):
+    """A stream that forwards to whatever ``sys.stderr`` is at write time."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+logger: Final = Logger(service=SERVICE, stream=cast(IO[str], _CurrentStderr()))
+metrics: Final = Metrics(namespace=NAMESPACE, service=SERVICE)
+tracer: Final = Tracer(service=SERVICE)
+
+
+def route_package_logs() -> None:
+    """Send ``rebalance_executor.*`` stdlib loggers through the Powertools JSON handler."""
+    logging.getLogger(PACKAGE_LOGGER)  # registers the parent so the copy finds it
+    copy_config_to_registered_loggers(source_logger=logger, include={PACKAGE_LOGGER})
