@@ -55,6 +55,7 @@ typecheck: $(STAMP)
 template: $(STAMP) $(SAM_STAMP)
 	$(BIN)/cfn-lint template.yaml
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) validate --lint
+	$(BIN)/checkov --config-file .checkov.yaml
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) build --build-in-source
 	$(BIN)/python scripts/check_built_artifact.py .aws-sam/build
 
@@ -66,21 +67,31 @@ test: lint typecheck template pytest
 bench: $(STAMP)
 	$(BIN)/rebalance-executor bench --all --json out/bench.json --png out/bench.png
 
+# Needs Docker. The container reaches the simulator and local AWS on the host through
+# host.docker.internal (mapped explicitly for Linux engines); see docs/deploy.md.
 invoke: $(SAM_STAMP)
+	@docker info >/dev/null 2>&1 || { echo "make invoke needs a running Docker engine"; exit 1; }
+	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) build --build-in-source
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) local invoke RebalanceExecutorFunction \
-		-e $(EVENT) --env-vars events/env.local.json
+		-e $(EVENT) --env-vars events/env.local.json --parameter-overrides LocalEmulation=true \
+		--add-host host.docker.internal:host-gateway
 
 sim: $(STAMP)
 	$(BIN)/rebalance-executor sim serve --host 127.0.0.1 --port 8765
 
 # Called by `sam build` (BuildMethod: makefile): the handler package and its runtime
-# dependencies only — the simulator and dev tools never ship.
+# dependencies only — the simulator and dev tools never ship. Wheels for the function's
+# architecture (x86_64, template.yaml) up to the python3.12 runtime's glibc 2.34; pip does not
+# expand a manylinux tag to older ones, so each is listed. Versions are pinned to the ones the
+# test suite ran with (.venv), so the artifact ships exactly what was tested.
+LAMBDA_PLATFORMS := $(foreach v,2014 _2_17 _2_24 _2_26 _2_27 _2_28 _2_31 _2_34,--platform manylinux$(v)_x86_64)
 build-RebalanceExecutorFunction: $(STAMP)
 	$(BIN)/python scripts/lambda_requirements.py > "$(ARTIFACTS_DIR)/requirements.txt"
+	$(BIN)/python scripts/lambda_requirements.py --constraints > "$(ARTIFACTS_DIR)/constraints.txt"
 	$(BIN)/python -m pip install $(PIP_FLAGS) --target "$(ARTIFACTS_DIR)" \
-		--platform manylinux2014_x86_64 --implementation cp --python-version 3.12 \
-		--only-binary=:all: -r "$(ARTIFACTS_DIR)/requirements.txt"
-	rm -f "$(ARTIFACTS_DIR)/requirements.txt"
+		$(LAMBDA_PLATFORMS) --implementation cp --python-version 3.12 --only-binary=:all: \
+		-r "$(ARTIFACTS_DIR)/requirements.txt" -c "$(ARTIFACTS_DIR)/constraints.txt"
+	rm -f "$(ARTIFACTS_DIR)/requirements.txt" "$(ARTIFACTS_DIR)/constraints.txt"
 	cp -r src/rebalance_executor "$(ARTIFACTS_DIR)/"
 	find "$(ARTIFACTS_DIR)" -name '__pycache__' -type d -prune -exec rm -rf {} +
 
