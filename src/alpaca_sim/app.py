@@ -1,0 +1,153 @@
+"""The ASGI application: FastAPI routers, Alpaca error bodies, fault injection, request counting.
+
+Why FastAPI + uvicorn: both are widely used and actively maintained, FastAPI's routing and
+dependency injection keep each Alpaca path a small typed function, and uvicorn runs in a
+background thread of the test process (for fixtures) as well as standalone (``alpaca-sim``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from alpaca_sim import routes_control, routes_data, routes_trading
+from alpaca_sim.engine import SimEngine
+from alpaca_sim.errors import (
+    INTERNAL,
+    INVALID,
+    NOT_FOUND,
+    RATE_LIMITED,
+    ApiError,
+)
+from alpaca_sim.faults import FaultSpec
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+TICK_S = 0.05
+log = logging.getLogger("alpaca_sim")
+
+
+async def _ticker(engine: SimEngine) -> None:
+    """Advance the market every ~50 ms of real time so resting orders fill between requests."""
+    while True:
+        await asyncio.sleep(TICK_S)
+        engine.advance()
+
+
+def create_fastapi(engine: SimEngine) -> FastAPI:
+    """The FastAPI app (without the fault layer)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_ticker(engine))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(title="alpaca-sim", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.engine = engine
+    app.include_router(routes_trading.router)
+    app.include_router(routes_data.router)
+    app.include_router(routes_control.router)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"code": INVALID, "message": str(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = NOT_FOUND if exc.status_code == 404 else exc.status_code * 100_000
+        return JSONResponse({"code": code, "message": str(exc.detail)}, status_code=exc.status_code)
+
+    return app
+
+
+def endpoint_name(app: FastAPI, scope: Scope) -> str:
+    """``"METHOD /route/template"`` for a request (the raw path when no route matches)."""
+    method = str(scope.get("method", "GET"))
+    partial = None
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return f"{method} {getattr(route, 'path', scope['path'])}"
+        if match == Match.PARTIAL and partial is None:
+            partial = getattr(route, "path", None)
+    return f"{method} {partial or scope['path']}"
+
+
+class SimASGI:
+    """Outermost layer: counts requests per endpoint and applies injected faults."""
+
+    def __init__(self, app: FastAPI, engine: SimEngine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope["path"]).startswith("/sim/"):
+            await self.app(scope, receive, send)
+            return
+        endpoint = endpoint_name(self.app, scope)
+        self.engine.record_request(endpoint)
+        decisive: FaultSpec | None = None
+        for fault in self.engine.faults.pick(endpoint):
+            if fault.kind == "latency":
+                await asyncio.sleep(fault.latency_s / self.engine.clock.time_scale)
+            elif decisive is None:
+                decisive = fault
+        if decisive is None:
+            await self.app(scope, receive, send)
+            return
+        log.info("fault injected", extra={"endpoint": endpoint, "kind": decisive.kind})
+        if decisive.kind == "drop_connection":
+            await _cut(send)
+        elif decisive.kind == "lost_response":
+            await self.app(scope, receive, _discard)
+            if decisive.cut_connection:
+                await _cut(send)
+            else:
+                await _error(send, decisive.http_status(), 50410000, "gateway timeout")
+        elif decisive.kind == "http_429":
+            await _error(send, decisive.http_status(), RATE_LIMITED, "rate limit exceeded")
+        else:
+            await _error(send, decisive.http_status(), INTERNAL, "internal server error")
+
+
+async def _discard(_: Message) -> None:
+    return None
+
+
+async def _error(send: Send, status: int, code: int, message: str) -> None:
+    response = JSONResponse({"code": code, "message": message}, status_code=status)
+    await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+async def _cut(send: Send) -> None:
+    """Promise a body, send part of it and stop: uvicorn closes the connection mid-response."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"4096")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b'{"id": ', "more_body": True})
+
+
+def create_app(engine: SimEngine) -> SimASGI:
+    """The full ASGI app for uvicorn."""
+    return SimASGI(create_fastapi(engine), engine)

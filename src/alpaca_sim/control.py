@@ -1,0 +1,212 @@
+"""In-process control API for tests and the benchmark (also served under ``/sim/...``).
+
+Every method is thread-safe (it takes the engine lock) and brings the market up to the current
+simulated time first, so what it reports or changes is "now".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from alpaca_sim import schemas
+from alpaca_sim.accounts import Holding, buying_power
+from alpaca_sim.engine import FillRecord, SimEngine
+from alpaca_sim.faults import FaultSpec
+from alpaca_sim.market import QuoteTick
+from alpaca_sim.scenario import Scenario
+
+
+class SimControl:
+    """Drive and inspect a running simulator."""
+
+    def __init__(self, engine: SimEngine) -> None:
+        self._engine = engine
+
+    @property
+    def engine(self) -> SimEngine:
+        return self._engine
+
+    def load_scenario(self, scenario: Scenario | Path) -> None:
+        """Reset market, accounts, orders and fills. Raises OSError/ValueError for a bad file."""
+        loaded = Scenario.load(scenario) if isinstance(scenario, Path) else scenario
+        self._engine.load(loaded)
+
+    def set_quote(
+        self,
+        symbol: str,
+        bid: Decimal,
+        ask: Decimal,
+        bid_size: Decimal | None = None,
+        ask_size: Decimal | None = None,
+    ) -> QuoteTick:
+        """Force the top of book now and match resting orders against it.
+
+        Raises KeyError for an unknown symbol, ValueError unless 0 < bid < ask. Call
+        ``freeze_market(True)`` first to keep the random walk from moving it on the next step.
+        """
+        eng = self._engine
+        with eng.lock:
+            eng.advance()
+            now = eng.clock.now()
+            quote = eng.markets[symbol].set_quote(
+                Decimal(bid),
+                Decimal(ask),
+                None if bid_size is None else Decimal(bid_size),
+                None if ask_size is None else Decimal(ask_size),
+                now,
+            )
+            eng.consumed.pop((symbol, "buy"), None)
+            eng.consumed.pop((symbol, "sell"), None)
+            eng.match(symbol, [], now, event=True)
+            return quote
+
+    def freeze_market(self, frozen: bool = True) -> None:
+        """Stop (or restart) the random walk and the trade prints for every symbol."""
+        with self._engine.lock:
+            self._engine.advance()
+            self._engine.frozen = frozen
+
+    def halt(self, symbol: str, halted: bool = True) -> None:
+        """Halt a symbol: its quote stops updating (goes stale) and nothing fills; orders are
+        still accepted and rest until the halt is lifted. Raises KeyError for unknown symbols."""
+        eng = self._engine
+        with eng.lock:
+            eng.advance()
+            eng.markets[symbol].halted = halted
+            if not halted:
+                eng.match(symbol, [], eng.clock.now(), event=True)
+
+    def set_market_open(self, is_open: bool) -> None:
+        """Close or open the market. Orders are accepted while closed (status ``accepted``) and
+        first match when it opens."""
+        eng = self._engine
+        with eng.lock:
+            eng.advance()
+            eng.market_open = is_open
+            if is_open:
+                now = eng.clock.now()
+                for order in list(eng.open_orders.values()):
+                    if order.status == "accepted":
+                        order.status = "new"
+                for symbol in eng.markets:
+                    eng.match(symbol, [], now, event=True)
+
+    def set_account(
+        self,
+        api_key: str,
+        *,
+        cash: Decimal | None = None,
+        positions: Mapping[str, Decimal] | None = None,
+        avg_price: Mapping[str, Decimal] | None = None,
+        trading_blocked: bool | None = None,
+        account_blocked: bool | None = None,
+    ) -> None:
+        """Create or overwrite an account. ``positions`` replaces all holdings; their average
+        price defaults to the current mid."""
+        eng = self._engine
+        with eng.lock:
+            eng.advance()
+            acct = eng.account(api_key)
+            if cash is not None:
+                acct.cash = Decimal(cash)
+            if positions is not None:
+                prices = avg_price or {}
+                acct.holdings = {
+                    sym: Holding(Decimal(qty), Decimal(prices.get(sym, eng.markets[sym].quote.mid)))
+                    for sym, qty in positions.items()
+                    if Decimal(qty) > 0
+                }
+            if trading_blocked is not None:
+                acct.trading_blocked = trading_blocked
+            if account_blocked is not None:
+                acct.account_blocked = account_blocked
+
+    def inject_fault(self, spec: FaultSpec) -> None:
+        self._engine.faults.add(spec)
+
+    def clear_faults(self) -> None:
+        self._engine.faults.clear()
+
+    def orders(self, api_key: str | None = None) -> list[dict[str, Any]]:
+        """Every order (Alpaca JSON shape plus ``api_key``), oldest first."""
+        eng = self._engine
+        with eng.lock:
+            eng.advance()
+            found = sorted(eng.orders.values(), key=lambda o: o.seq)
+            return [
+                {**schemas.order_json(o), "api_key": o.api_key}
+                for o in found
+                if api_key is None or o.api_key == api_key
+            ]
+
+    def fills(self, api_key: str | None = None) -> list[FillRecord]:
+        eng = self._engine
+        with eng.lock:
+            eng.advance()
+            return [f for f in eng.fills if api_key is None or f.api_key == api_key]
+
+    def request_counts(self) -> dict[str, int]:
+        """Requests per endpoint (``"METHOD /route"``), control routes excluded."""
+        with self._engine.lock:
+            return dict(self._engine.request_counts)
+
+    def total_requests(self) -> int:
+        with self._engine.lock:
+            return sum(self._engine.request_counts.values())
+
+    def requests_by_minute(self) -> dict[datetime, int]:
+        """Requests per SIMULATED minute (floor), for peak-per-minute measurements."""
+        with self._engine.lock:
+            return dict(sorted(self._engine.requests_by_minute.items()))
+
+    def quote(self, symbol: str) -> QuoteTick:
+        """The current quote. Raises KeyError for an unknown symbol."""
+        with self._engine.lock:
+            self._engine.advance()
+            return self._engine.markets[symbol].quote
+
+    def quote_path(self, symbol: str) -> list[QuoteTick]:
+        """Quote history (last 20,000 changes). Raises KeyError for an unknown symbol."""
+        with self._engine.lock:
+            self._engine.advance()
+            return list(self._engine.markets[symbol].history)
+
+    def account_state(self, api_key: str) -> AccountState:
+        """Cash, buying power, equity and positions of an account (created if new)."""
+        eng = self._engine
+        with eng.lock:
+            eng.advance()
+            acct = eng.account(api_key)
+            mine = [o for o in eng.open_orders.values() if o.api_key == api_key]
+            value = sum(
+                (h.qty * eng.markets[s].quote.mid for s, h in acct.holdings.items()), Decimal(0)
+            )
+            return AccountState(
+                api_key=api_key,
+                cash=acct.cash,
+                buying_power=buying_power(acct, mine),
+                equity=acct.cash + value,
+                positions={s: h.qty for s, h in acct.holdings.items()},
+                avg_prices={s: h.avg_price for s, h in acct.holdings.items()},
+                trading_blocked=acct.trading_blocked,
+                account_blocked=acct.account_blocked,
+            )
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """A snapshot of one account; money and quantities are Decimal."""
+
+    api_key: str
+    cash: Decimal
+    buying_power: Decimal
+    equity: Decimal
+    positions: dict[str, Decimal]
+    avg_prices: dict[str, Decimal]
+    trading_blocked: bool
+    account_blocked: bool

@@ -1,0 +1,195 @@
+"""JSON shapes exactly as Alpaca sends them (the fields alpaca-py 0.44 parses).
+
+Money and quantities are strings of Decimals, timestamps RFC 3339 UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from alpaca_sim.accounts import SimAccount, buying_power
+from alpaca_sim.engine import SimEngine, asset_id
+from alpaca_sim.market import QuoteTick
+from alpaca_sim.orders import SimOrder
+from alpaca_sim.scenario import SymbolSpec
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def _num(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return format(value.normalize(), "f")
+
+
+def order_json(order: SimOrder) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "client_order_id": order.client_order_id,
+        "created_at": _ts(order.created_at),
+        "updated_at": _ts(order.updated_at or order.created_at),
+        "submitted_at": _ts(order.created_at),
+        "filled_at": _ts(order.filled_at),
+        "expired_at": _ts(order.expired_at),
+        "canceled_at": _ts(order.canceled_at),
+        "failed_at": None,
+        "replaced_at": _ts(order.replaced_at),
+        "replaced_by": order.replaced_by,
+        "replaces": order.replaces,
+        "asset_id": order.asset_id,
+        "symbol": order.symbol,
+        "asset_class": "us_equity",
+        "notional": _num(order.notional),
+        "qty": _num(order.qty),
+        "filled_qty": _num(order.filled_qty),
+        "filled_avg_price": _num(order.filled_avg_price),
+        "order_class": "simple",
+        "order_type": order.type,
+        "type": order.type,
+        "side": order.side,
+        "position_intent": "buy_to_open" if order.side == "buy" else "sell_to_close",
+        "time_in_force": order.time_in_force,
+        "limit_price": _num(order.limit_price),
+        "stop_price": None,
+        "status": order.status,
+        "extended_hours": False,
+        "legs": None,
+        "trail_percent": None,
+        "trail_price": None,
+        "hwm": None,
+    }
+
+
+def account_json(engine: SimEngine, account: SimAccount) -> dict[str, Any]:
+    mine = [o for o in engine.open_orders.values() if o.api_key == account.api_key]
+    bp = buying_power(account, mine)
+    long_value = sum(
+        (h.qty * engine.markets[s].quote.mid for s, h in account.holdings.items()), Decimal(0)
+    )
+    equity = account.cash + long_value
+    return {
+        "id": account.id,
+        "account_number": account.number,
+        "status": "ACTIVE",
+        "crypto_status": "INACTIVE",
+        "currency": "USD",
+        "buying_power": _num(bp),
+        "regt_buying_power": _num(bp),
+        "daytrading_buying_power": "0",
+        "non_marginable_buying_power": _num(bp),
+        "options_buying_power": _num(bp),
+        "cash": _num(account.cash),
+        "accrued_fees": "0",
+        "pending_transfer_in": "0",
+        "pending_transfer_out": "0",
+        "portfolio_value": _num(equity),
+        "pattern_day_trader": False,
+        "trading_blocked": account.trading_blocked,
+        "transfers_blocked": False,
+        "account_blocked": account.account_blocked,
+        "created_at": _ts(account.created_at),
+        "trade_suspended_by_user": False,
+        "multiplier": "1",
+        "shorting_enabled": False,
+        "equity": _num(equity),
+        "last_equity": _num(equity),
+        "long_market_value": _num(long_value),
+        "short_market_value": "0",
+        "initial_margin": "0",
+        "maintenance_margin": "0",
+        "last_maintenance_margin": "0",
+        "sma": "0",
+        "daytrade_count": 0,
+        "options_approved_level": 0,
+        "options_trading_level": 0,
+    }
+
+
+def position_json(engine: SimEngine, account: SimAccount, symbol: str) -> dict[str, Any]:
+    holding = account.holdings[symbol]
+    mkt = engine.markets[symbol]
+    price = mkt.quote.mid
+    market_value = holding.qty * price
+    cost = holding.qty * holding.avg_price
+    pl = market_value - cost
+    mine = [o for o in engine.open_orders.values() if o.api_key == account.api_key]
+    held = Decimal(0)
+    for o in mine:
+        if o.symbol == symbol and o.side == "sell" and o.remaining_qty is not None:
+            held += o.remaining_qty
+    first = mkt.history[0].mid
+    return {
+        "asset_id": asset_id(symbol),
+        "symbol": symbol,
+        "exchange": mkt.spec.exchange,
+        "asset_class": "us_equity",
+        "asset_marginable": False,
+        "avg_entry_price": _num(holding.avg_price),
+        "qty": _num(holding.qty),
+        "qty_available": _num(max(Decimal(0), holding.qty - held)),
+        "side": "long",
+        "market_value": _num(market_value),
+        "cost_basis": _num(cost),
+        "unrealized_pl": _num(pl),
+        "unrealized_plpc": _num(pl / cost if cost else Decimal(0)),
+        "unrealized_intraday_pl": _num(pl),
+        "unrealized_intraday_plpc": _num(pl / cost if cost else Decimal(0)),
+        "current_price": _num(price),
+        "lastday_price": _num(first),
+        "change_today": _num((price - first) / first),
+    }
+
+
+def asset_json(symbol: str, spec: SymbolSpec) -> dict[str, Any]:
+    return {
+        "id": asset_id(symbol),
+        "class": "us_equity",
+        "exchange": spec.exchange,
+        "symbol": symbol,
+        "name": spec.name or symbol,
+        "status": "active",
+        "tradable": spec.tradable,
+        "marginable": False,
+        "shortable": False,
+        "easy_to_borrow": False,
+        "fractionable": spec.fractionable,
+        "min_order_size": "1" if not spec.fractionable else "0.000000001",
+        "min_trade_increment": "1" if not spec.fractionable else "0.000000001",
+        "price_increment": "0.01" if spec.price >= 1 else "0.0001",
+        "attributes": ["fractional_eh_enabled"] if spec.fractionable else [],
+    }
+
+
+def clock_json(now: datetime, is_open: bool) -> dict[str, Any]:
+    """Open/close times are nominal: the simulator's market is open until told otherwise."""
+    if is_open:
+        next_close = now + timedelta(hours=6)
+        next_open = now + timedelta(hours=23)
+    else:
+        next_open = now + timedelta(hours=1)
+        next_close = now + timedelta(hours=7)
+    return {
+        "timestamp": _ts(now),
+        "is_open": is_open,
+        "next_open": _ts(next_open),
+        "next_close": _ts(next_close),
+    }
+
+
+def quote_json(quote: QuoteTick) -> dict[str, Any]:
+    """Market-data v2 quote (alpaca-py maps t/bp/bs/ap/as/...)."""
+    return {
+        "t": _ts(quote.at),
+        "bx": "V",
+        "bp": float(quote.bid),
+        "bs": float(quote.bid_size),
+        "ax": "V",
+        "ap": float(quote.ask),
+        "as": float(quote.ask_size),
+        "c": ["R"],
+        "z": "B",
+    }

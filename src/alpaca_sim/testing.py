@@ -1,0 +1,81 @@
+"""Run the simulator in-process on a free loopback port (for tests and the benchmark)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from alpaca_sim.app import create_app
+from alpaca_sim.clock import SimClock
+from alpaca_sim.control import SimControl
+from alpaca_sim.engine import SimEngine
+from alpaca_sim.scenario import Scenario
+
+STARTUP_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class RunningSimulator:
+    """A simulator serving on ``base_url`` (give it to alpaca-py as ``url_override``)."""
+
+    base_url: str
+    clock: SimClock
+    control: SimControl
+    engine: SimEngine
+
+
+@contextmanager
+def running_simulator(
+    *,
+    seed: int = 0,
+    scenario: Scenario | Path | None = None,
+    time_scale: float = 1.0,
+    keys: Mapping[str, str] | None = None,
+) -> Iterator[RunningSimulator]:
+    """Start uvicorn in a daemon thread on 127.0.0.1:<free port>; stop it on exit (< 1 s).
+
+    Raises RuntimeError when the server does not come up within 10 s, and OSError/ValueError
+    for an unreadable or invalid scenario file.
+    """
+    loaded = Scenario.load(scenario) if isinstance(scenario, Path) else scenario
+    engine = SimEngine(seed=seed, scenario=loaded, time_scale=time_scale, keys=keys)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(engine),
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=1,
+        lifespan="on",
+        ws="none",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"alpaca-sim-{port}", daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("alpaca-sim did not start")
+            time.sleep(0.005)
+        yield RunningSimulator(
+            base_url=f"http://127.0.0.1:{port}",
+            clock=engine.clock,
+            control=SimControl(engine),
+            engine=engine,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
