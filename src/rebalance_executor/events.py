@@ -25,7 +25,7 @@ from rebalance_executor.domain.plan import (
     Timestamp,
     validate_plan,
 )
-from rebalance_executor.domain.validation import Identifier, parse_identifier
+from rebalance_executor.domain.validation import MAX_NUMBER_CHARS, Identifier, parse_identifier
 
 #: EventBridge caps an event at 256 KiB; anything far larger is not from EventBridge.
 MAX_EVENT_BYTES: Final = 1024 * 1024
@@ -218,12 +218,19 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a number")
 
 
+def _exact_float(text: str) -> Decimal:
+    # Same bound as numeric strings (validation.MAX_NUMBER_CHARS): no 10,000-digit "prices".
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"number longer than {MAX_NUMBER_CHARS} characters")
+    return Decimal(text)
+
+
 def _load_json(text: str | bytes | bytearray) -> object:
     if len(text) > MAX_EVENT_BYTES:
         raise InvalidEventError("event", f"must be at most {MAX_EVENT_BYTES} bytes of JSON")
     try:
         # Decimal keeps the exact digits written; NaN/Infinity are not JSON at all.
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        return json.loads(text, parse_float=_exact_float, parse_constant=_reject_constant)
     except RecursionError:
         raise InvalidEventError("event", "must not be nested this deeply") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity

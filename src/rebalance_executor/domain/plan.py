@@ -9,6 +9,7 @@ messages are short phrases such as "must be a finite number".
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -107,6 +108,9 @@ def _check_metadata(value: dict[str, Any]) -> dict[str, Any]:
         node, depth = stack.pop()
         if depth > _MAX_METADATA_DEPTH:
             raise ValueError(f"must not nest deeper than {_MAX_METADATA_DEPTH} levels")
+        if isinstance(node, float) and not math.isfinite(node):
+            # NaN/Infinity would make the stored result document invalid JSON.
+            raise ValueError("must not contain NaN or Infinity")
         if isinstance(node, Mapping):
             stack.extend((child, depth + 1) for child in node.values())
         elif isinstance(node, list | tuple):

@@ -77,6 +77,11 @@ def test_parsed_event_is_frozen() -> None:
         pytest.param("not json", "event: must be valid JSON (Expecting value", id="bad-json"),
         pytest.param('{"a": NaN}', "event: must be valid JSON (NaN is not a number)", id="nan"),
         pytest.param(b"\xff\xfe", "event: must be valid JSON", id="bad-bytes"),
+        pytest.param(
+            '{"plan_id": "p", "x": 0.' + "1" * 60 + "}",
+            "event: must be valid JSON (number longer than 40 characters)",
+            id="long-float",
+        ),
         pytest.param("[" * 100_000, "event: must", id="deep-json"),
         pytest.param(" " * (1024 * 1024 + 1), "event: must be at most 1048576 bytes", id="big"),
         pytest.param(envelope(None), "detail: must be a JSON object", id="detail-null"),

@@ -349,3 +349,8 @@ def test_metadata_nesting_is_bounded() -> None:
         node = node["x"]
     with pytest.raises(InvalidEventError, match="metadata: must not nest deeper than 16"):
         parse_event(raw_plan(metadata=deep))
+
+
+def test_metadata_must_not_hold_non_finite_floats() -> None:
+    with pytest.raises(InvalidEventError, match="metadata: must not contain NaN or Infinity"):
+        parse_event(raw_plan(metadata={"score": [1.0, float("inf")]}))
