@@ -1,0 +1,138 @@
+"""``rebalance-executor run [--event FILE]`` — the embedded default, end to end (SPEC §3.5).
+
+Starts the simulator and a moto server in-process, creates the bucket, tables and bus, points
+the handler's environment at them, invokes the real handler with the sample plan (re-stamped to
+the simulator's "now", since sample files carry a fixed timestamp) and prints the report of the
+result stored in S3. No credentials needed. Exit 0 when the handler returned, 1 when it
+raised, 2 for an unreadable event file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from rich.console import Console
+
+from alpaca_sim.testing import running_simulator
+from rebalance_executor.adapters.s3_results import ResultReadError, parse_s3_uri
+from rebalance_executor.cli.events_io import (
+    EXIT_BAD_INPUT,
+    EXIT_HANDLER_RAISED,
+    EXIT_OK,
+    EventFileError,
+    invoke_handler,
+    load_event,
+    print_response,
+    restamp,
+)
+from rebalance_executor.cli.local_aws import LocalResources, create_resources, running_moto_server
+from rebalance_executor.composition import build_dependencies
+from rebalance_executor.domain.result import ExecutionResult
+from rebalance_executor.handler import reset_dependencies
+from rebalance_executor.observability import PACKAGE_LOGGER, logger
+from rebalance_executor.reporting.terminal import print_result
+from rebalance_executor.settings import load_settings
+
+DEFAULT_EVENT: Final = Path("events/rebalance_planned.json")
+SIM_KEY_ID: Final = "LOCALKEY0001"
+SIM_SECRET: Final = "LOCALSECRET0001"
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="execute the sample plan on the embedded simulator + local AWS, print a report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--event", type=Path, default=DEFAULT_EVENT, metavar="FILE")
+    parser.add_argument("--timeout-s", type=float, default=120.0, help="simulated Lambda timeout")
+    parser.add_argument("--time-scale", type=float, default=10.0, help="simulated s per real s")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scenario", type=Path, default=None, metavar="FILE")
+    parser.add_argument("--verbose", action="store_true", help="show JSON logs and metrics")
+    parser.set_defaults(func=run)
+
+
+def local_environment(aws_endpoint: str, sim_url: str, verbose: bool) -> dict[str, str]:
+    env = {
+        "ALPACA_API_KEY": SIM_KEY_ID,
+        "ALPACA_SECRET_KEY": SIM_SECRET,
+        "ALPACA_PAPER": "true",
+        "ALPACA_BASE_URL": sim_url,
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        **LocalResources().environment(),
+    }
+    if not verbose:
+        env["POWERTOOLS_METRICS_DISABLED"] = "true"
+    return env
+
+
+@contextmanager
+def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set variables for the block and restore the previous environment after it."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        event = load_event(args.event)
+    except EventFileError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_BAD_INPUT
+    if not args.verbose:
+        for name in (PACKAGE_LOGGER, logger.name):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    with ExitStack() as stack:
+        endpoint = stack.enter_context(running_moto_server())
+        sim = stack.enter_context(
+            running_simulator(
+                seed=args.seed,
+                scenario=args.scenario,
+                time_scale=args.time_scale,
+                keys={SIM_KEY_ID: SIM_SECRET},
+            )
+        )
+        stack.enter_context(
+            patched_environ(local_environment(endpoint, sim.base_url, args.verbose))
+        )
+        create_resources(LocalResources(), endpoint)
+        deps = build_dependencies(load_settings(), clock=sim.clock)
+        reset_dependencies(deps)
+        stack.callback(reset_dependencies)
+        return _invoke_and_report(restamp(event, sim.clock.now()), args.timeout_s, deps.results)
+
+
+def _invoke_and_report(event: dict[str, Any], timeout_s: float, results: Any) -> int:
+    try:
+        response = invoke_handler(event, timeout_s=timeout_s)
+    except Exception as exc:  # noqa: BLE001 - CLI boundary: a raising handler is exit 1
+        sys.stderr.write(f"error: the handler raised {type(exc).__name__}: {exc}\n")
+        return EXIT_HANDLER_RAISED
+    try:
+        document = results.read_json(*parse_s3_uri(str(response.get("result_uri"))))
+        print_result(ExecutionResult.model_validate(document), Console())
+    except (ResultReadError, ValueError) as exc:
+        sys.stderr.write(f"error: cannot load the stored result: {exc}\n")
+    print_response(response)
+    return EXIT_OK

@@ -1,0 +1,123 @@
+"""Wire the application from :class:`Settings`: broker, results store, publisher, kill switch.
+
+Clients are created inside :func:`build_dependencies` (never at import), so ``moto``'s
+``mock_aws`` — which only patches clients created after it starts — and a fresh environment
+both see new clients whenever the handler rebuilds its dependencies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+)
+
+from rebalance_executor.adapters.account_lock import DynamoDbAccountLock
+from rebalance_executor.adapters.alpaca_broker import AlpacaBroker
+from rebalance_executor.adapters.event_bus import EventBusPublisher
+from rebalance_executor.adapters.idempotency import idempotency_config, persistence_layer
+from rebalance_executor.adapters.kill_switch import EnvSsmKillSwitch
+from rebalance_executor.adapters.s3_results import S3ResultsStore
+from rebalance_executor.adapters.secrets import (
+    AlpacaCredentials,
+    credentials_from_env,
+    credentials_from_secret,
+)
+from rebalance_executor.domain.broker import BrokerPort
+from rebalance_executor.domain.clock import Clock, Deadline, SystemClock
+from rebalance_executor.domain.config import ExecutionConfig
+from rebalance_executor.domain.locks import AccountLock
+from rebalance_executor.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+BrokerFactory = Callable[[Deadline], BrokerPort]
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """Everything the application flow (``service``) needs for one container."""
+
+    settings: Settings
+    execution_config: ExecutionConfig
+    clock: Clock
+    credentials: Callable[[], AlpacaCredentials]
+    broker_factory: BrokerFactory
+    results: S3ResultsStore
+    publisher: EventBusPublisher | None
+    kill_switch: EnvSsmKillSwitch
+    persistence: DynamoDBPersistenceLayer
+    idempotency: IdempotencyConfig
+    account_lock: AccountLock | None
+
+
+def build_dependencies(settings: Settings, *, clock: Clock | None = None) -> Dependencies:
+    """Build the object graph. Raises SettingsError when a required resource is not named."""
+    if not settings.results_bucket:
+        raise SettingsError("RESULTS_BUCKET: is required to run the handler")
+    if not settings.idempotency_table:
+        raise SettingsError("IDEMPOTENCY_TABLE: is required to run the handler")
+    the_clock: Clock = clock or SystemClock()
+    credentials = _credentials_source(settings)
+    return Dependencies(
+        settings=settings,
+        execution_config=settings.execution_config(),
+        clock=the_clock,
+        credentials=credentials,
+        broker_factory=_broker_factory(settings, the_clock, credentials),
+        results=S3ResultsStore(boto3.client("s3"), settings.results_bucket),
+        publisher=(
+            EventBusPublisher(boto3.client("events"), settings.event_bus_name)
+            if settings.event_bus_name
+            else None
+        ),
+        kill_switch=EnvSsmKillSwitch(
+            env_flag=settings.kill_switch,
+            ssm=boto3.client("ssm") if settings.kill_switch_parameter else None,
+            parameter=settings.kill_switch_parameter,
+        ),
+        persistence=persistence_layer(boto3.client("dynamodb"), settings.idempotency_table),
+        idempotency=idempotency_config(settings.max_plan_age_s),
+        account_lock=(
+            DynamoDbAccountLock(boto3.client("dynamodb"), settings.lock_table, the_clock)
+            if settings.lock_table
+            else None
+        ),
+    )
+
+
+def _credentials_source(settings: Settings) -> Callable[[], AlpacaCredentials]:
+    """Lazy: an invalid event never touches Secrets Manager. Raises CredentialsError."""
+    secret_id = settings.alpaca_secret_id
+    if secret_id:
+        client: SecretsManagerClient = boto3.client("secretsmanager")
+        return lambda: credentials_from_secret(client, secret_id)
+    api_key = settings.alpaca_api_key.get_secret_value() if settings.alpaca_api_key else None
+    secret = settings.alpaca_secret_key.get_secret_value() if settings.alpaca_secret_key else None
+    return lambda: credentials_from_env(api_key, secret)
+
+
+def _broker_factory(
+    settings: Settings, clock: Clock, credentials: Callable[[], AlpacaCredentials]
+) -> BrokerFactory:
+    def create(deadline: Deadline) -> BrokerPort:
+        creds = credentials()
+        return AlpacaBroker.create(
+            api_key=creds.api_key,
+            secret_key=creds.secret_key,
+            paper=settings.alpaca_paper,
+            base_url=settings.alpaca_base_url,
+            data_feed=settings.alpaca_data_feed.value,
+            timeout_s=settings.broker_timeout_s,
+            max_requests_per_min=settings.max_requests_per_min,
+            clock=clock,
+            deadline=deadline,
+        )
+
+    return create

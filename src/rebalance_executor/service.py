@@ -1,0 +1,286 @@
+"""The application flow (SPEC §1, §4.8, §5): parse → claim → deadline → execute → record.
+
+Failure policy (§4.8):
+
+* invalid input → ``REJECTED`` summary returned (recorded under ``rejected/`` in S3, no claim,
+  no broker call); the same ``plan_id`` with a different plan → ``REJECTED`` the same way;
+* a concurrent duplicate → ``SKIPPED`` "in progress" summary returned, nothing traded;
+* a duplicate of a finished plan → the stored summary returned, nothing traded;
+* too little time, stale plan → ``REJECTED`` (claimed and stored: a retry cannot help);
+* transient failure before any order (broker preflight, account busy, lock store, DynamoDB)
+  → raised, Powertools deletes the claim so the Lambda retry runs;
+* S3 still failing after bounded retries → ``ResultWriteError`` raised, the retry reconciles;
+* the outcome event failing → logged and counted, not raised (the result is durable in S3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from rebalance_executor.adapters.event_bus import PublishError
+from rebalance_executor.adapters.idempotency import ClaimPayload, claim_payload, run_once
+from rebalance_executor.adapters.s3_results import RecordLocation
+from rebalance_executor.composition import Dependencies
+from rebalance_executor.domain.clock import BudgetTooSmallError, Deadline
+from rebalance_executor.domain.locks import account_key_for, hold_account
+from rebalance_executor.domain.plan import RebalancePlan
+from rebalance_executor.domain.result import (
+    ExecutionResult,
+    ExecutionStatus,
+    ExecutionSummary,
+)
+from rebalance_executor.events import InvalidEventError, PlanEvent, parse_event
+from rebalance_executor.executor import execute_plan
+from rebalance_executor.observability import NAMESPACE, SERVICE, logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+UNKNOWN_PLAN_ID = "unknown"
+
+
+def handle_event(
+    raw: Mapping[str, Any], context: LambdaContext, deps: Dependencies
+) -> dict[str, Any]:
+    """Run one invocation and return the SPEC §3.3 summary as a JSON-ready dict.
+
+    Raises on transient infrastructure failures (see the module docstring) so Lambda retries.
+    """
+    received_at = deps.clock.now()
+    try:
+        event = parse_event(raw, max_items=deps.settings.max_plan_items)
+    except InvalidEventError as exc:
+        logger.append_keys(plan_id=_raw_plan_id(raw))
+        logger.set_correlation_id(_event_id(raw, context))
+        return _reject_unclaimed(
+            raw, context=context, deps=deps, received_at=received_at, reason=exc.reason
+        )
+    plan = event.plan
+    logger.set_correlation_id(plan.correlation_id)
+    logger.append_keys(plan_id=plan.plan_id, event_id=event.event_id)
+    logger.info("plan received", extra={"items": len(plan.items), "shape": event.shape.value})
+    ran = False
+
+    def core(payload: ClaimPayload) -> dict[str, Any]:
+        nonlocal ran
+        ran = True
+        return _execute_claimed(event, raw, context, deps).model_dump(mode="json")
+
+    try:
+        summary = run_once(
+            core,
+            claim_payload(plan),
+            persistence=deps.persistence,
+            config=deps.idempotency,
+            context=context,
+        )
+    except IdempotencyAlreadyInProgressError:
+        logger.warning("duplicate while plan in progress; not trading")
+        _count("DuplicateInProgress")
+        return _summary(plan.plan_id, ExecutionStatus.SKIPPED, _IN_PROGRESS).model_dump(mode="json")
+    except IdempotencyValidationError:
+        reason = (
+            f"plan_id: {plan.plan_id} was already used for a different plan; "
+            "a plan_id may be executed only once with the same content"
+        )
+        return _reject_unclaimed(
+            raw,
+            context=context,
+            deps=deps,
+            received_at=received_at,
+            reason=reason,
+            plan_id=plan.plan_id,
+        )
+    if not ran:
+        logger.info("duplicate of a finished plan; returning the stored summary")
+        _count("DuplicateCompleted")
+    return summary
+
+
+_IN_PROGRESS = "plan is already being executed by another invocation; this duplicate did nothing"
+
+
+def _execute_claimed(
+    event: PlanEvent, raw: Mapping[str, Any], context: LambdaContext, deps: Dependencies
+) -> ExecutionSummary:
+    """The idempotent core: execute (or reject) the claimed plan and record the outcome."""
+    plan = event.plan
+    started = time.monotonic()
+    location = deps.results.execution_location(plan.plan_id, plan.timestamp)
+    attempt = deps.results.next_attempt(location)
+    logger.append_keys(attempt=attempt)
+    result = _stale_result(plan, deps) or _run_within_budget(plan, context, deps)
+    summary = ExecutionSummary.of(result, location.result_uri, attempt)
+    _record(location, result=result, summary=summary, raw=raw, context=context, deps=deps)
+    _emit_metrics(summary, time.monotonic() - started)
+    return summary
+
+
+def _run_within_budget(
+    plan: RebalancePlan, context: LambdaContext, deps: Dependencies
+) -> ExecutionResult:
+    """Derive the deadline (SPEC §4.7) and run the executor; too little time → REJECTED."""
+    remaining_s = context.get_remaining_time_in_millis() / 1000
+    try:
+        deadline = Deadline.from_remaining(
+            deps.clock, remaining_s, deps.settings.deadline_reserve_s
+        )
+    except BudgetTooSmallError as exc:
+        logger.warning("time budget too small; rejecting", extra={"remaining_s": remaining_s})
+        return _rejected(plan.plan_id, f"time budget: {exc}", deps, plan)
+    logger.info(
+        "executing plan",
+        extra={"remaining_s": remaining_s, "trading_window_s": deadline.remaining_trading_s()},
+    )
+    return asyncio.run(_execute(plan, deadline, deps))
+
+
+async def _execute(plan: RebalancePlan, deadline: Deadline, deps: Dependencies) -> ExecutionResult:
+    """Run the executor, holding the account lock when one is configured (SPEC §5).
+
+    Raises AccountBusyError / LockStoreUnavailableError / BrokerUnavailableError before any
+    order was sent; the claim is then released and Lambda retries.
+    """
+    broker = deps.broker_factory(deadline)
+    run = execute_plan(
+        plan,
+        broker=broker,
+        clock=deps.clock,
+        deadline=deadline,
+        config=deps.execution_config,
+        kill_switch=deps.kill_switch,
+    )
+    if deps.account_lock is None:
+        return await run
+    account = account_key_for(deps.credentials().api_key)
+    # The lease outlives the invocation's hard deadline so it never lapses mid-trade.
+    ttl_s = deadline.remaining_total_s() + 5.0
+    try:
+        async with hold_account(deps.account_lock, account, plan.plan_id, ttl_s):
+            return await run
+    finally:
+        run.close()  # never awaited when the lock was busy: avoid an un-awaited coroutine
+
+
+def _stale_result(plan: RebalancePlan, deps: Dependencies) -> ExecutionResult | None:
+    """REJECTED when the plan is older than MAX_PLAN_AGE_S (SPEC §6), else None."""
+    age_s = (deps.clock.now() - plan.timestamp).total_seconds()
+    limit = deps.settings.max_plan_age_s
+    if age_s <= limit:
+        return None
+    logger.warning("stale plan rejected", extra={"age_s": age_s, "max_plan_age_s": limit})
+    reason = f"timestamp: plan is {age_s:.0f}s old, older than MAX_PLAN_AGE_S={limit:.0f}s"
+    return _rejected(plan.plan_id, reason, deps, plan)
+
+
+def _reject_unclaimed(
+    raw: Mapping[str, Any],
+    *,
+    context: LambdaContext,
+    deps: Dependencies,
+    received_at: datetime,
+    reason: str,
+    plan_id: str | None = None,
+) -> dict[str, Any]:
+    """Record and return a REJECTED summary for input refused before the claim."""
+    logger.warning("event rejected", extra={"reason": reason})
+    location = deps.results.rejection_location(_event_id(raw, context), received_at)
+    result = _rejected(plan_id or _raw_plan_id(raw), reason, deps)
+    summary = ExecutionSummary.of(result, location.result_uri, attempt=1)
+    _record(location, result=result, summary=summary, raw=raw, context=context, deps=deps)
+    _emit_metrics(summary, 0.0)
+    return summary.model_dump(mode="json")
+
+
+def _record(
+    location: RecordLocation,
+    *,
+    result: ExecutionResult,
+    summary: ExecutionSummary,
+    raw: Mapping[str, Any],
+    context: LambdaContext,
+    deps: Dependencies,
+) -> None:
+    """Write to S3 (raises ResultWriteError), then publish the outcome (never raises)."""
+    deps.results.write(location, result, summary, raw_event=raw, request_id=context.aws_request_id)
+    if deps.publisher is None:
+        return
+    try:
+        deps.publisher.publish(summary, correlation_id=logger.get_correlation_id())
+    except PublishError as exc:
+        logger.error("outcome event not published", extra={"error": str(exc)})
+        _count("PublishFailed")
+
+
+def _rejected(
+    plan_id: str, reason: str, deps: Dependencies, plan: RebalancePlan | None = None
+) -> ExecutionResult:
+    now = deps.clock.now()
+    return ExecutionResult(
+        plan_id=plan_id,
+        status=ExecutionStatus.REJECTED,
+        reason=reason,
+        plan=plan,
+        started_at=now,
+        finished_at=now,
+        dry_run=deps.execution_config.dry_run,
+    )
+
+
+def _summary(plan_id: str, status: ExecutionStatus, reason: str) -> ExecutionSummary:
+    return ExecutionSummary(plan_id=plan_id, status=status, reason=reason)
+
+
+def _emit_metrics(summary: ExecutionSummary, duration_s: float) -> None:
+    """EMF: executions by status (own dimension), filled notional, slippage, duration."""
+    with single_metric(
+        name="Executions",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=NAMESPACE,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        metric.add_dimension(name="service", value=SERVICE)
+        metric.add_dimension(name="status", value=summary.status.value)
+    metrics.add_metric(
+        name="FilledNotional", unit=MetricUnit.NoUnit, value=float(summary.filled_notional)
+    )
+    if summary.slippage_bps is not None:
+        metrics.add_metric(
+            name="SlippageBps", unit=MetricUnit.NoUnit, value=float(summary.slippage_bps)
+        )
+    metrics.add_metric(name="DurationMs", unit=MetricUnit.Milliseconds, value=duration_s * 1000)
+    if summary.status is ExecutionStatus.REJECTED:
+        _count("Rejections")
+
+
+def _count(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def _event_id(raw: Mapping[str, Any], context: LambdaContext) -> str:
+    event_id = raw.get("id") if isinstance(raw, Mapping) else None
+    if isinstance(event_id, str) and event_id.replace("-", "").isalnum() and len(event_id) <= 128:
+        return event_id
+    return str(context.aws_request_id)
+
+
+def _raw_plan_id(raw: Mapping[str, Any]) -> str:
+    """Best-effort plan id of an invalid event, for the summary only (never a storage key)."""
+    detail = raw.get("detail", raw) if isinstance(raw, Mapping) else None
+    if isinstance(detail, Mapping) and isinstance(detail.get("rebalance_plan"), Mapping):
+        detail = detail["rebalance_plan"]
+    plan_id = detail.get("plan_id") if isinstance(detail, Mapping) else None
+    if isinstance(plan_id, str) and 0 < len(plan_id) <= 128:
+        return plan_id
+    return UNKNOWN_PLAN_ID
