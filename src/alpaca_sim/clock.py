@@ -27,6 +27,8 @@ class SimClock:
         self._start = (start or datetime.now(UTC)).astimezone(UTC)
         self._t0 = time.monotonic()
         self._time_scale = time_scale
+        self._offset = 0.0
+        self._paused_at: float | None = None
 
     @property
     def time_scale(self) -> float:
@@ -38,7 +40,34 @@ class SimClock:
 
     def monotonic(self) -> float:
         """Simulated seconds since the clock started."""
-        return (time.monotonic() - self._t0) * self._time_scale
+        if self._paused_at is not None:
+            return self._paused_at
+        return (time.monotonic() - self._t0) * self._time_scale + self._offset
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def pause(self) -> None:
+        """Stop simulated time (tests: make fills independent of real-time scheduling)."""
+        if self._paused_at is None:
+            self._paused_at = self.monotonic()
+
+    def resume(self) -> None:
+        """Let simulated time run again from where it was paused."""
+        if self._paused_at is not None:
+            frozen_at = self._paused_at
+            self._paused_at = None
+            self._offset += frozen_at - self.monotonic()
+
+    def advance(self, seconds: float) -> None:
+        """Jump simulated time forward (paused or not). Raises ValueError for negative values."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        if self._paused_at is not None:
+            self._paused_at += seconds
+        else:
+            self._offset += seconds
 
     def now(self) -> datetime:
         """Simulated wall time, timezone-aware UTC."""

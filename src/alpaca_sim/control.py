@@ -65,6 +65,23 @@ class SimControl:
             eng.match(symbol, [], now, event=True)
             return quote
 
+    def pause_clock(self) -> None:
+        """Stop simulated time: nothing moves until :meth:`advance_time` or :meth:`resume_clock`.
+        With the clock paused, quotes AND fills are a pure function of seed and request order."""
+        with self._engine.lock:
+            self._engine.advance()
+            self._engine.clock.pause()
+
+    def resume_clock(self) -> None:
+        with self._engine.lock:
+            self._engine.clock.resume()
+
+    def advance_time(self, seconds: float) -> None:
+        """Move simulated time forward and replay every step (quotes, prints, fills) up to it."""
+        with self._engine.lock:
+            self._engine.clock.advance(seconds)
+            self._engine.advance()
+
     def freeze_market(self, frozen: bool = True) -> None:
         """Stop (or restart) the random walk and the trade prints for every symbol."""
         with self._engine.lock:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import uvicorn
@@ -38,14 +39,20 @@ def running_simulator(
     scenario: Scenario | Path | None = None,
     time_scale: float = 1.0,
     keys: Mapping[str, str] | None = None,
+    start: datetime | None = None,
+    step_s: float = 1.0,
 ) -> Iterator[RunningSimulator]:
     """Start uvicorn in a daemon thread on 127.0.0.1:<free port>; stop it on exit (< 1 s).
 
+    ``start`` is the simulated start time (default: now, UTC); ``step_s`` the simulated seconds
+    per quote step (raise it for very large universes at high ``time_scale``).
     Raises RuntimeError when the server does not come up within 10 s, and OSError/ValueError
     for an unreadable or invalid scenario file.
     """
     loaded = Scenario.load(scenario) if isinstance(scenario, Path) else scenario
-    engine = SimEngine(seed=seed, scenario=loaded, time_scale=time_scale, keys=keys)
+    engine = SimEngine(
+        seed=seed, scenario=loaded, time_scale=time_scale, keys=keys, start=start, step_s=step_s
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
