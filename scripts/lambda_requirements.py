@@ -1,4 +1,4 @@
-"""Print the Lambda's runtime requirements for `sam build` (Makefile build-RebalanceExecutorFunction).
+"""Print the Lambda's runtime requirements for `sam build` (build-RebalanceExecutorFunction).
 
 Without arguments: pyproject's [project].dependencies, one a line.
 With --constraints: `name==version` for every distribution installed in the running interpreter
