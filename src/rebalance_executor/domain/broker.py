@@ -219,9 +219,18 @@ class BrokerPort(Protocol):
     async def submit_order(self, request: OrderRequest) -> BrokerOrder: ...
 
     async def replace_order(
-        self, order_id: str, *, qty: Decimal | None = None, limit_price: Decimal | None = None
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        client_order_id: str | None = None,
     ) -> BrokerOrder:
-        """Replace a live order (new id, ``replaces`` set). Whole-share ``qty`` only."""
+        """Replace a live order (new id, ``replaces`` set). Whole-share ``qty`` only.
+
+        ``client_order_id`` names the replacement (the executor passes its deterministic id so
+        reconciliation finds replacements too).
+        """
         ...
 
     async def cancel_order(self, order_id: str) -> None:

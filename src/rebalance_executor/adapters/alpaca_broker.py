@@ -1,0 +1,393 @@
+"""BrokerPort over alpaca-py (SPEC §4.6).
+
+alpaca-py is synchronous: every call runs in a worker thread via ``asyncio.to_thread``. Its own
+retry loop (which sleeps in the calling thread, outside any deadline) is switched off; this adapter
+retries 429/5xx/connection errors itself with exponential backoff, inside the deadline, behind a
+client-side token bucket. Every HTTP attempt is counted (``request_count``).
+
+Submits are exactly-once: a POST whose outcome is unknown (timeout, connection drop, 5xx) is looked
+up by its client order id before it is ever re-sent, and a re-send carries the same client order
+id, so the broker's uniqueness rule (422 / 40010001) turns a duplicate into an adoption.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import requests
+from alpaca.common.enums import Sort
+from alpaca.common.exceptions import APIError
+from alpaca.data.enums import DataFeed
+from alpaca.data.historical.stock import StockHistoricalDataClient
+from alpaca.data.models import Quote as AlpacaQuote
+from alpaca.data.requests import StockLatestQuoteRequest
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import AssetClass, QueryOrderStatus
+from alpaca.trading.models import Asset as AlpacaAsset
+from alpaca.trading.models import Clock as AlpacaClock
+from alpaca.trading.models import Order as AlpacaOrder
+from alpaca.trading.models import Position as AlpacaPosition
+from alpaca.trading.models import TradeAccount
+from alpaca.trading.requests import GetAssetsRequest, GetOrdersRequest, ReplaceOrderRequest
+
+from rebalance_executor.adapters import alpaca_mapping as mapping
+from rebalance_executor.adapters.rate_limiter import TokenBucket
+from rebalance_executor.domain.broker import (
+    AccountSnapshot,
+    AmbiguousSubmitError,
+    Asset,
+    BrokerOrder,
+    BrokerRequestError,
+    BrokerUnavailableError,
+    DuplicateClientOrderIdError,
+    MarketClock,
+    OrderNotFoundError,
+    OrderRequest,
+    Position,
+    Quote,
+)
+from rebalance_executor.domain.clock import Clock, Deadline, SystemClock
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M")
+
+
+def _as(value: object, cls: type[M]) -> M:
+    """Narrow an alpaca-py result (typed ``Model | RawData``); raw data means a wiring bug."""
+    if not isinstance(value, cls):
+        raise TypeError(f"unexpected alpaca-py response type {type(value).__name__}")
+    return value
+
+
+def _as_list(value: object, cls: type[M]) -> list[M]:
+    if not isinstance(value, list):
+        raise TypeError(f"unexpected alpaca-py response type {type(value).__name__}")
+    return [_as(v, cls) for v in value]
+
+
+_PAGE_LIMIT = 500
+_QUOTE_CHUNK = 200
+# Above this many symbols one "all assets" listing is cheaper than one request per symbol.
+_ASSET_BULK_THRESHOLD = 20
+_BACKOFF_BASE_S = 0.25
+_BACKOFF_CAP_S = 4.0
+
+
+class _TimeoutSession(requests.Session):
+    """A requests session with a default timeout: alpaca-py passes none, so a hung socket
+    would otherwise block a worker thread past the Lambda's deadline."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__()
+        self._timeout_s = timeout_s
+
+    def request(  # type: ignore[override]
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        kwargs.setdefault("timeout", self._timeout_s)
+        return super().request(method, url, *args, **kwargs)
+
+
+class _TransientError(Exception):
+    """One attempt failed in a way worth retrying; ``ambiguous`` when a write may have landed."""
+
+    def __init__(self, detail: str, *, ambiguous: bool) -> None:
+        super().__init__(detail)
+        self.ambiguous = ambiguous
+
+
+def _tune(client: TradingClient | StockHistoricalDataClient, timeout_s: float) -> None:
+    # alpaca-py's retry loop sleeps inside the worker thread, outside our deadline: disable it.
+    client._retry = 0
+    client._retry_wait = 0
+    client._retry_codes = []
+    client._session = _TimeoutSession(timeout_s)
+
+
+class AlpacaBroker:
+    """:class:`~rebalance_executor.domain.broker.BrokerPort` backed by alpaca-py."""
+
+    def __init__(
+        self,
+        trading: TradingClient,
+        data: StockHistoricalDataClient,
+        *,
+        data_feed: str,
+        limiter: TokenBucket,
+        clock: Clock,
+        deadline: Deadline | None,
+        max_attempts: int = 8,
+    ) -> None:
+        self._trading = trading
+        self._data = data
+        self._feed = DataFeed(data_feed)
+        self._limiter = limiter
+        self._clock = clock
+        self._deadline = deadline
+        self._max_attempts = max_attempts
+        self._requests = 0
+        self._rng = random.Random()
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        api_key: str,
+        secret_key: str,
+        paper: bool,
+        base_url: str | None,
+        data_feed: str = "iex",
+        timeout_s: float = 5.0,
+        max_requests_per_min: int = 180,
+        clock: Clock | None = None,
+        deadline: Deadline | None = None,
+    ) -> AlpacaBroker:
+        """Build both alpaca-py clients (``base_url`` overrides trading and data URLs alike)."""
+        trading = TradingClient(
+            api_key=api_key, secret_key=secret_key, paper=paper, url_override=base_url
+        )
+        data = StockHistoricalDataClient(
+            api_key=api_key, secret_key=secret_key, url_override=base_url
+        )
+        _tune(trading, timeout_s)
+        _tune(data, timeout_s)
+        clock = clock or SystemClock()
+        return cls(
+            trading,
+            data,
+            data_feed=data_feed,
+            limiter=TokenBucket(clock, max_requests_per_min),
+            clock=clock,
+            deadline=deadline,
+        )
+
+    def bind_deadline(self, deadline: Deadline | None) -> None:
+        """Bound retries by this deadline from now on (the Lambda knows it after creation)."""
+        self._deadline = deadline
+
+    def request_count(self) -> int:
+        return self._requests
+
+    # --- transport ------------------------------------------------------------------------------
+
+    async def _attempt(self, fn: Callable[..., object], *args: Any, write: bool = False) -> object:
+        """One rate-limited HTTP call. Raises _TransientError (retry-worthy) or a BrokerError."""
+        await self._limiter.acquire()
+        self._requests += 1
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except APIError as exc:
+            status = exc.status_code
+            if not mapping.is_transient_status(status):
+                raise mapping.map_api_error(exc) from exc
+            # A 429 was refused before processing; a 5xx on a write may have been applied.
+            raise _TransientError(f"HTTP {status}", ambiguous=write and status != 429) from exc
+        except requests.RequestException as exc:
+            raise _TransientError(type(exc).__name__, ambiguous=write) from exc
+
+    async def _backoff(self, attempt: int, op: str, detail: str) -> None:
+        """Sleep before retry ``attempt``; raises BrokerUnavailableError when out of budget."""
+        delay = min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2 ** (attempt - 1))
+        delay *= 0.5 + self._rng.random() / 2
+        budget = self._deadline.remaining_total_s() if self._deadline else float("inf")
+        if attempt >= self._max_attempts or delay >= budget:
+            raise BrokerUnavailableError(f"{op}: {detail} after {attempt} attempts")
+        logger.warning(
+            "broker_retry", extra={"op": op, "attempt": attempt, "detail": detail, "delay_s": delay}
+        )
+        await self._clock.sleep(delay)
+
+    async def _call(self, op: str, fn: Callable[..., object], *args: Any) -> object:
+        """An idempotent call, retried on transient failures inside the deadline."""
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(fn, *args)
+            except _TransientError as exc:
+                attempt += 1
+                await self._backoff(attempt, op, str(exc))
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    async def get_account(self) -> AccountSnapshot:
+        return mapping.to_account(
+            _as(await self._call("get_account", self._trading.get_account), TradeAccount)
+        )
+
+    async def get_clock(self) -> MarketClock:
+        return mapping.to_clock(
+            _as(await self._call("get_clock", self._trading.get_clock), AlpacaClock)
+        )
+
+    async def get_assets(self, symbols: Iterable[str]) -> Mapping[str, Asset]:
+        """Assets by symbol; unknown symbols are absent."""
+        wanted = sorted(set(symbols))
+        if len(wanted) > _ASSET_BULK_THRESHOLD:
+            request = GetAssetsRequest(asset_class=AssetClass.US_EQUITY)
+            raw = await self._call("get_all_assets", self._trading.get_all_assets, request)
+            assets = _as_list(raw, AlpacaAsset)
+            wanted_set = set(wanted)
+            return {a.symbol: mapping.to_asset(a) for a in assets if a.symbol in wanted_set}
+        results = await asyncio.gather(*(self._get_asset(s) for s in wanted))
+        return {a.symbol: a for a in results if a is not None}
+
+    async def _get_asset(self, symbol: str) -> Asset | None:
+        try:
+            raw = await self._call("get_asset", self._trading.get_asset, symbol)
+            return mapping.to_asset(_as(raw, AlpacaAsset))
+        except BrokerRequestError as exc:
+            if exc.status in (404, 422):
+                return None
+            raise
+
+    async def get_positions(self) -> Mapping[str, Position]:
+        raw = await self._call("get_all_positions", self._trading.get_all_positions)
+        positions = _as_list(raw, AlpacaPosition)
+        return {p.symbol: mapping.to_position(p) for p in positions}
+
+    async def get_latest_quotes(self, symbols: Iterable[str]) -> Mapping[str, Quote]:
+        """Latest quotes in one request per 200 symbols; symbols without a quote are absent."""
+        wanted = sorted(set(symbols))
+        out: dict[str, Quote] = {}
+        for start in range(0, len(wanted), _QUOTE_CHUNK):
+            request = StockLatestQuoteRequest(
+                symbol_or_symbols=wanted[start : start + _QUOTE_CHUNK], feed=self._feed
+            )
+            raw = await self._call("get_latest_quotes", self._data.get_stock_latest_quote, request)
+            quotes = {str(k): _as(v, AlpacaQuote) for k, v in _as(raw, dict).items()}
+            out.update({s: mapping.to_quote(s, q) for s, q in quotes.items()})
+        return out
+
+    async def list_orders(
+        self, *, after: datetime, symbols: Iterable[str] | None = None, open_only: bool = False
+    ) -> Sequence[BrokerOrder]:
+        """Every order submitted after ``after``, oldest first, following pages of 500.
+
+        Pages overlap by one microsecond so orders sharing a boundary timestamp are not lost;
+        duplicates are dropped by id.
+        """
+        symbol_list = sorted(set(symbols)) if symbols is not None else None
+        seen: dict[str, BrokerOrder] = {}
+        cursor = after
+        while True:
+            request = GetOrdersRequest(
+                status=QueryOrderStatus.OPEN if open_only else QueryOrderStatus.ALL,
+                limit=_PAGE_LIMIT,
+                after=cursor,
+                direction=Sort.ASC,
+                symbols=symbol_list or None,
+            )
+            page = _as_list(
+                await self._call("list_orders", self._trading.get_orders, request), AlpacaOrder
+            )
+            fresh = [o for o in page if str(o.id) not in seen]
+            seen.update((str(o.id), mapping.to_order(o)) for o in fresh)
+            if len(page) < _PAGE_LIMIT or not fresh:
+                break
+            cursor = max(o.submitted_at for o in page) - timedelta(microseconds=1)
+        return sorted(seen.values(), key=lambda o: (o.submitted_at or after, o.id))
+
+    async def get_order(self, order_id: str) -> BrokerOrder:
+        order = await self._call("get_order", self._trading.get_order_by_id, order_id)
+        return mapping.to_order(_as(order, AlpacaOrder))
+
+    async def get_order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
+        try:
+            order = await self._call(
+                "get_order_by_client_id", self._trading.get_order_by_client_id, client_order_id
+            )
+        except OrderNotFoundError:
+            return None
+        return mapping.to_order(_as(order, AlpacaOrder))
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    async def submit_order(self, request: OrderRequest) -> BrokerOrder:
+        """Submit exactly once.
+
+        Raises DuplicateClientOrderIdError only if the duplicate cannot then be read back,
+        AmbiguousSubmitError when the outcome stays unknown within the retry budget, and the
+        typed BrokerRequestError subclasses for refusals (e.g. InsufficientBuyingPowerError).
+        """
+        alpaca_request = mapping.to_alpaca_request(request)
+        attempt = 0
+        while True:
+            try:
+                order = await self._attempt(self._trading.submit_order, alpaca_request, write=True)
+                return mapping.to_order(_as(order, AlpacaOrder))
+            except DuplicateClientOrderIdError:
+                found = await self.get_order_by_client_id(request.client_order_id)
+                if found is None:
+                    raise
+                logger.info("order_adopted", extra={"client_order_id": request.client_order_id})
+                return found
+            except _TransientError as exc:
+                attempt += 1
+                if exc.ambiguous:
+                    found = await self._lookup_after_ambiguous(request.client_order_id)
+                    if found is not None:
+                        return found
+                try:
+                    await self._backoff(attempt, "submit_order", str(exc))
+                except BrokerUnavailableError as unavailable:
+                    if exc.ambiguous:
+                        raise AmbiguousSubmitError(str(unavailable)) from unavailable
+                    raise
+
+    async def _lookup_after_ambiguous(self, client_order_id: str) -> BrokerOrder | None:
+        try:
+            found = await self.get_order_by_client_id(client_order_id)
+        except BrokerUnavailableError as exc:
+            raise AmbiguousSubmitError(f"lookup of {client_order_id} failed") from exc
+        if found is not None:
+            logger.info("ambiguous_submit_resolved", extra={"client_order_id": client_order_id})
+        return found
+
+    async def replace_order(
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        client_order_id: str | None = None,
+    ) -> BrokerOrder:
+        """Replace a live order (new id). ``qty`` must be whole shares (ValueError otherwise).
+
+        Not retried when the outcome is unknown (a replayed PATCH is not idempotent): raises
+        BrokerUnavailableError and the caller learns the outcome from its next order listing.
+        """
+        if qty is not None and qty != qty.to_integral_value():
+            raise ValueError("replace_order accepts whole-share quantities only")
+        request = ReplaceOrderRequest(
+            qty=int(qty) if qty is not None else None,
+            limit_price=mapping.price_to_float(limit_price) if limit_price is not None else None,
+            client_order_id=client_order_id,
+        )
+        attempt = 0
+        while True:
+            try:
+                order = await self._attempt(
+                    self._trading.replace_order_by_id, order_id, request, write=True
+                )
+                return mapping.to_order(_as(order, AlpacaOrder))
+            except _TransientError as exc:
+                if exc.ambiguous:
+                    raise BrokerUnavailableError(f"replace_order: {exc}") from exc
+                attempt += 1
+                await self._backoff(attempt, "replace_order", str(exc))
+
+    async def cancel_order(self, order_id: str) -> None:
+        """Request cancellation. 422 (already terminal / pending) is not an error; 404 raises
+        OrderNotFoundError."""
+        try:
+            await self._call("cancel_order", self._trading.cancel_order_by_id, order_id)
+        except BrokerRequestError as exc:
+            if exc.status != 422:
+                raise

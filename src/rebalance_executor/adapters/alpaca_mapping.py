@@ -1,0 +1,195 @@
+"""alpaca-py models <-> domain values. The only place floats and Decimals meet (SPEC §4.6, §9)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+
+from alpaca.common.exceptions import APIError
+from alpaca.data.models import Quote as AlpacaQuote
+from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.models import Asset as AlpacaAsset
+from alpaca.trading.models import Clock as AlpacaClock
+from alpaca.trading.models import Order as AlpacaOrder
+from alpaca.trading.models import Position as AlpacaPosition
+from alpaca.trading.models import TradeAccount
+from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+
+from rebalance_executor.domain.broker import (
+    AccountSnapshot,
+    Asset,
+    BrokerAuthError,
+    BrokerError,
+    BrokerOrder,
+    BrokerRequestError,
+    DuplicateClientOrderIdError,
+    InsufficientBuyingPowerError,
+    MarketClock,
+    OrderNotFoundError,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    Quote,
+    Side,
+)
+
+DUPLICATE_CLIENT_ORDER_ID = 40010001
+INSUFFICIENT_BUYING_POWER = 40310000
+_QTY_QUANTUM = Decimal("0.000000001")
+_PRICE_QUANTUM = Decimal("0.0001")
+
+
+def dec(value: object) -> Decimal:
+    """Exact Decimal of an alpaca-py number (str or float); floats go through ``repr``.
+
+    Raises ValueError when the value is not a finite number.
+    """
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"not a number: {value!r}") from exc
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
+
+
+def opt_dec(value: object) -> Decimal | None:
+    return None if value is None or value == "" else dec(value)
+
+
+def qty_to_float(qty: Decimal) -> float:
+    """Quantity for alpaca-py: rounded down to Alpaca's 9 decimals so we never send more."""
+    return float(qty.quantize(_QTY_QUANTUM, rounding=ROUND_DOWN))
+
+
+def price_to_float(price: Decimal) -> float:
+    """Price for alpaca-py, rounded to 4 decimals (callers already rounded it to the tick)."""
+    return float(price.quantize(_PRICE_QUANTUM))
+
+
+def utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum_value(value: object) -> str:
+    return str(getattr(value, "value", value))
+
+
+def to_order(order: AlpacaOrder) -> BrokerOrder:
+    """Domain order from alpaca-py's; raises ValueError on a shape the executor cannot use."""
+    return BrokerOrder(
+        id=str(order.id),
+        client_order_id=order.client_order_id,
+        symbol=order.symbol or "",
+        side=Side(_enum_value(order.side)),
+        type=OrderType(_enum_value(order.type or order.order_type)),
+        qty=opt_dec(order.qty),
+        filled_qty=opt_dec(order.filled_qty) or Decimal(0),
+        filled_avg_price=opt_dec(order.filled_avg_price),
+        limit_price=opt_dec(order.limit_price),
+        status=OrderStatus(_enum_value(order.status)),
+        submitted_at=utc(order.submitted_at),
+        filled_at=utc(order.filled_at),
+        updated_at=utc(order.updated_at),
+        canceled_at=utc(order.canceled_at),
+        replaced_by=str(order.replaced_by) if order.replaced_by else None,
+        replaces=str(order.replaces) if order.replaces else None,
+    )
+
+
+def to_account(account: TradeAccount) -> AccountSnapshot:
+    return AccountSnapshot(
+        account_id=str(account.id),
+        equity=dec(account.equity or 0),
+        cash=dec(account.cash or 0),
+        buying_power=dec(account.buying_power or 0),
+        trading_blocked=bool(account.trading_blocked),
+        account_blocked=bool(account.account_blocked),
+        trade_suspended_by_user=bool(account.trade_suspended_by_user),
+    )
+
+
+def to_clock(clock: AlpacaClock) -> MarketClock:
+    return MarketClock(
+        timestamp=utc(clock.timestamp) or datetime.now(UTC),
+        is_open=bool(clock.is_open),
+        next_open=utc(clock.next_open),
+        next_close=utc(clock.next_close),
+    )
+
+
+def to_asset(asset: AlpacaAsset) -> Asset:
+    return Asset(
+        symbol=asset.symbol, tradable=bool(asset.tradable), fractionable=bool(asset.fractionable)
+    )
+
+
+def to_position(position: AlpacaPosition) -> Position:
+    return Position(
+        symbol=position.symbol,
+        qty=dec(position.qty),
+        market_value=opt_dec(position.market_value),
+        avg_entry_price=opt_dec(position.avg_entry_price),
+    )
+
+
+def to_quote(symbol: str, quote: AlpacaQuote) -> Quote:
+    return Quote(
+        symbol=symbol,
+        bid=dec(quote.bid_price),
+        ask=dec(quote.ask_price),
+        bid_size=dec(quote.bid_size),
+        ask_size=dec(quote.ask_size),
+        timestamp=utc(quote.timestamp) or datetime.now(UTC),
+    )
+
+
+def to_alpaca_request(request: OrderRequest) -> MarketOrderRequest | LimitOrderRequest:
+    """alpaca-py order request; raises ValueError for a limit order without a price."""
+    common = {
+        "symbol": request.symbol,
+        "qty": qty_to_float(request.qty),
+        "side": OrderSide.BUY if request.side is Side.BUY else OrderSide.SELL,
+        "time_in_force": TimeInForce(request.time_in_force),
+        "client_order_id": request.client_order_id,
+    }
+    if request.type is OrderType.MARKET:
+        return MarketOrderRequest(**common)
+    if request.limit_price is None:
+        raise ValueError("a limit order needs a limit price")
+    return LimitOrderRequest(**common, limit_price=price_to_float(request.limit_price))
+
+
+def error_code(error: APIError) -> int | None:
+    """Alpaca's numeric error code from the response body, when it is JSON and has one."""
+    try:
+        body = json.loads(str(error))
+    except ValueError:
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, int) else None
+
+
+def is_transient_status(status: int | None) -> bool:
+    """429 and 5xx are worth retrying (with backoff); any other status is the broker's answer."""
+    return status is None or status == 429 or status >= 500
+
+
+def map_api_error(error: APIError) -> BrokerError:
+    """Typed domain error for a non-transient alpaca-py APIError."""
+    status = error.status_code or 0
+    code = error_code(error)
+    message = f"alpaca HTTP {status} code {code}"
+    if status == 422 and code == DUPLICATE_CLIENT_ORDER_ID:
+        return DuplicateClientOrderIdError(message, status, code)
+    if status == 403 and (code == INSUFFICIENT_BUYING_POWER or "buying power" in str(error)):
+        return InsufficientBuyingPowerError(message, status, code)
+    if status in (401, 403):
+        return BrokerAuthError(message, status, code)
+    if status == 404:
+        return OrderNotFoundError(message, status, code)
+    return BrokerRequestError(message, status, code)

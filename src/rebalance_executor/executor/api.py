@@ -1,0 +1,276 @@
+"""``execute_plan``: a validated plan, a deadline and a broker port -> an ExecutionResult.
+
+Order of work (SPEC §4.1-§4.4, §6): account and clock gate; the plan's own orders from earlier
+attempts (reconciliation); kill switch; stale orders cancelled; assets, positions and quotes;
+sizing; safety caps; dry run; SELL phase; kill switch again; buying power re-read; BUY phase;
+result from broker-reported fills.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Protocol
+
+from rebalance_executor.domain.broker import BrokerError, BrokerPort, BrokerUnavailableError
+from rebalance_executor.domain.clock import Clock, Deadline
+from rebalance_executor.domain.config import ExecutionConfig
+from rebalance_executor.domain.plan import Action, RebalancePlan
+from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, Reason
+from rebalance_executor.executor.build import apply_scale, block, new_state, size_buys
+from rebalance_executor.executor.context import RunContext
+from rebalance_executor.executor.ids import plan_key
+from rebalance_executor.executor.phases import run_phase
+from rebalance_executor.executor.policies import policy_for
+from rebalance_executor.executor.preflight import Market, read_gate, read_market
+from rebalance_executor.executor.reconcile import (
+    LIST_MARGIN,
+    PlanOrders,
+    cancel_stale,
+    load_plan_orders,
+)
+from rebalance_executor.executor.recorder import Recorder
+from rebalance_executor.executor.safety import cap_violation
+from rebalance_executor.executor.sizing import Sized, size_item
+from rebalance_executor.executor.state import ItemState
+from rebalance_executor.executor.tracker import Tracker
+
+logger = logging.getLogger(__name__)
+
+# At most this share of the trading window goes to waiting for stale cancels before sizing.
+_STALE_CANCEL_SHARE = 0.1
+
+
+class KillSwitch(Protocol):
+    async def is_engaged(self) -> bool:
+        """True when trading must stop (SPEC §6); checked at start and between phases."""
+        ...
+
+
+async def execute_plan(
+    plan: RebalancePlan,
+    *,
+    broker: BrokerPort,
+    clock: Clock,
+    deadline: Deadline,
+    config: ExecutionConfig,
+    kill_switch: KillSwitch | None = None,
+) -> ExecutionResult:
+    """Execute ``plan`` once, exactly once against the broker, before ``deadline``.
+
+    Per-item problems become reasons in the result, never exceptions. Raises
+    UnsupportedPolicyError for a policy not implemented, and BrokerUnavailableError when the
+    broker fails during preflight (before any order was sent; the Lambda retry reconciles).
+    """
+    policy = policy_for(config.policy)
+    rec = Recorder(
+        plan, broker=broker, clock=clock, deadline=deadline, config=config, policy=policy.name
+    )
+    gate = await read_gate(broker)
+    blocked = gate.blocked_reason()
+    if blocked is not None:
+        return rec.early(ExecutionStatus.REJECTED, blocked)
+    if not gate.clock.is_open:
+        return rec.early(ExecutionStatus.SKIPPED, "market is closed")
+    symbols = {i: it.symbol for i, it in enumerate(plan.items) if it.action is not Action.HOLD}
+    if not symbols:
+        return rec.early(ExecutionStatus.SKIPPED, "nothing to trade: every item is HOLD")
+    key = plan_key(plan.plan_id)
+    found = await _reconcile(broker, plan, key, symbols)
+    if await _kill_engaged(config, kill_switch):
+        await _cancel_live(broker, found)
+        return rec.early(ExecutionStatus.REJECTED, "kill switch is engaged")
+    if found.live() and not config.dry_run:
+        found = await _stale(
+            broker,
+            clock=clock,
+            plan=plan,
+            key=key,
+            symbols=symbols,
+            found=found,
+            budget_s=(deadline.stop_at - clock.monotonic()) * _STALE_CANCEL_SHARE,
+            config=config,
+        )
+    market = await read_market(broker, set(symbols.values()))
+    rec.mark("preflight")
+    sized = _size_all(plan, symbols=symbols, market=market, found=found, rec=rec, config=config)
+    violation = cap_violation(sized, symbols, found, gate.account, config)
+    if violation is not None:
+        return rec.early(ExecutionStatus.REJECTED, violation, sized)
+    if config.dry_run:
+        return rec.dry_run(sized)
+    tracker = Tracker(broker, key, plan.timestamp - LIST_MARGIN)
+    ctx = RunContext(broker, clock, deadline, config, policy, key, tracker)
+    states = {
+        i: new_state(i, plan.items[i], s, market.assets[plan.items[i].symbol], found)
+        for i, s in sized.items()
+        if s.reason is None
+    }
+    await _trade(
+        plan,
+        ctx=ctx,
+        states=states,
+        sized=sized,
+        market=market,
+        found=found,
+        kill_switch=kill_switch,
+        rec=rec,
+    )
+    return rec.final(sized, states, ctx.request_samples)
+
+
+async def _reconcile(
+    broker: BrokerPort, plan: RebalancePlan, key: str, symbols: Mapping[int, str]
+) -> PlanOrders:
+    try:
+        return await load_plan_orders(broker, plan, key, symbols)
+    except BrokerUnavailableError:
+        raise
+    except BrokerError as exc:
+        raise BrokerUnavailableError(f"reconciliation listing failed: {exc}") from exc
+
+
+async def _stale(
+    broker: BrokerPort,
+    *,
+    clock: Clock,
+    plan: RebalancePlan,
+    key: str,
+    symbols: Mapping[int, str],
+    found: PlanOrders,
+    budget_s: float,
+    config: ExecutionConfig,
+) -> PlanOrders:
+    try:
+        return await cancel_stale(
+            broker,
+            clock=clock,
+            plan=plan,
+            key=key,
+            symbols=symbols,
+            found=found,
+            budget_s=budget_s,
+            poll_s=config.poll_interval_s,
+        )
+    except BrokerUnavailableError:
+        raise
+    except BrokerError as exc:
+        raise BrokerUnavailableError(f"stale order reconciliation failed: {exc}") from exc
+
+
+async def _kill_engaged(config: ExecutionConfig, kill_switch: KillSwitch | None) -> bool:
+    if config.kill_switch:
+        return True
+    return kill_switch is not None and await kill_switch.is_engaged()
+
+
+async def _cancel_live(broker: BrokerPort, found: PlanOrders) -> None:
+    for order in found.live():
+        try:
+            await broker.cancel_order(order.id)
+        except BrokerError as exc:
+            logger.warning("kill_cancel_failed", extra={"order_id": order.id, "error": str(exc)})
+
+
+def _size_all(
+    plan: RebalancePlan,
+    *,
+    symbols: Mapping[int, str],
+    market: Market,
+    found: PlanOrders,
+    rec: Recorder,
+    config: ExecutionConfig,
+) -> dict[int, Sized]:
+    now = rec.clock.now()
+    return {
+        i: size_item(
+            plan.items[i],
+            asset=market.assets.get(symbol),
+            position=market.positions.get(symbol),
+            quote=market.quotes.get(symbol),
+            prior=found.prior(i),
+            now=now,
+            config=config,
+        )
+        for i, symbol in symbols.items()
+    }
+
+
+async def _trade(
+    plan: RebalancePlan,
+    *,
+    ctx: RunContext,
+    states: dict[int, ItemState],
+    sized: dict[int, Sized],
+    market: Market,
+    found: PlanOrders,
+    kill_switch: KillSwitch | None,
+    rec: Recorder,
+) -> None:
+    """SELL phase, then (if sells are final and no kill) BUY phase sized to buying power."""
+    sells = [s for s in states.values() if s.item.action is Action.SELL]
+    buys = [s for s in states.values() if s.item.action is Action.BUY]
+    sells_clean = await run_phase(sells, ctx, ctx.clock.monotonic() + ctx.config.sell_wait_max_s)
+    rec.mark("sells")
+    if await _kill_engaged(ctx.config, kill_switch):
+        for state in buys:
+            block(state, Reason.KILL_SWITCH, "kill switch engaged after the sell phase")
+        return
+    if not sells_clean:
+        for state in buys:
+            block(state, Reason.SELLS_UNFINISHED, "sell orders still live; buys not sent")
+        return
+    if buys and await _resize_buys(
+        plan, ctx=ctx, buys=buys, sized=sized, market=market, found=found
+    ):
+        await run_phase([s for s in buys if not s.done], ctx, ctx.deadline.stop_at)
+    rec.mark("buys")
+
+
+async def _resize_buys(
+    plan: RebalancePlan,
+    *,
+    ctx: RunContext,
+    buys: list[ItemState],
+    sized: dict[int, Sized],
+    market: Market,
+    found: PlanOrders,
+) -> bool:
+    """Re-read buying power and quotes, re-size and scale buys. False when the broker fails."""
+    try:
+        account = await ctx.broker.get_account()
+        quotes = await ctx.broker.get_latest_quotes({s.symbol for s in buys})
+    except BrokerError as exc:
+        for state in buys:
+            block(state, Reason.BROKER_UNAVAILABLE, f"buying power re-read failed: {exc}")
+        return False
+    sizing = size_buys(
+        {s.index: s.item for s in buys},
+        assets=market.assets,
+        quotes=quotes,
+        found=found,
+        buying_power=account.buying_power,
+        now=ctx.clock.now(),
+        config=ctx.config,
+    )
+    for state in buys:
+        fresh = sizing.sized[state.index]
+        sized[state.index] = fresh
+        if fresh.reason is not None or fresh.ref_price is None:
+            block(state, fresh.reason or Reason.NO_VALID_QUOTE, fresh.detail or "")
+            continue
+        state.planned_qty = state.target_qty = fresh.planned_qty
+        state.ref_price, state.quote = fresh.ref_price, fresh.quote
+        apply_scale(state, sizing, found)
+    logger.info(
+        "buys_sized",
+        extra={
+            "plan_id": plan.plan_id,
+            "buying_power": str(account.buying_power),
+            "factor": str(sizing.factor),
+        },
+    )
+    return True
+
+
+__all__ = ["KillSwitch", "execute_plan"]

@@ -1,0 +1,45 @@
+"""Everything one execution shares: ports, limits, the policy and the order tracker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rebalance_executor.domain.broker import BrokerPort
+from rebalance_executor.domain.clock import Clock, Deadline
+from rebalance_executor.domain.config import ExecutionConfig
+from rebalance_executor.executor.policies import OrderPolicy
+from rebalance_executor.executor.tracker import Tracker
+
+
+@dataclass
+class RunContext:
+    broker: BrokerPort
+    clock: Clock
+    deadline: Deadline
+    config: ExecutionConfig
+    policy: OrderPolicy
+    plan_key: str
+    tracker: Tracker
+    # (monotonic time, broker request count) samples for the peak-per-minute TCA figure
+    request_samples: list[tuple[float, int]] = field(default_factory=list)
+
+    def sample_requests(self) -> None:
+        self.request_samples.append((self.clock.monotonic(), self.broker.request_count()))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A phase's working window on the monotonic clock."""
+
+    start: float
+    stop: float
+
+    def over(self, clock: Clock) -> bool:
+        return clock.monotonic() >= self.stop
+
+    def remaining(self, clock: Clock) -> float:
+        return max(0.0, self.stop - clock.monotonic())
+
+    def elapsed_fraction(self, clock: Clock) -> float:
+        span = self.stop - self.start
+        return 1.0 if span <= 0 else min(1.0, (clock.monotonic() - self.start) / span)

@@ -1,0 +1,89 @@
+"""The order-working policy plug-point (SPEC §4.5).
+
+Each tick the working loop asks the item's policy what order it should have live for the item's
+remaining quantity, then makes it so: keep the live order, re-peg it (replace when allowed, else
+cancel and re-send after the cancel is final), cross, or stand aside. Policies are pure: they
+see values, never the broker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from rebalance_executor.domain.broker import BrokerOrder, OrderType, Quote, Side
+from rebalance_executor.domain.config import ExecutionConfig
+
+
+class UnsupportedPolicyError(ValueError):
+    """The configured execution policy is not implemented."""
+
+
+class DesiredKind(StrEnum):
+    NONE = "none"
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+@dataclass(frozen=True)
+class Desired:
+    """The order a policy wants live for the item's remainder."""
+
+    kind: DesiredKind
+    limit_price: Decimal | None = None
+
+    def matches(self, order: BrokerOrder) -> bool:
+        """True when ``order`` already is what the policy wants (no action needed)."""
+        if self.kind is DesiredKind.MARKET:
+            return order.type is OrderType.MARKET
+        if self.kind is DesiredKind.LIMIT:
+            return order.type is OrderType.LIMIT and order.limit_price == self.limit_price
+        return False
+
+
+MARKET = Desired(DesiredKind.MARKET)
+NOTHING = Desired(DesiredKind.NONE)
+
+
+@dataclass(frozen=True)
+class PolicyInput:
+    """What a policy may look at for one item on one tick."""
+
+    symbol: str
+    side: Side
+    remaining_qty: Decimal
+    quote: Quote | None
+    arrival_quote: Quote | None
+    elapsed_fraction: float
+    seconds_left: float
+    live_order: BrokerOrder | None
+    live_order_age_s: float | None
+    repegs: int
+
+
+class OrderPolicy(Protocol):
+    """Decides, per tick, the order an item should have live."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def uses_live_quotes(self) -> bool:
+        """Whether the loop must fetch quotes every tick for this policy."""
+        ...
+
+    def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired: ...
+
+
+def tick_size(price: Decimal) -> Decimal:
+    """US equity tick: $0.01 at or above $1, $0.0001 below."""
+    return Decimal("0.01") if price >= 1 else Decimal("0.0001")
+
+
+def round_to_tick(price: Decimal, side: Side) -> Decimal:
+    """Round a limit price to the tick, never more aggressive than asked (buys down, sells up)."""
+    tick = tick_size(price)
+    rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
+    return (price / tick).quantize(Decimal(1), rounding=rounding) * tick

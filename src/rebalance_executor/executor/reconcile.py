@@ -1,0 +1,117 @@
+"""Reconciliation (SPEC §4.2): rebuild the plan's state from the broker before trading.
+
+The broker cannot filter by client-order-id prefix, so the account's orders since the plan's
+timestamp (for the plan's symbols) are listed and filtered here. Earlier attempts' fills count
+toward each item; their live orders are cancelled (and the cancels awaited) before anything new
+is sized, so nothing is ever worked twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from rebalance_executor.domain.broker import BrokerError, BrokerOrder, BrokerPort
+from rebalance_executor.domain.clock import Clock
+from rebalance_executor.domain.plan import RebalancePlan
+from rebalance_executor.executor.ids import parse_client_order_id
+from rebalance_executor.executor.sizing import Prior
+
+logger = logging.getLogger(__name__)
+
+# Orders are listed from a little before the plan's timestamp: upstream and broker clocks differ.
+LIST_MARGIN = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class PlanOrders:
+    """The plan's orders at the broker, by item index, with the next free sequence number."""
+
+    by_item: Mapping[int, tuple[BrokerOrder, ...]]
+    next_seq: Mapping[int, int]
+
+    def of(self, index: int) -> tuple[BrokerOrder, ...]:
+        return self.by_item.get(index, ())
+
+    def live(self) -> list[BrokerOrder]:
+        return [o for orders in self.by_item.values() for o in orders if not o.status.is_terminal]
+
+    def prior(self, index: int) -> Prior:
+        orders = self.of(index)
+        return Prior(
+            filled_qty=sum((o.filled_qty for o in orders), Decimal(0)),
+            filled_notional=sum(
+                (o.filled_qty * o.filled_avg_price for o in orders if o.filled_avg_price),
+                Decimal(0),
+            ),
+            live_unfilled=sum(
+                ((o.qty or Decimal(0)) - o.filled_qty for o in orders if not o.status.is_terminal),
+                Decimal(0),
+            ),
+        )
+
+
+def group_plan_orders(
+    orders: Sequence[BrokerOrder], key: str, symbols: Mapping[int, str]
+) -> PlanOrders:
+    """Keep the orders whose client order id carries ``key`` and whose symbol matches the item."""
+    by_item: dict[int, dict[str, BrokerOrder]] = {}
+    next_seq: dict[int, int] = {}
+    for order in orders:
+        parsed = parse_client_order_id(key, order.client_order_id)
+        if parsed is None or symbols.get(parsed[0]) != order.symbol:
+            continue
+        index, seq = parsed
+        by_item.setdefault(index, {})[order.id] = order
+        next_seq[index] = max(next_seq.get(index, 0), seq + 1)
+    return PlanOrders({i: tuple(o.values()) for i, o in by_item.items()}, next_seq)
+
+
+async def load_plan_orders(
+    broker: BrokerPort, plan: RebalancePlan, key: str, symbols: Mapping[int, str]
+) -> PlanOrders:
+    """List and group the plan's orders. Raises BrokerError when the broker cannot be read."""
+    orders = await broker.list_orders(
+        after=plan.timestamp - LIST_MARGIN, symbols=set(symbols.values())
+    )
+    found = group_plan_orders(orders, key, symbols)
+    if found.by_item:
+        logger.info(
+            "plan_orders_found",
+            extra={"plan_id": plan.plan_id, "items": len(found.by_item), "live": len(found.live())},
+        )
+    return found
+
+
+async def cancel_stale(
+    broker: BrokerPort,
+    *,
+    clock: Clock,
+    plan: RebalancePlan,
+    key: str,
+    symbols: Mapping[int, str],
+    found: PlanOrders,
+    budget_s: float,
+    poll_s: float,
+) -> PlanOrders:
+    """Cancel the plan's live orders from earlier attempts and wait (<= ``budget_s``) for the
+    cancels to be final; returns the refreshed view. Orders still live after the budget stay in
+    the view as live (the working loop then accounts for them). Raises BrokerError on listing
+    failure."""
+    end = clock.monotonic() + budget_s
+    while found.live():
+        for order in found.live():
+            try:
+                await broker.cancel_order(order.id)
+            except BrokerError as exc:
+                logger.warning(
+                    "stale_cancel_failed", extra={"order_id": order.id, "error": str(exc)}
+                )
+        if clock.monotonic() >= end:
+            break
+        await clock.sleep(poll_s)
+        found = await load_plan_orders(broker, plan, key, symbols)
+    return found

@@ -1,0 +1,129 @@
+"""Sizing (SPEC §4.4): reference prices from fresh valid quotes only, rounding, buying-power cap.
+
+Quantities are worked out as totals over every attempt at the plan: ``planned`` includes what
+earlier attempts already filled, so a re-run only works the remainder (never re-sends the original
+quantity). Dollar amounts are honoured across attempts: a BUY of $1000 of which $600 filled earlier
+plans the remaining $400 at today's price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+
+from rebalance_executor.domain.broker import Asset, Position, Quote
+from rebalance_executor.domain.config import ExecutionConfig
+from rebalance_executor.domain.plan import Action, PlanItem
+from rebalance_executor.domain.result import Reason
+
+FRACTION_QUANTUM = Decimal("0.000000001")
+WHOLE = Decimal(1)
+# Market buys are valued at the ask plus this buffer when checked against buying power: the ask
+# may move before the order executes, and Alpaca reserves buying power at a price above the touch.
+MARKET_BUY_BUFFER = Decimal("0.0025")
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What earlier attempts at this item already did (from reconciliation)."""
+
+    filled_qty: Decimal = Decimal(0)
+    filled_notional: Decimal = Decimal(0)
+    live_unfilled: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Sized:
+    """An item's planned total quantity, or why it will not be traded."""
+
+    planned_qty: Decimal
+    ref_price: Decimal | None
+    quote: Quote | None
+    reason: Reason | None = None
+    detail: str | None = None
+
+    @property
+    def planned_notional(self) -> Decimal:
+        return self.planned_qty * self.ref_price if self.ref_price is not None else Decimal(0)
+
+
+def quote_problem(quote: Quote | None, now: datetime, config: ExecutionConfig) -> str | None:
+    """Why a quote cannot price a trade (None when it is fresh and valid)."""
+    if quote is None:
+        return "no quote"
+    if quote.bid <= 0 or quote.ask <= quote.bid:
+        return f"crossed or empty quote bid={quote.bid} ask={quote.ask}"
+    age = (now - quote.timestamp).total_seconds()
+    if age > config.quote_max_age_s:
+        return f"quote is {age:.1f}s old (max {config.quote_max_age_s}s)"
+    if quote.spread_bps > config.max_spread_bps:
+        return f"spread {quote.spread_bps:.1f}bps above {config.max_spread_bps}bps"
+    return None
+
+
+def round_qty(qty: Decimal, fractionable: bool) -> Decimal:
+    """Round down: 9 decimals when fractionable, whole shares otherwise; never negative."""
+    if qty <= 0:
+        return Decimal(0)
+    return qty.quantize(FRACTION_QUANTUM if fractionable else WHOLE, rounding=ROUND_DOWN)
+
+
+def size_item(
+    item: PlanItem,
+    *,
+    asset: Asset | None,
+    position: Position | None,
+    quote: Quote | None,
+    prior: Prior,
+    now: datetime,
+    config: ExecutionConfig,
+) -> Sized:
+    """Plan one BUY/SELL item. Never raises for market conditions: it returns a reason."""
+    if asset is None or not asset.tradable:
+        return Sized(Decimal(0), None, quote, Reason.NOT_TRADABLE, "asset unknown or not tradable")
+    problem = quote_problem(quote, now, config)
+    if problem is not None or quote is None:
+        return Sized(Decimal(0), None, quote, Reason.NO_VALID_QUOTE, problem)
+    price = quote.mid
+    unspent = max(Decimal(0), abs(item.trade_amount) - prior.filled_notional)
+    wanted = prior.filled_qty + round_qty(unspent / price, asset.fractionable)
+    if item.action is Action.SELL:
+        held = position.qty if position is not None else Decimal(0)
+        sellable = max(Decimal(0), held) + prior.filled_qty
+        if sellable <= 0:
+            return Sized(Decimal(0), price, quote, Reason.NO_POSITION, "no position to sell")
+        # Liquidation sells exactly what is held, fractional remainder included.
+        wanted = sellable if item.is_liquidation else min(wanted, sellable)
+    sized = Sized(wanted, price, quote)
+    to_send = wanted - prior.filled_qty - prior.live_unfilled
+    if (
+        prior.filled_qty == 0
+        and prior.live_unfilled == 0
+        and to_send * price < max(config.min_order_notional, Decimal("0.01"))
+    ):
+        detail = f"{to_send} shares at {price} is below {config.min_order_notional}"
+        return Sized(Decimal(0), price, quote, Reason.BELOW_MIN_NOTIONAL, detail)
+    return sized
+
+
+def buy_cost(qty: Decimal, quote: Quote, limit_price: Decimal | None = None) -> Decimal:
+    """What a buy of ``qty`` reserves: its limit price, or the ask plus the market buffer."""
+    price = limit_price if limit_price is not None else quote.ask * (1 + MARKET_BUY_BUFFER)
+    return qty * price
+
+
+def scale_factor(costs: list[Decimal], budget: Decimal) -> Decimal:
+    """Proportional scale-down: every buy gets the same fraction of its quantity (<= 1).
+
+    The documented rule (SPEC §4.4): when the buys would cost more than buying power minus the
+    cash reserve, each is cut by the factor ``budget / total``; rounding down then keeps the sum
+    under the budget. Priorities do not reorder money: a proportional cut keeps the portfolio's
+    relative weights closest to the plan.
+    """
+    total = sum(costs, Decimal(0))
+    if total <= budget:
+        return Decimal(1)
+    if budget <= 0:
+        return Decimal(0)
+    return budget / total

@@ -1,0 +1,82 @@
+"""Mutable working state of one plan item while it is traded (owned by one event loop)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from rebalance_executor.domain.broker import BrokerOrder, OrderRequest, Quote, Side
+from rebalance_executor.domain.plan import PlanItem
+from rebalance_executor.domain.result import PricePoint, Reason
+
+
+@dataclass
+class ItemState:
+    """One BUY/SELL item: every order it ever had (this and earlier attempts) and its target.
+
+    Fill accounting is always ``sum(filled_qty)`` over all of the item's orders, so fills on
+    canceled or replaced orders count exactly once and the remainder is never overstated.
+    """
+
+    index: int
+    item: PlanItem
+    side: Side
+    fractionable: bool
+    planned_qty: Decimal
+    target_qty: Decimal
+    ref_price: Decimal
+    quote: Quote | None
+    next_seq: int = 0
+    orders: dict[str, BrokerOrder] = field(default_factory=dict)
+    prior_order_ids: frozenset[str] = frozenset()
+    # order id -> monotonic time the cancel was requested (re-requested when it lingers)
+    cancel_requested: dict[str, float] = field(default_factory=dict)
+    # a submit whose outcome is unknown: looked up by client order id before anything else
+    pending_request: OrderRequest | None = None
+    limit_history: dict[str, list[PricePoint]] = field(default_factory=dict)
+    arrival_quote: Quote | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    order_placed_at: float | None = None
+    repegs: int = 0
+    done: bool = False
+    reason: Reason | None = None
+    detail: str | None = None
+
+    @property
+    def symbol(self) -> str:
+        return self.item.symbol
+
+    @property
+    def filled_qty(self) -> Decimal:
+        return sum((o.filled_qty for o in self.orders.values()), Decimal(0))
+
+    @property
+    def filled_notional(self) -> Decimal:
+        return sum(
+            (o.filled_qty * o.filled_avg_price for o in self.orders.values() if o.filled_avg_price),
+            Decimal(0),
+        )
+
+    @property
+    def live_orders(self) -> list[BrokerOrder]:
+        return [o for o in self.orders.values() if not o.status.is_terminal]
+
+    @property
+    def live_unfilled(self) -> Decimal:
+        return sum(((o.qty or Decimal(0)) - o.filled_qty for o in self.live_orders), Decimal(0))
+
+    @property
+    def need(self) -> Decimal:
+        """Quantity still to fill toward the target (may be <= 0 when done)."""
+        return self.target_qty - self.filled_qty
+
+    def record(self, order: BrokerOrder) -> None:
+        """Take the broker's latest view of one of this item's orders."""
+        self.orders[order.id] = order
+
+    def note_reason(self, reason: Reason, detail: str | None = None) -> None:
+        """Remember why the item is not (fully) done; the first reason wins."""
+        if self.reason is None:
+            self.reason, self.detail = reason, detail

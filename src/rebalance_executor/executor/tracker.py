@@ -1,0 +1,78 @@
+"""Batched state polling (SPEC §4.6): one orders listing and one quotes call per tick for every
+item in flight, never one poll loop per order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from rebalance_executor.domain.broker import BrokerError, BrokerOrder, BrokerPort, Quote
+from rebalance_executor.executor.ids import parse_client_order_id
+from rebalance_executor.executor.state import ItemState
+
+logger = logging.getLogger(__name__)
+
+# Listing starts a little before the oldest live order: broker timestamps have coarse precision.
+_LIST_MARGIN = timedelta(seconds=5)
+
+
+class Tracker:
+    """Routes the broker's view of the plan's orders to the items they belong to."""
+
+    def __init__(self, broker: BrokerPort, plan_key: str, since: datetime) -> None:
+        self._broker = broker
+        self._key = plan_key
+        self._since = since
+        self._items: dict[int, ItemState] = {}
+        self.quotes: dict[str, Quote] = {}
+        self.polls = 0
+
+    def register(self, states: Iterable[ItemState]) -> None:
+        for state in states:
+            self._items[state.index] = state
+
+    def absorb(self, orders: Sequence[BrokerOrder]) -> None:
+        """Record every order carrying the plan's prefix (or already known by id) on its item."""
+        by_id = {oid: s for s in self._items.values() for oid in s.orders}
+        for order in orders:
+            parsed = parse_client_order_id(self._key, order.client_order_id)
+            if parsed is None:
+                known = by_id.get(order.id)
+                if known is not None:
+                    known.record(order)
+                continue
+            state = self._items.get(parsed[0])
+            if state is None or state.symbol != order.symbol:
+                continue
+            state.record(order)
+            state.next_seq = max(state.next_seq, parsed[1] + 1)
+
+    async def poll(self, states: Sequence[ItemState], *, want_quotes: bool) -> None:
+        """Refresh orders of items with live orders and, when asked, quotes of all ``states``.
+
+        Broker failures are logged and skipped: the next tick polls again.
+        """
+        self.polls += 1
+        live = [s for s in states if s.live_orders]
+        if live:
+            await self._poll_orders(live)
+        if want_quotes and states:
+            try:
+                self.quotes.update(await self._broker.get_latest_quotes({s.symbol for s in states}))
+            except BrokerError as exc:
+                logger.warning("quote_poll_failed", extra={"error": str(exc)})
+
+    async def _poll_orders(self, live: Sequence[ItemState]) -> None:
+        submitted = [
+            o.submitted_at for s in live for o in s.live_orders if o.submitted_at is not None
+        ]
+        after = (min(submitted) if submitted else self._since) - _LIST_MARGIN
+        try:
+            orders = await self._broker.list_orders(
+                after=max(after, self._since), symbols={s.symbol for s in live}
+            )
+        except BrokerError as exc:
+            logger.warning("order_poll_failed", extra={"error": str(exc)})
+            return
+        self.absorb(orders)
