@@ -94,16 +94,29 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = old
 
 
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Only warnings from our loggers, nothing from the moto server, for the block."""
+    names = (PACKAGE_LOGGER, logger.name, "werkzeug")
+    saved = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.WARNING if name != "werkzeug" else logging.ERROR)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         event = load_event(args.event)
     except EventFileError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_BAD_INPUT
-    if not args.verbose:
-        for name in (PACKAGE_LOGGER, logger.name):
-            logging.getLogger(name).setLevel(logging.WARNING)
     with ExitStack() as stack:
+        if not args.verbose:
+            stack.enter_context(_quiet_logs())
         endpoint = stack.enter_context(running_moto_server())
         sim = stack.enter_context(
             running_simulator(
