@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import requests
 from alpaca.data.requests import StockLatestQuoteRequest
+from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, QueryOrderStatus, TimeInForce
 from alpaca.trading.requests import (
     GetOrdersRequest,
@@ -15,6 +17,7 @@ from alpaca.trading.requests import (
     ReplaceOrderRequest,
 )
 
+from alpaca_sim.scenario import Scenario, default_scenario
 from alpaca_sim.testing import RunningSimulator
 
 
@@ -156,11 +159,35 @@ def test_per_symbol_latest_quote_path(sim: RunningSimulator, sim_keys: tuple[str
 def test_http_control_routes(sim: RunningSimulator) -> None:
     base = f"{sim.base_url}/sim"
     assert requests.post(f"{base}/freeze", json={"value": True}, timeout=5).ok
-    quote = {"symbol": "SPY", "bid": "10.00", "ask": "10.02"}
+    quote: dict[str, str] = {"symbol": "SPY", "bid": "10.00", "ask": "10.02"}
     assert requests.post(f"{base}/quote", json=quote, timeout=5).json()["bid"] == "10.00"
     bad = requests.post(f"{base}/quote", json={**quote, "ask": "9"}, timeout=5)
     assert bad.status_code == 422
-    fault = {"endpoint": "GET /v2/clock", "kind": "http_5xx", "count": 1}
+    fault: dict[str, Any] = {"endpoint": "GET /v2/clock", "kind": "http_5xx", "count": 1}
     assert requests.post(f"{base}/faults", json=fault, timeout=5).ok
     assert requests.get(f"{base}/requests", timeout=5).json()["total"] == 0
     assert requests.get(f"{base}/account/K", timeout=5).json()["cash"] == "100000"
+
+
+def test_scenario_file_with_bench_keys_loads(
+    sim_factory: Any, sim_keys: tuple[str, str], tmp_path: Any
+) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(
+        '{"name": "t", "cash": "5000", "plan": {"ignored": true}, "budget_s": 60,'
+        ' "symbols": {"ABC": {"price": "20.00", "spread_bps": "5", "fractionable": false}},'
+        ' "positions": {"ABC": "10"}}'
+    )
+    running = sim_factory(scenario=path)
+    client: Any = TradingClient(*sim_keys, paper=True, url_override=running.base_url)
+    assert [a.symbol for a in client.get_all_assets()] == ["ABC"]
+    assert client.get_asset("ABC").fractionable is False
+    assert Decimal(client.get_account().cash) == Decimal(5000)
+    assert Decimal(client.get_open_position("ABC").qty) == 10
+    state = running.control.account_state(sim_keys[0])
+    assert state.positions == {"ABC": Decimal(10)}
+
+
+def test_shipped_default_scenario_matches_builtin_universe() -> None:
+    loaded = Scenario.load(Path(__file__).parents[3] / "scenarios" / "default.json")
+    assert loaded.symbols == default_scenario().symbols
