@@ -53,6 +53,25 @@ def running_simulator(
     engine = SimEngine(
         seed=seed, scenario=loaded, time_scale=time_scale, keys=keys, start=start, step_s=step_s
     )
+    server, thread, sock = _start_server(engine)
+    try:
+        yield RunningSimulator(
+            base_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
+            clock=engine.clock,
+            control=SimControl(engine),
+            engine=engine,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
+
+
+def _start_server(engine: SimEngine) -> tuple[uvicorn.Server, threading.Thread, socket.socket]:
+    """Bind a free loopback port and serve on it from a daemon thread; wait until it is up.
+
+    Raises RuntimeError when the server does not start within 10 s.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -70,19 +89,11 @@ def running_simulator(
         target=server.run, kwargs={"sockets": [sock]}, name=f"alpaca-sim-{port}", daemon=True
     )
     thread.start()
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("alpaca-sim did not start")
-            time.sleep(0.005)
-        yield RunningSimulator(
-            base_url=f"http://127.0.0.1:{port}",
-            clock=engine.clock,
-            control=SimControl(engine),
-            engine=engine,
-        )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError("alpaca-sim did not start")
+        time.sleep(0.005)
+    return server, thread, sock
