@@ -153,7 +153,10 @@ class S3ResultsStore:
         self._put(location.result_key, document)
         logger.info(
             "result written",
-            extra={"result_uri": location.result_uri, "attempt": summary.attempt},
+            extra={
+                "result_uri": location.result_uri,
+                "attempt_key": location.attempt_key(summary.attempt),
+            },
         )
 
     def read_json(self, bucket: str, key: str) -> dict[str, Any]:

@@ -68,6 +68,8 @@ def rig(
     monkeypatch.setenv("ALPACA_BASE_URL", sim.base_url)
     monkeypatch.setenv("ALPACA_PAPER", "true")
     monkeypatch.setenv("DEADLINE_RESERVE_S", "8")
+    # These tests are about the Lambda flow, not order working: the fast, deterministic policy.
+    monkeypatch.setenv("EXECUTION_POLICY", "market")
     monkeypatch.delenv("ALPACA_SECRET_ID", raising=False)
     rig = LambdaRig(sim=sim, resources=aws_env, deps=None)  # type: ignore[arg-type]
     rig.rebuild()

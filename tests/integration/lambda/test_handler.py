@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import boto3
 import pytest
 
+from rebalance_executor import handler
 from rebalance_executor.adapters.idempotency import KEY_PREFIX
 from rebalance_executor.adapters.s3_results import parse_s3_uri
 from rebalance_executor.domain.result import ExecutionSummary
+from rebalance_executor.lambda_context import CountdownContext
 
 from .conftest import SECRET, LambdaRig, json_lines, log_lines
 
@@ -117,3 +121,30 @@ def test_same_plan_id_with_different_plan_is_rejected(rig: LambdaRig) -> None:
     assert rig.order_posts() == posts
     # the original record is untouched
     assert _s3_json(rig, first["result_uri"])["status"] == "SUCCEEDED"
+
+
+def test_log_state_is_cleared_between_invocations(
+    rig: LambdaRig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rig.invoke(rig.event("rebalance_planned.json"))
+    capsys.readouterr()
+    invalid = rig.event("rebalance_planned_invalid.json")
+    rig.invoke(invalid)
+    lines = log_lines(capsys.readouterr().err)
+    assert lines
+    assert {line["correlation_id"] for line in lines} == {invalid["id"]}
+    assert {line["plan_id"] for line in lines} == {"sample-plan-2026-invalid"}
+    # keys appended while executing the first plan do not leak into the next invocation
+    assert [line for line in lines if "attempt" in line or "event_id" in line] == []
+
+
+def test_result_is_written_before_the_invocation_would_time_out(rig: LambdaRig) -> None:
+    context = CountdownContext(timeout_s=20.0, function_name="rebalance-test")
+    summary = handler.lambda_handler(rig.event("rebalance_planned.json"), context)
+    assert context.get_remaining_time_in_millis() > 0
+    document = _s3_json(rig, summary["result_uri"])
+    budget = document["budget"]
+    assert isinstance(budget, dict)
+    assert Decimal(budget["remaining_at_start_s"]) <= 20
+    assert Decimal(budget["reserve_s"]) == 8
+    assert Decimal(budget["total_s"]) <= Decimal(budget["remaining_at_start_s"])
