@@ -14,6 +14,7 @@ OPEN_STATUSES = frozenset({"new", "accepted", "partially_filled", "pending_new"}
 TIME_IN_FORCE = frozenset({"day", "gtc", "ioc", "fok", "opg", "cls"})
 QTY_PRECISION = Decimal("0.000000001")
 MAX_CLIENT_ORDER_ID = 128
+MAX_AMOUNT = Decimal("1e12")
 
 
 @dataclass
@@ -84,7 +85,11 @@ class NewOrder:
     client_order_id: str | None
 
 
-def _decimal(body: dict[str, Any], key: str) -> Decimal | None:
+def read_decimal(body: dict[str, Any], key: str) -> Decimal | None:
+    """``body[key]`` as a finite Decimal of sane magnitude (< 1e12), None when absent.
+
+    Raises ApiError 422 for anything else (bools, lists, NaN, 1e400...).
+    """
     raw = body.get(key)
     if raw is None:
         return None
@@ -94,7 +99,7 @@ def _decimal(body: dict[str, Any], key: str) -> Decimal | None:
         value = Decimal(str(raw))
     except InvalidOperation as exc:
         raise invalid(f"invalid {key}") from exc
-    if not value.is_finite():
+    if not value.is_finite() or abs(value) >= MAX_AMOUNT:
         raise invalid(f"invalid {key}")
     return value
 
@@ -135,9 +140,9 @@ def parse_new_order(body: dict[str, Any], assets: dict[str, SymbolSpec]) -> NewO
     order_class = body.get("order_class", "simple")
     if order_class not in ("simple", "", None):
         raise invalid(f"order_class {order_class!r} is not supported")
-    qty = _decimal(body, "qty")
-    notional = _decimal(body, "notional")
-    limit_price = _decimal(body, "limit_price")
+    qty = read_decimal(body, "qty")
+    notional = read_decimal(body, "notional")
+    limit_price = read_decimal(body, "limit_price")
     _check_amounts(
         qty=qty, notional=notional, order_type=order_type, tif=tif, spec=spec, symbol=symbol
     )

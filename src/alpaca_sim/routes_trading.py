@@ -14,6 +14,7 @@ from alpaca_sim import schemas, trading
 from alpaca_sim.accounts import SimAccount
 from alpaca_sim.engine import SimEngine
 from alpaca_sim.errors import BAD_REQUEST, ApiError, invalid, not_found
+from alpaca_sim.orders import MAX_AMOUNT
 
 router = APIRouter(prefix="/v2")
 
@@ -68,7 +69,7 @@ def parse_decimal(value: str | None, name: str) -> Decimal | None:
         parsed = Decimal(value)
     except InvalidOperation as exc:
         raise invalid(f"invalid {name}") from exc
-    if not parsed.is_finite() or parsed <= 0:
+    if not parsed.is_finite() or parsed <= 0 or parsed >= MAX_AMOUNT:
         raise invalid(f"invalid {name}")
     return parsed
 

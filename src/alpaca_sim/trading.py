@@ -14,7 +14,13 @@ from typing import Any
 from alpaca_sim.accounts import SimAccount, buying_power, held_for_orders, reservation
 from alpaca_sim.engine import SimEngine, asset_id
 from alpaca_sim.errors import UNPROCESSABLE, ApiError, forbidden, invalid, not_found
-from alpaca_sim.orders import QTY_PRECISION, NewOrder, SimOrder, check_price_increment
+from alpaca_sim.orders import (
+    QTY_PRECISION,
+    NewOrder,
+    SimOrder,
+    check_price_increment,
+    read_decimal,
+)
 from alpaca_sim.orders import parse_new_order as _parse
 
 
@@ -147,8 +153,8 @@ def replace_order(
         _check_can_trade(account)
         if not old.is_open or old.type != "limit":
             raise ApiError(422, UNPROCESSABLE, "order is not replaceable")
-        qty = _opt_decimal(body, "qty") or old.remaining_qty
-        limit = _opt_decimal(body, "limit_price") or old.limit_price
+        qty = read_decimal(body, "qty") or old.remaining_qty
+        limit = read_decimal(body, "limit_price") or old.limit_price
         if qty is None or qty <= 0:
             raise invalid("qty must be > 0")
         if limit is None or limit <= 0:
@@ -173,16 +179,6 @@ def replace_order(
         old.replaced_by = order.id
         _accept(engine, order)
         return order
-
-
-def _opt_decimal(body: dict[str, Any], key: str) -> Decimal | None:
-    raw = body.get(key)
-    if raw is None:
-        return None
-    try:
-        return Decimal(str(raw))
-    except ArithmeticError as exc:
-        raise invalid(f"invalid {key}") from exc
 
 
 @dataclass(frozen=True)

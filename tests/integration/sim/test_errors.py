@@ -37,6 +37,11 @@ BASE = {"symbol": "SPY", "side": "buy", "type": "market", "time_in_force": "day"
         ({**BASE, "qty": "1.5", "time_in_force": "gtc"}, 422, 40010001, "DAY"),
         ({**BASE, "qty": "1", "side": "short"}, 422, 40010001, "side"),
         ({**BASE, "qty": "abc"}, 422, 40010001, "qty"),
+        ({**BASE, "qty": "1e400"}, 422, 40010001, "qty"),
+        ({**BASE, "qty": "NaN"}, 422, 40010001, "qty"),
+        ({**BASE, "qty": True}, 422, 40010001, "qty"),
+        ({**BASE, "notional": "1e400"}, 422, 40010001, "notional"),
+        ({**BASE, "type": "limit", "qty": "1", "limit_price": "1e400"}, 422, 40010001, "limit"),
         ({**BASE, "type": "limit", "qty": "1"}, 422, 40010001, "limit_price"),
         (
             {**BASE, "type": "limit", "qty": "1", "limit_price": "500.001"},
