@@ -1,30 +1,134 @@
-"""Import the handler from the `sam build` artifact in a clean interpreter.
+"""Check the `sam build` artifact: self-contained, lean, built for the function's architecture.
 
-Proves the artifact is self-contained: the handler and its dependencies import from the build
-directory alone, and neither the simulator nor dev tools were shipped.
+Usage: check_built_artifact.py .aws-sam/build
+
+Checks, in order (exit 1 with one line naming the problem on the first failure):
+1. the handler module exists and no simulator or dev tool was shipped;
+2. the unzipped size is under Lambda's 250 MiB limit;
+3. every native extension (ELF .so) targets the architecture declared in the built template;
+4. the handler imports in a clean Python 3.12 interpreter (-I -S: no site-packages), so every
+   import comes from the artifact itself. Skipped with a message on another Python version,
+   because the artifact holds cp312 wheels.
 """
 
+import re
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-build = Path(sys.argv[1]) / "RebalanceExecutorFunction"
-if not (build / "rebalance_executor" / "handler.py").is_file():
-    sys.exit(f"no handler in {build}")
-if (build / "alpaca_sim").exists():
-    sys.exit("the simulator must not ship in the Lambda artifact")
-probe = (
+FUNCTION = "RebalanceExecutorFunction"
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+# Top-level packages that must never ship: the simulator and development-only tooling.
+FORBIDDEN = (
+    "alpaca_sim",
+    "pytest",
+    "_pytest",
+    "moto",
+    "hypothesis",
+    "mypy",
+    "ruff",
+    "checkov",
+    "cfnlint",
+    "fastapi",
+    "uvicorn",
+    "matplotlib",
+    "rich",
+    "mypy_boto3_dynamodb",
+    "samcli",
+)
+# ELF e_machine values (offset 18, little-endian) by Lambda architecture name.
+ELF_MACHINE = {"x86_64": 0x3E, "arm64": 0xB7}
+PROBE = (
     "import sys; sys.path[:0] = [sys.argv[1]]; "
     "import rebalance_executor.handler as h; assert callable(h.lambda_handler); "
     "assert h.__file__.startswith(sys.argv[1]), h.__file__; print('artifact ok:', h.__file__)"
 )
-env = {"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "rebalance-executor",
-       "RESULTS_BUCKET": "artifact-check", "IDEMPOTENCY_TABLE": "artifact-check",
-       "ALPACA_API_KEY": "artifact-check", "ALPACA_SECRET_KEY": "artifact-check"}
-if sys.version_info[:2] != (3, 12):
-    # The artifact holds cp312 wheels; only a 3.12 interpreter can import them.
-    print(f"artifact built; import check needs Python 3.12, this is {sys.version.split()[0]}")
-    sys.exit(0)
-# -S: no site-packages, so every import must come from the artifact itself.
-completed = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(build)], env=env, check=False)
-sys.exit(completed.returncode)
+PROBE_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_SERVICE_NAME": "rebalance-executor",
+    "RESULTS_BUCKET": "artifact-check",
+    "IDEMPOTENCY_TABLE": "artifact-check",
+    "ALPACA_API_KEY": "artifact-check",
+    "ALPACA_SECRET_KEY": "artifact-check",
+}
+
+
+def check_contents(build: Path) -> str | None:
+    if not (build / "rebalance_executor" / "handler.py").is_file():
+        return f"no handler in {build}"
+    shipped = sorted(name for name in FORBIDDEN if (build / name).exists())
+    if shipped:
+        return f"must not ship in the Lambda artifact: {', '.join(shipped)}"
+    return None
+
+
+def check_size(build: Path) -> str | None:
+    size = sum(p.stat().st_size for p in build.rglob("*") if p.is_file() and not p.is_symlink())
+    sys.stdout.write(f"artifact size: {size / 2**20:.1f} MiB unzipped (limit 250 MiB)\n")
+    if size >= LAMBDA_UNZIPPED_LIMIT:
+        return f"artifact is {size / 2**20:.1f} MiB unzipped; Lambda allows 250 MiB"
+    return None
+
+
+def declared_architecture(built_template: Path) -> str:
+    text = built_template.read_text(encoding="utf-8")
+    match = re.search(r"Architectures:\s*\n\s*-\s*(\S+)", text)
+    return match.group(1) if match else "x86_64"  # Lambda's default
+
+
+def check_architecture(build: Path, arch: str) -> str | None:
+    machine = ELF_MACHINE.get(arch)
+    if machine is None:
+        return f"unknown architecture {arch!r} in the built template"
+    wrong = []
+    count = 0
+    for path in build.rglob("*.so*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        with path.open("rb") as f:
+            header = f.read(20)
+        if header[:4] != b"\x7fELF":
+            continue
+        count += 1
+        if int.from_bytes(header[18:20], "little") != machine:
+            wrong.append(str(path.relative_to(build)))
+    if wrong:
+        return f"{len(wrong)} of {count} native files are not {arch}, e.g. {wrong[0]}"
+    sys.stdout.write(f"native files: {count}, all {arch}\n")
+    return None
+
+
+def check_import(build: Path) -> str | None:
+    if sys.version_info[:2] != (3, 12):
+        found = sys.version.split()[0]
+        sys.stdout.write(f"artifact built; import check needs Python 3.12, this is {found}\n")
+        return None
+    # Absolute: the probe asserts the handler came from this path. -B: leave the artifact as built.
+    command = [sys.executable, "-B", "-I", "-S", "-c", PROBE, str(build.resolve())]
+    completed = subprocess.run(command, env=PROBE_ENV, check=False)
+    return None if completed.returncode == 0 else "the handler does not import from the artifact"
+
+
+def main(build_dir: Path) -> int:
+    build = build_dir / FUNCTION
+    arch = declared_architecture(build_dir / "template.yaml")
+    checks: list[Callable[[], str | None]] = [
+        partial(check_contents, build),
+        partial(check_size, build),
+        partial(check_architecture, build, arch),
+        partial(check_import, build),
+    ]
+    for check in checks:
+        problem = check()
+        if problem:
+            sys.stderr.write(f"check_built_artifact: {problem}\n")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: check_built_artifact.py BUILD_DIR")
+    sys.exit(main(Path(sys.argv[1])))
