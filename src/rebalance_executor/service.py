@@ -31,6 +31,7 @@ from rebalance_executor.adapters.event_bus import PublishError
 from rebalance_executor.adapters.idempotency import ClaimPayload, claim_payload, run_once
 from rebalance_executor.adapters.s3_results import RecordLocation
 from rebalance_executor.composition import Dependencies
+from rebalance_executor.domain.allocation import TargetAllocation
 from rebalance_executor.domain.clock import BudgetTooSmallError, Deadline
 from rebalance_executor.domain.locks import account_key_for, hold_account
 from rebalance_executor.domain.plan import RebalancePlan
@@ -39,14 +40,17 @@ from rebalance_executor.domain.result import (
     ExecutionStatus,
     ExecutionSummary,
 )
-from rebalance_executor.events import InvalidEventError, PlanEvent, parse_event
+from rebalance_executor.events import InvalidEventError, ParsedEvent, ScheduleEvent, parse_any_event
 from rebalance_executor.executor import execute_plan
 from rebalance_executor.observability import NAMESPACE, SERVICE, logger, metrics
+from rebalance_executor.planning import resolve_plan
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 UNKNOWN_PLAN_ID = "unknown"
+#: What the claimed core works from: a plan, or a scheduled allocation planned inside the claim.
+PlanSource = RebalancePlan | TargetAllocation
 
 
 def handle_event(
@@ -58,17 +62,18 @@ def handle_event(
     """
     received_at = deps.clock.now()
     try:
-        event = parse_event(raw, max_items=deps.settings.max_plan_items)
+        event = parse_any_event(raw, max_items=deps.settings.max_plan_items)
     except InvalidEventError as exc:
         logger.append_keys(plan_id=_raw_plan_id(raw))
         logger.set_correlation_id(_event_id(raw, context))
         return _reject_unclaimed(
             raw, context=context, deps=deps, received_at=received_at, reason=exc.reason
         )
-    plan = event.plan
-    logger.set_correlation_id(plan.correlation_id)
-    logger.append_keys(plan_id=plan.plan_id, event_id=event.event_id)
-    logger.info("plan received", extra={"items": len(plan.items), "shape": event.shape.value})
+    plan_id, _, source = _identity(event)
+    logger.set_correlation_id(_correlation_id(event))
+    logger.append_keys(plan_id=plan_id, event_id=event.event_id)
+    items = len(source.items) if isinstance(source, RebalancePlan) else len(source.targets)
+    logger.info("plan received", extra={"items": items, "shape": event.shape.value})
     ran = False
 
     def core(payload: ClaimPayload) -> dict[str, Any]:
@@ -79,7 +84,7 @@ def handle_event(
     try:
         summary = run_once(
             core,
-            claim_payload(plan),
+            _claim_payload(source),
             persistence=deps.persistence,
             config=deps.idempotency,
             context=context,
@@ -87,10 +92,10 @@ def handle_event(
     except IdempotencyAlreadyInProgressError:
         logger.warning("duplicate while plan in progress; not trading")
         _count("DuplicateInProgress")
-        return _summary(plan.plan_id, ExecutionStatus.SKIPPED, _IN_PROGRESS).model_dump(mode="json")
+        return _summary(plan_id, ExecutionStatus.SKIPPED, _IN_PROGRESS).model_dump(mode="json")
     except IdempotencyValidationError:
         reason = (
-            f"plan_id: {plan.plan_id} was already used for a different plan; "
+            f"plan_id: {plan_id} was already used for a different plan; "
             "a plan_id may be executed only once with the same content"
         )
         return _reject_unclaimed(
@@ -99,7 +104,7 @@ def handle_event(
             deps=deps,
             received_at=received_at,
             reason=reason,
-            plan_id=plan.plan_id,
+            plan_id=plan_id,
         )
     if not ran:
         logger.info("duplicate of a finished plan; returning the stored summary")
@@ -110,16 +115,36 @@ def handle_event(
 _IN_PROGRESS = "plan is already being executed by another invocation; this duplicate did nothing"
 
 
+def _identity(event: ParsedEvent) -> tuple[str, datetime, PlanSource]:
+    """``(plan_id, timestamp, source)``; a schedule's are known before the broker is read."""
+    if isinstance(event, ScheduleEvent):
+        return event.plan_id, event.allocation.scheduled_time, event.allocation
+    return event.plan.plan_id, event.plan.timestamp, event.plan
+
+
+def _correlation_id(event: ParsedEvent) -> str | None:
+    if isinstance(event, ScheduleEvent):
+        return event.event_id or event.plan_id
+    return event.plan.correlation_id
+
+
+def _claim_payload(source: PlanSource) -> ClaimPayload:
+    """A schedule claims over its allocation: the built plan depends on the live account."""
+    if isinstance(source, RebalancePlan):
+        return claim_payload(source)
+    return {"plan_id": source.derived_plan_id(), "plan": source.model_dump(mode="json")}
+
+
 def _execute_claimed(
-    event: PlanEvent, raw: Mapping[str, Any], context: LambdaContext, deps: Dependencies
+    event: ParsedEvent, raw: Mapping[str, Any], context: LambdaContext, deps: Dependencies
 ) -> ExecutionSummary:
     """The idempotent core: execute (or reject) the claimed plan and record the outcome."""
-    plan = event.plan
+    plan_id, timestamp, source = _identity(event)
     started = time.monotonic()
-    location = deps.results.execution_location(plan.plan_id, plan.timestamp)
+    location = deps.results.execution_location(plan_id, timestamp)
     attempt = deps.results.next_attempt(location)
     logger.append_keys(attempt=attempt)
-    result = _stale_result(plan, deps) or _run_within_budget(plan, context, deps)
+    result = _stale_result(source, deps) or _run_within_budget(source, context, deps)
     summary = ExecutionSummary.of(result, location.result_uri, attempt)
     _record(location, result=result, summary=summary, raw=raw, context=context, deps=deps)
     _emit_metrics(summary, time.monotonic() - started)
@@ -127,7 +152,7 @@ def _execute_claimed(
 
 
 def _run_within_budget(
-    plan: RebalancePlan, context: LambdaContext, deps: Dependencies
+    plan: PlanSource, context: LambdaContext, deps: Dependencies
 ) -> ExecutionResult:
     """Derive the deadline (SPEC §4.7) and run the executor; too little time → REJECTED."""
     remaining_s = context.get_remaining_time_in_millis() / 1000
@@ -137,7 +162,7 @@ def _run_within_budget(
         )
     except BudgetTooSmallError as exc:
         logger.warning("time budget too small; rejecting", extra={"remaining_s": remaining_s})
-        return _rejected(plan.plan_id, f"time budget: {exc}", deps, plan)
+        return _rejected(_plan_id(plan), f"time budget: {exc}", deps, _plan_or_none(plan))
     logger.info(
         "executing plan",
         extra={"remaining_s": remaining_s, "trading_window_s": deadline.remaining_trading_s()},
@@ -145,42 +170,73 @@ def _run_within_budget(
     return asyncio.run(_execute(plan, deadline, deps))
 
 
-async def _execute(plan: RebalancePlan, deadline: Deadline, deps: Dependencies) -> ExecutionResult:
+async def _execute(plan: PlanSource, deadline: Deadline, deps: Dependencies) -> ExecutionResult:
     """Run the executor, holding the account lock when one is configured (SPEC §5).
 
     Raises AccountBusyError / LockStoreUnavailableError / BrokerUnavailableError before any
     order was sent; the claim is then released and Lambda retries.
     """
-    broker = deps.broker_factory(deadline)
-    run = execute_plan(
-        plan,
-        broker=broker,
-        clock=deps.clock,
-        deadline=deadline,
-        config=deps.execution_config,
-        kill_switch=deps.kill_switch,
-    )
+    run = _plan_and_execute(plan, deadline, deps)
     if deps.account_lock is None:
         return await run
     account = account_key_for(deps.credentials().api_key)
     # The lease outlives the invocation's hard deadline so it never lapses mid-trade.
     ttl_s = deadline.remaining_total_s() + 5.0
     try:
-        async with hold_account(deps.account_lock, account, plan.plan_id, ttl_s):
+        async with hold_account(deps.account_lock, account, _plan_id(plan), ttl_s):
             return await run
     finally:
         run.close()  # never awaited when the lock was busy: avoid an un-awaited coroutine
 
 
-def _stale_result(plan: RebalancePlan, deps: Dependencies) -> ExecutionResult | None:
-    """REJECTED when the plan is older than MAX_PLAN_AGE_S (SPEC §6), else None."""
-    age_s = (deps.clock.now() - plan.timestamp).total_seconds()
+async def _plan_and_execute(
+    source: PlanSource, deadline: Deadline, deps: Dependencies
+) -> ExecutionResult:
+    """Build a schedule's plan from the live account (SPEC §4.9), then run the executor.
+
+    Planning skips (market closed, within tolerance) and planning errors come back as
+    SKIPPED / REJECTED results without any order; broker errors raise (retryable).
+    """
+    broker = deps.broker_factory(deadline)
+    if isinstance(source, TargetAllocation):
+        resolved = await resolve_plan(
+            source,
+            broker=broker,
+            clock=deps.clock,
+            correlation_id=logger.get_correlation_id(),
+            dry_run=deps.execution_config.dry_run,
+        )
+        if isinstance(resolved, ExecutionResult):
+            return resolved
+        source = resolved
+    return await execute_plan(
+        source,
+        broker=broker,
+        clock=deps.clock,
+        deadline=deadline,
+        config=deps.execution_config,
+        kill_switch=deps.kill_switch,
+    )
+
+
+def _plan_id(source: PlanSource) -> str:
+    return source.plan_id if isinstance(source, RebalancePlan) else source.derived_plan_id()
+
+
+def _plan_or_none(source: PlanSource) -> RebalancePlan | None:
+    return source if isinstance(source, RebalancePlan) else None
+
+
+def _stale_result(plan: PlanSource, deps: Dependencies) -> ExecutionResult | None:
+    """REJECTED when the plan (or schedule tick) is older than MAX_PLAN_AGE_S (SPEC §6)."""
+    timestamp = plan.timestamp if isinstance(plan, RebalancePlan) else plan.scheduled_time
+    age_s = (deps.clock.now() - timestamp).total_seconds()
     limit = deps.settings.max_plan_age_s
     if age_s <= limit:
         return None
     logger.warning("stale plan rejected", extra={"age_s": age_s, "max_plan_age_s": limit})
     reason = f"timestamp: plan is {age_s:.0f}s old, older than MAX_PLAN_AGE_S={limit:.0f}s"
-    return _rejected(plan.plan_id, reason, deps, plan)
+    return _rejected(_plan_id(plan), reason, deps, _plan_or_none(plan))
 
 
 def _reject_unclaimed(
