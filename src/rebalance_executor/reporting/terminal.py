@@ -6,7 +6,11 @@ planned vs filled, average price vs arrival, slippage, and why anything was not 
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich import box
+from rich.console import Console, Group, JustifyMethod, OverflowMethod
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -20,7 +24,11 @@ from rebalance_executor.domain.result import (
 from rebalance_executor.reporting import format as fmt
 from rebalance_executor.reporting.loading import ResultLoadError, load_result
 
-__all__ = ["ResultLoadError", "build_report", "load_result", "print_result"]
+__all__ = ["WIDE_MIN_WIDTH", "ResultLoadError", "build_report", "load_result", "print_result"]
+
+# Below this console width the item table drops quantities, order counts and reasons (listed
+# after the table instead) so an 80-column terminal shows every value without truncation.
+WIDE_MIN_WIDTH = 150
 
 STATUS_STYLE: dict[ExecutionStatus, str] = {
     ExecutionStatus.SUCCEEDED: "bold green",
@@ -41,15 +49,21 @@ OUTCOME_STYLE: dict[ItemOutcome, str] = {
 
 
 def print_result(document: ExecutionResult, console: Console) -> None:
-    """Print the full report of ``document`` to ``console``. Never raises for a valid result."""
-    console.print(build_report(document))
+    """Print the full report of ``document`` to ``console``. Never raises for a valid result.
+
+    On a console narrower than :data:`WIDE_MIN_WIDTH` the item table keeps the essential columns
+    (so nothing is truncated at 80 columns) and the reasons follow it as a list.
+    """
+    console.print(build_report(document, wide=console.width >= WIDE_MIN_WIDTH))
 
 
-def build_report(result: ExecutionResult) -> Group:
+def build_report(result: ExecutionResult, *, wide: bool = True) -> Group:
     """The report as a rich renderable (header panel, item table, totals)."""
     parts: list[Panel | Table | Text] = [_header(result)]
     if result.items:
-        parts.append(_items_table(result))
+        parts.append(_items_table(result, wide=wide))
+        if not wide and any(fmt.reason_label(i) for i in result.items):
+            parts.append(_reasons(result))
     else:
         parts.append(Text("No items were executed.", style="dim"))
     parts.append(_totals(result))
@@ -80,40 +94,71 @@ def _header(result: ExecutionResult) -> Panel:
     return Panel(lines, title=title, title_align="left", expand=True)
 
 
-def _items_table(result: ExecutionResult) -> Table:
-    table = Table(title="Items", title_justify="left", header_style="bold", expand=False)
-    table.add_column("#", justify="right")
-    table.add_column("Symbol")
-    table.add_column("Side")
-    table.add_column("Planned", justify="right")
-    table.add_column("Filled", justify="right")
-    table.add_column("Qty plan/fill", justify="right")
-    table.add_column("Avg price", justify="right")
-    table.add_column("Arrival", justify="right")
-    table.add_column("Slip bps", justify="right")
-    table.add_column("Orders", justify="right")
-    table.add_column("Outcome")
-    table.add_column("Reason", overflow="fold")
+def _items_table(result: ExecutionResult, *, wide: bool) -> Table:
+    table = Table(
+        title="Items",
+        title_justify="left",
+        header_style="bold",
+        box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
+        show_edge=wide,
+        pad_edge=wide,
+        collapse_padding=not wide,
+    )
+    columns = [c for c in _COLUMNS if wide or not c.wide_only]
+    for column in columns:
+        table.add_column(column.header, justify=column.justify, overflow=column.overflow)
     for item in result.items:
-        table.add_row(*_item_cells(item))
+        table.add_row(*(column.cell(item) for column in columns))
     return table
 
 
-def _item_cells(item: ItemResult) -> list[str | Text]:
-    return [
-        str(item.index),
-        item.symbol,
-        fmt.side_label(item),
-        fmt.money(abs(item.planned_notional)),
-        fmt.money(item.filled_notional),
-        f"{fmt.qty(item.planned_qty)} / {fmt.qty(item.filled_qty)}",
-        fmt.avg_price(item.avg_fill_price),
-        fmt.price(item.arrival_mid),
-        fmt.bps(item.slippage_bps),
-        f"{item.orders_count} ({item.replaces_count} repl)" if item.orders_count else "0",
-        Text(item.outcome.value, style=OUTCOME_STYLE[item.outcome]),
-        fmt.reason_label(item),
-    ]
+def _reasons(result: ExecutionResult) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.title = "Not done"
+    grid.title_justify = "left"
+    grid.title_style = "bold"
+    for item in result.items:
+        label = fmt.reason_label(item)
+        if label:
+            grid.add_row(item.symbol, _outcome(item), label)
+    return grid
+
+
+def _outcome(item: ItemResult) -> Text:
+    return Text(item.outcome.value, style=OUTCOME_STYLE[item.outcome])
+
+
+def _orders(item: ItemResult) -> str:
+    return f"{item.orders_count} ({item.replaces_count} repl)" if item.orders_count else "0"
+
+
+@dataclass(frozen=True)
+class _Column:
+    header: str
+    cell: Callable[[ItemResult], str | Text]
+    justify: JustifyMethod = "right"
+    wide_only: bool = False
+    overflow: OverflowMethod = "ellipsis"
+
+
+_COLUMNS: tuple[_Column, ...] = (
+    _Column("#", lambda i: str(i.index), wide_only=True),
+    _Column("Symbol", lambda i: i.symbol, justify="left"),
+    _Column("Side", fmt.side_label, justify="left"),
+    _Column("Planned", lambda i: fmt.money(abs(i.planned_notional))),
+    _Column("Filled", lambda i: fmt.money(i.filled_notional)),
+    _Column(
+        "Qty plan/fill",
+        lambda i: f"{fmt.qty(i.planned_qty)} / {fmt.qty(i.filled_qty)}",
+        wide_only=True,
+    ),
+    _Column("Avg fill", lambda i: fmt.avg_price(i.avg_fill_price)),
+    _Column("Arrival", lambda i: fmt.price(i.arrival_mid)),
+    _Column("Slip bps", lambda i: fmt.bps(i.slippage_bps)),
+    _Column("Orders", _orders, wide_only=True),
+    _Column("Outcome", _outcome, justify="left"),
+    _Column("Reason", fmt.reason_label, justify="left", wide_only=True, overflow="fold"),
+)
 
 
 def _totals(result: ExecutionResult) -> Table:

@@ -12,7 +12,11 @@ import pytest
 from PIL import Image
 
 from rebalance_executor.domain.broker import Quote
-from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, ItemResult
+from rebalance_executor.domain.result import (
+    ExecutionResult,
+    ExecutionStatus,
+    QuotePoint,
+)
 from rebalance_executor.reporting.charts import item_chart_png, quote_samples
 from rebalance_executor.reporting.html import render_html, write_html
 from tests.unit.reporting.factory import T0, TRADED_SYMBOLS, at, sample_result
@@ -105,12 +109,6 @@ def test_write_html_reports_unwritable_path(tmp_path: Path) -> None:
         write_html(sample_result(), blocker / "report.html")
 
 
-class _ItemWithQuotePath(ItemResult):
-    """The shape the smart policy adds (``ItemResult.quote_path``)."""
-
-    quote_path: tuple[Quote, ...] = ()
-
-
 def test_chart_uses_quote_path_when_present() -> None:
     base = sample_result().items[1]
     path = tuple(
@@ -122,7 +120,8 @@ def test_chart_uses_quote_path_when_present() -> None:
         )
         for i in range(4)
     )
-    item = _ItemWithQuotePath(**base.model_dump(), quote_path=path)
+    points = tuple(QuotePoint(at=q.timestamp, bid=q.bid, ask=q.ask, mid=q.mid) for q in path)
+    item = base.model_copy(update={"quote_path": points})
     samples = quote_samples(item)
     # Four path points plus the arrival quote, oldest first.
     assert len(samples) == 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -14,16 +15,16 @@ from rebalance_executor.reporting.terminal import ResultLoadError, load_result, 
 from tests.unit.reporting.factory import T0, sample_result
 
 
-def _render(result: ExecutionResult) -> str:
+def _render(result: ExecutionResult, width: int = 220) -> str:
     console = Console(
-        file=io.StringIO(), record=True, width=220, force_terminal=False, color_system=None
+        file=io.StringIO(), record=True, width=width, force_terminal=False, color_system=None
     )
     print_result(result, console)
     return console.export_text()
 
 
 def _row(text: str, symbol: str) -> str:
-    rows = [line for line in text.splitlines() if f" {symbol} " in line]
+    rows = [line for line in text.splitlines() if re.search(rf"(^|\s){symbol}\s", line)]
     assert len(rows) == 1, f"expected one table row for {symbol}: {rows}"
     return rows[0]
 
@@ -74,6 +75,21 @@ def test_unfinished_items_carry_outcome_and_reason() -> None:
     gld = _row(text, "GLD")
     assert "hold" in gld
     assert "HOLD" in gld
+
+
+def test_80_column_terminal_truncates_nothing_and_lists_reasons() -> None:
+    text = _render(sample_result(), width=80)
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    table, reasons = text.split("Not done", 1)
+    for expected in ("$9,115.00", "$9,114.80", "91.148", "+0.2", "NOT_FILLED", "NOT_TRADED"):
+        assert expected in table, expected
+    assert "DEADLINE" not in table
+    nvda = _row(reasons, "NVDA")
+    assert "PARTIAL" in nvda
+    assert "DEADLINE: stop point reached with 12 shares open" in nvda
+    assert "COLLAR: ask 521.10 is 170 bps above arrival (max 150)" in _row(reasons, "QQQ")
+    assert "TLT" not in reasons.split("Items")[0]
 
 
 def test_totals_show_plan_level_tca_and_budget() -> None:
