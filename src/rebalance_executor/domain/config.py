@@ -19,7 +19,13 @@ class ExecutionPolicy(StrEnum):
 
 
 class SmartSchedule(BaseModel):
-    """Tuning of the smart policy (SPEC §4.5). Defaults are chosen by the benchmark (§8)."""
+    """Tuning of the smart policy (SPEC §4.5).
+
+    PROVISIONAL defaults: sensible starting values, not yet selected by the benchmark (§8); the
+    benchmark sweep replaces them. The schedule compresses to the phase's working window: the
+    effective re-peg interval is ``min(repeg_interval_s, final_cross_fraction x window /
+    (max_repegs + 1))``, so the whole passive ladder fits before the final cross.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -30,6 +36,10 @@ class SmartSchedule(BaseModel):
     max_repegs: int = Field(default=4, ge=0)
     # Fraction of the trading window after which the remainder goes marketable regardless.
     final_cross_fraction: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
+    # The final marketable limit sits this far through the far touch (still collar-bounded).
+    cross_buffer_bps: Decimal = Field(default=Decimal("10"), ge=0, le=500)
+    # Finish with a plain market order instead of a collar-bounded marketable limit.
+    cross_with_market: bool = False
 
 
 class ExecutionConfig(BaseModel):

@@ -58,6 +58,15 @@ class PricePoint(_Frozen):
     price: Decimal
 
 
+class QuotePoint(_Frozen):
+    """The top of book an item's working loop saw on one poll tick."""
+
+    at: datetime
+    bid: Decimal
+    ask: Decimal
+    mid: Decimal
+
+
 class OrderRecord(_Frozen):
     """One broker order of an item, as the broker last reported it."""
 
@@ -97,6 +106,9 @@ class ItemResult(_Frozen):
     orders_count: int = 0
     replaces_count: int = 0
     orders: tuple[OrderRecord, ...] = ()
+    # bid/ask/mid sampled on each poll tick while the item was worked (empty for policies that
+    # do not poll quotes, and for results written before this field existed)
+    quote_path: tuple[QuotePoint, ...] = ()
 
 
 class BudgetRecord(_Frozen):

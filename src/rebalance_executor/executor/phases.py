@@ -40,6 +40,8 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
         await ctx.clock.sleep(min(ctx.config.poll_interval_s, window.remaining(ctx.clock)))
         await ctx.tracker.poll(active, want_quotes=ctx.policy.uses_live_quotes)
         ctx.sample_requests()
+        for state in active:
+            state.sample_quote(ctx.tracker.quotes.get(state.symbol))
     unfinished = [s for s in states if not settle(s, ctx)]
     for state in unfinished:
         state.note_reason(Reason.DEADLINE, "working window ended with quantity unfilled")
@@ -60,7 +62,9 @@ async def wind_down(states: Sequence[ItemState], ctx: RunContext) -> bool:
     """
     until = wind_down_until(ctx)
     while True:
-        live = [s for s in states if s.live_orders or s.pending_request is not None]
+        live = [
+            s for s in states if s.live_orders or s.unconfirmed or s.pending_request is not None
+        ]
         if not live:
             return True
         if ctx.clock.monotonic() >= until:

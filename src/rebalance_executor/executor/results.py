@@ -132,6 +132,7 @@ def traded_result(state: ItemState, sized: Sized) -> ItemResult:
         orders_count=len(orders),
         replaces_count=sum(1 for o in orders if o.replaces),
         orders=tuple(_order_record(state, o) for o in orders),
+        quote_path=tuple(state.quote_path),
     )
 
 

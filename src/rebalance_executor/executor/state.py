@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from rebalance_executor.domain.broker import BrokerOrder, OrderRequest, Quote, Side
 from rebalance_executor.domain.plan import PlanItem
-from rebalance_executor.domain.result import PricePoint, Reason
+from rebalance_executor.domain.result import PricePoint, QuotePoint, Reason
 
 
 @dataclass
@@ -35,6 +35,9 @@ class ItemState:
     # a submit whose outcome is unknown: looked up by client order id before anything else
     pending_request: OrderRequest | None = None
     limit_history: dict[str, list[PricePoint]] = field(default_factory=dict)
+    # orders we marked terminal ourselves (replaced) whose final fills no listing has shown yet
+    unconfirmed: set[str] = field(default_factory=set)
+    quote_path: list[QuotePoint] = field(default_factory=list)
     arrival_quote: Quote | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
@@ -75,6 +78,21 @@ class ItemState:
     def record(self, order: BrokerOrder) -> None:
         """Take the broker's latest view of one of this item's orders."""
         self.orders[order.id] = order
+
+    def confirm(self, order: BrokerOrder) -> None:
+        """Take a listing's view of an order: terminal there means its fills are final."""
+        self.record(order)
+        if order.status.is_terminal:
+            self.unconfirmed.discard(order.id)
+
+    def sample_quote(self, quote: Quote | None) -> None:
+        """Append the quote to the item's quote path unless it is the one last sampled."""
+        if quote is None or quote.bid <= 0 or quote.ask <= 0:
+            return
+        if self.quote_path and self.quote_path[-1].at == quote.timestamp:
+            return
+        point = QuotePoint(at=quote.timestamp, bid=quote.bid, ask=quote.ask, mid=quote.mid)
+        self.quote_path.append(point)
 
     def note_reason(self, reason: Reason, detail: str | None = None) -> None:
         """Remember why the item is not (fully) done; the first reason wins."""

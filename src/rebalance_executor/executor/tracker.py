@@ -40,12 +40,12 @@ class Tracker:
             if parsed is None:
                 known = by_id.get(order.id)
                 if known is not None:
-                    known.record(order)
+                    known.confirm(order)
                 continue
             state = self._items.get(parsed[0])
             if state is None or state.symbol != order.symbol:
                 continue
-            state.record(order)
+            state.confirm(order)
             state.next_seq = max(state.next_seq, parsed[1] + 1)
 
     async def poll(self, states: Sequence[ItemState], *, want_quotes: bool) -> None:
@@ -54,7 +54,7 @@ class Tracker:
         Broker failures are logged and skipped: the next tick polls again.
         """
         self.polls += 1
-        live = [s for s in states if s.live_orders]
+        live = [s for s in states if s.live_orders or s.unconfirmed]
         if live:
             await self._poll_orders(live)
         if want_quotes and states:
@@ -64,9 +64,14 @@ class Tracker:
                 logger.warning("quote_poll_failed", extra={"error": str(exc)})
 
     async def _poll_orders(self, live: Sequence[ItemState]) -> None:
-        submitted = [
-            o.submitted_at for s in live for o in s.live_orders if o.submitted_at is not None
+        # Unconfirmed (replaced-by-us) orders are listed too, so their last fills are read.
+        watched = [
+            o
+            for s in live
+            for o in s.orders.values()
+            if not o.status.is_terminal or o.id in s.unconfirmed
         ]
+        submitted = [o.submitted_at for o in watched if o.submitted_at is not None]
         after = (min(submitted) if submitted else self._since) - _LIST_MARGIN
         try:
             orders = await self._broker.list_orders(

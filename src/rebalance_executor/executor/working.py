@@ -6,6 +6,11 @@ Safety rules enforced here, whatever the policy says:
 - a cancel must be final (seen terminal in a later listing) before the remainder is re-sent, so a
   fill racing the cancel is counted before the next order is sized;
 - a live order bigger than the remainder (a fill raced a replace) is cancelled, not trusted;
+- re-pegs replace only unfilled whole-share limit orders (Alpaca cannot replace fractional
+  ones); otherwise cancel, wait for the cancel to be final, and send the remainder anew;
+- an order replaced by us stays "unconfirmed" until a listing shows its final fills, so a fill
+  that landed just before the replace is counted before the next order is sized;
+- a policy's STOP (e.g. the price collar) cancels what is live and never sends again;
 - no new order after the window's stop point.
 """
 
@@ -64,6 +69,8 @@ async def step(state: ItemState, ctx: RunContext, window: Window) -> None:
         return
     if settle(state, ctx) or _awaiting_cancel(state, ctx):
         return
+    if state.unconfirmed and not state.live_orders:
+        return  # a replaced order's final fills are not read yet: never size on a guess
     live = state.live_orders
     if len(live) > 1 or (live and _unfilled(live[0]) > state.need + _QTY_EPSILON):
         # More committed than needed (a fill raced a replace, or an adopted stale order).
@@ -71,9 +78,14 @@ async def step(state: ItemState, ctx: RunContext, window: Window) -> None:
         return
     order = live[0] if live else None
     desired = ctx.policy.decide(_policy_input(state, ctx, window, order), ctx.config)
+    if desired.kind is DesiredKind.STOP:
+        if live:
+            await _cancel_all(state, ctx, live)
+        _stop(state, desired.reason or Reason.BROKER_REJECTED, desired.detail or "policy stop")
+        return
     if order is not None:
         await _adjust(state, ctx, window, order, desired)
-    elif desired.kind is not DesiredKind.NONE and not window.over(ctx.clock):
+    elif desired.sends and not window.over(ctx.clock):
         await _submit(state, ctx, _new_request(state, ctx, sendable_qty(state), desired))
 
 
@@ -105,6 +117,8 @@ def _policy_input(
         live_order=order,
         live_order_age_s=None if placed is None else ctx.clock.monotonic() - placed,
         repegs=state.repegs,
+        now=ctx.clock.now(),
+        window_s=window.stop - window.start,
     )
 
 
@@ -199,6 +213,8 @@ async def _adjust(
         desired.kind is DesiredKind.LIMIT
         and order.type is OrderType.LIMIT
         and order.filled_qty == 0
+        and order.qty is not None
+        and order.qty == order.qty.to_integral_value()
         and not window.over(ctx.clock)
     )
     if not can_replace:
@@ -215,6 +231,7 @@ async def _adjust(
         logger.info("replace_failed", extra={"symbol": state.symbol, "error": str(exc)})
         return
     state.record(order.model_copy(update={"status": OrderStatus.REPLACED, "replaced_by": new.id}))
+    state.unconfirmed.add(order.id)
     state.repegs += 1
     logger.info("order_replaced", extra={"symbol": state.symbol, "client_order_id": coid})
     _accept(state, ctx, new)

@@ -12,7 +12,7 @@ from rebalance_executor.domain.clock import Deadline
 from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
 from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, ItemOutcome, Reason
-from rebalance_executor.executor import KillSwitch, UnsupportedPolicyError, execute_plan
+from rebalance_executor.executor import KillSwitch, execute_plan
 from tests.unit.executor.fakes import T0, FakeBroker, FakeKillSwitch, VirtualClock
 
 MARKET = ExecutionConfig(policy=ExecutionPolicy.MARKET)
@@ -198,9 +198,10 @@ def test_preflight_broker_failure_raises_for_lambda_retry(broker: FakeBroker) ->
     assert broker.submits == []
 
 
-def test_unimplemented_policy_raises(broker: FakeBroker) -> None:
-    with pytest.raises(UnsupportedPolicyError):
-        run(MIXED, broker, ExecutionConfig(policy=ExecutionPolicy.SMART))
+def test_every_configured_policy_is_implemented(broker: FakeBroker) -> None:
+    result = run(MIXED, broker, ExecutionConfig(policy=ExecutionPolicy.SMART))
+    assert result.tca is not None
+    assert result.tca.policy == "smart"
 
 
 def test_deadline_leaves_nothing_live_and_reports_deadline(broker: FakeBroker) -> None:

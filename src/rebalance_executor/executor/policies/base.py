@@ -9,12 +9,14 @@ see values, never the broker.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import Protocol
 
 from rebalance_executor.domain.broker import BrokerOrder, OrderType, Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig
+from rebalance_executor.domain.result import Reason
 
 
 class UnsupportedPolicyError(ValueError):
@@ -22,9 +24,11 @@ class UnsupportedPolicyError(ValueError):
 
 
 class DesiredKind(StrEnum):
-    NONE = "none"
+    NONE = "none"  # stand aside: no order live (a live one is cancelled)
     MARKET = "market"
     LIMIT = "limit"
+    KEEP = "keep"  # hold whatever is live, send nothing new (e.g. the quote is stale)
+    STOP = "stop"  # stop working the item for ``reason``: cancel what is live, never re-send
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,18 @@ class Desired:
 
     kind: DesiredKind
     limit_price: Decimal | None = None
+    reason: Reason | None = None
+    detail: str | None = None
+
+    @property
+    def sends(self) -> bool:
+        """True when this asks for an order to be live (a new one is sent if none is)."""
+        return self.kind is DesiredKind.MARKET or self.kind is DesiredKind.LIMIT
 
     def matches(self, order: BrokerOrder) -> bool:
         """True when ``order`` already is what the policy wants (no action needed)."""
+        if self.kind is DesiredKind.KEEP:
+            return True
         if self.kind is DesiredKind.MARKET:
             return order.type is OrderType.MARKET
         if self.kind is DesiredKind.LIMIT:
@@ -45,6 +58,12 @@ class Desired:
 
 MARKET = Desired(DesiredKind.MARKET)
 NOTHING = Desired(DesiredKind.NONE)
+KEEP = Desired(DesiredKind.KEEP)
+
+
+def stop(reason: Reason, detail: str) -> Desired:
+    """Stop working the item (live orders cancelled, remainder reported with ``reason``)."""
+    return Desired(DesiredKind.STOP, reason=reason, detail=detail)
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,15 @@ class PolicyInput:
     live_order: BrokerOrder | None
     live_order_age_s: float | None
     repegs: int
+    # The clock's "now" (quote staleness) and the length of the phase's working window in
+    # seconds (schedules compress to fit it); None when the caller does not know them.
+    now: datetime | None = None
+    window_s: float | None = None
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since the working window opened (0 when the window length is unknown)."""
+        return 0.0 if self.window_s is None else self.window_s * self.elapsed_fraction
 
 
 class OrderPolicy(Protocol):

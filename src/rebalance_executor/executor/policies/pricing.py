@@ -1,0 +1,92 @@
+"""Price maths shared by the quote-pegging policies: quote guards, tick rounding, the collar.
+
+Every function is pure and works in ``Decimal``. Sides: a buy's *near* touch is the bid and its
+*far* touch the ask; a sell's are the ask and the bid.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rebalance_executor.domain.broker import Quote, Side
+from rebalance_executor.domain.config import ExecutionConfig
+from rebalance_executor.executor.policies.base import PolicyInput, round_to_tick
+
+BPS = Decimal(10_000)
+
+
+def _opposite(side: Side) -> Side:
+    return Side.SELL if side is Side.BUY else Side.BUY
+
+
+def quote_problem(state: PolicyInput, config: ExecutionConfig) -> str | None:
+    """Why the live quote must not be priced off (None when it is usable).
+
+    Unusable: missing, empty or crossed (bid <= 0 or ask <= bid), older than
+    ``quote_max_age_s`` (only checked when the input carries ``now``), or wider than
+    ``max_spread_bps``.
+    """
+    quote = state.quote
+    if quote is None:
+        return "no quote"
+    if quote.bid <= 0 or quote.ask <= quote.bid:
+        return "empty or crossed quote"
+    if state.now is not None:
+        age = (state.now - quote.timestamp).total_seconds()
+        if age > config.quote_max_age_s:
+            return f"quote is {age:.1f}s old"
+    if quote.spread_bps > config.max_spread_bps:
+        return f"spread {quote.spread_bps:.1f} bps is wider than {config.max_spread_bps} bps"
+    return None
+
+
+def near_touch(quote: Quote, side: Side) -> Decimal:
+    return quote.bid if side is Side.BUY else quote.ask
+
+
+def far_touch(quote: Quote, side: Side) -> Decimal:
+    return quote.ask if side is Side.BUY else quote.bid
+
+
+def passive_price(quote: Quote, side: Side, aggressiveness: Decimal) -> Decimal:
+    """A price ``aggressiveness`` of the way from the near touch (0) to the far touch (1),
+    rounded to the tick on the passive side (buys down, sells up)."""
+    spread = quote.ask - quote.bid
+    raw = (
+        quote.bid + aggressiveness * spread
+        if side is Side.BUY
+        else quote.ask - aggressiveness * spread
+    )
+    return round_to_tick(raw, side)
+
+
+def through_far(quote: Quote, side: Side, buffer_bps: Decimal) -> Decimal:
+    """A marketable price ``buffer_bps`` through the far touch, rounded away from the book
+    (buys up, sells down) so rounding never makes it non-marketable."""
+    far = far_touch(quote, side)
+    sign = 1 if side is Side.BUY else -1
+    return round_to_tick(far * (1 + sign * buffer_bps / BPS), _opposite(side))
+
+
+def collar_bound(arrival_mid: Decimal, side: Side, collar_bps: Decimal) -> Decimal:
+    """The worst price the collar allows: arrival x (1 + collar) for a buy (rounded down),
+    arrival x (1 - collar) for a sell (rounded up)."""
+    sign = 1 if side is Side.BUY else -1
+    return round_to_tick(arrival_mid * (1 + sign * collar_bps / BPS), side)
+
+
+def within(price: Decimal, bound: Decimal, side: Side) -> bool:
+    """True when ``price`` is no worse than ``bound`` for ``side``."""
+    return price <= bound if side is Side.BUY else price >= bound
+
+
+def clamp(price: Decimal, bound: Decimal, side: Side) -> Decimal:
+    """``price`` moved back to ``bound`` when it is worse than it."""
+    return min(price, bound) if side is Side.BUY else max(price, bound)
+
+
+def is_marketable(limit: Decimal | None, quote: Quote, side: Side) -> bool:
+    """True when a limit at ``limit`` would execute against the current far touch."""
+    if limit is None:
+        return False
+    return within(far_touch(quote, side), limit, side)
