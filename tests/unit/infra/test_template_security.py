@@ -67,6 +67,11 @@ def test_function_role_actions_name_their_resources() -> None:
         "dynamodb:UpdateItem",
     ]
     assert statements["UseDataKey"]["Resource"] == DATA_KEY_ARN
+    via_dynamodb = statements["UseDataKeyThroughDynamoDb"]
+    assert via_dynamodb["Resource"] == DATA_KEY_ARN
+    assert Evaluator(TEMPLATE).resolve(via_dynamodb["Condition"]) == {
+        "StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}
+    }
     assert statements["OnFailureDestination"]["Resource"] == {
         "Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]
     }
