@@ -1,0 +1,350 @@
+"""SPEC §6 safety controls, each through the real handler (simulator + moto).
+
+Every test asserts the outcome the handler returns and what the broker actually received.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import boto3
+import pytest
+
+from rebalance_executor import handler
+from rebalance_executor.adapters.kill_switch import EnvSsmKillSwitch
+from rebalance_executor.domain.broker import BrokerPort
+from rebalance_executor.settings import SettingsError, load_settings
+from tests.integration.faults.brokers import CrashInjected, InterceptingBroker
+from tests.integration.faults.harness import KEY_ID, Rig
+
+MARKET = {"EXECUTION_POLICY": "market"}
+
+
+def _item(doc: dict[str, object], symbol: str) -> dict[str, object]:
+    items = doc["items"]
+    assert isinstance(items, list)
+    [found] = [i for i in items if i["symbol"] == symbol]
+    assert isinstance(found, dict)
+    return found
+
+
+# --- plan age ---------------------------------------------------------------------------------
+
+
+def test_plan_older_than_max_age_is_rejected_before_any_broker_call(rig: Rig) -> None:
+    rig.rebuild(MAX_PLAN_AGE_S="60")
+    event = rig.event([("SPY", "BUY", "1000")])
+    stale = (rig.sim.clock.now() - timedelta(seconds=120)).isoformat()
+    event["detail"]["timestamp"] = stale
+    summary = rig.invoke(event)
+    assert summary["status"] == "REJECTED"
+    assert "MAX_PLAN_AGE_S=60" in summary["reason"]
+    assert rig.sim.control.total_requests() == 0
+    assert rig.result_doc(event["detail"]["plan_id"])["status"] == "REJECTED"
+
+
+def test_plan_within_max_age_executes(rig: Rig) -> None:
+    rig.rebuild(MAX_PLAN_AGE_S="60", **MARKET)
+    event = rig.event([("SPY", "BUY", "1000")])
+    event["detail"]["timestamp"] = (rig.sim.clock.now() - timedelta(seconds=30)).isoformat()
+    assert rig.invoke(event)["status"] == "SUCCEEDED"
+    rig.assert_invariant(event["detail"]["plan_id"])
+
+
+# --- market hours, account state ----------------------------------------------------------------
+
+
+def test_closed_market_skips_without_orders(rig: Rig) -> None:
+    rig.sim.control.set_market_open(False)
+    event = rig.event([("SPY", "BUY", "1000")])
+    summary = rig.invoke(event)
+    assert summary["status"] == "SKIPPED"
+    assert "closed" in summary["reason"]
+    assert rig.order_posts() == 0
+
+
+def test_blocked_account_is_rejected_without_orders(rig: Rig) -> None:
+    rig.sim.control.set_account(KEY_ID, trading_blocked=True)
+    summary = rig.invoke(rig.event([("SPY", "BUY", "1000")]))
+    assert summary["status"] == "REJECTED"
+    assert rig.order_posts() == 0
+
+
+# --- kill switch --------------------------------------------------------------------------------
+
+
+def test_kill_switch_env_rejects_without_orders(rig: Rig) -> None:
+    rig.rebuild(KILL_SWITCH="true")
+    summary = rig.invoke(rig.event([("SPY", "BUY", "1000")]))
+    assert summary["status"] == "REJECTED"
+    assert "kill switch" in summary["reason"]
+    assert rig.order_posts() == 0
+
+
+@pytest.mark.parametrize(("value", "status"), [("true", "REJECTED"), ("false", "SUCCEEDED")])
+def test_kill_switch_parameter_value_decides(rig: Rig, value: str, status: str) -> None:
+    boto3.client("ssm").put_parameter(Name="/safety/kill", Value=value, Type="String")
+    rig.rebuild(KILL_SWITCH_PARAMETER="/safety/kill", **MARKET)
+    summary = rig.invoke(rig.event([("SPY", "BUY", "1000")]))
+    assert summary["status"] == status
+    assert (rig.order_posts() == 0) is (status == "REJECTED")
+
+
+def test_unreadable_kill_switch_parameter_fails_closed(rig: Rig) -> None:
+    rig.rebuild(KILL_SWITCH_PARAMETER="/safety/does-not-exist")
+    summary = rig.invoke(rig.event([("SPY", "BUY", "1000")]))
+    assert summary["status"] == "REJECTED"
+    assert rig.order_posts() == 0
+
+
+def test_kill_switch_between_phases_blocks_buys(rig: Rig) -> None:
+    """The switch flips while the SELL phase runs: sells finish, no BUY order is sent."""
+    rig.sim.control.set_account(KEY_ID, positions={"QQQ": Decimal(20)})
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name="/safety/kill", Value="false", Type="String")
+
+    def flip(name: str, _number: int) -> None:
+        if name == "submit_order":
+            ssm.put_parameter(Name="/safety/kill", Value="true", Type="String", Overwrite=True)
+
+    def wrap(inner: BrokerPort) -> BrokerPort:
+        return InterceptingBroker(inner, flip)
+
+    deps = rig.rebuild(wrap=wrap, KILL_SWITCH_PARAMETER="/safety/kill", **MARKET)
+    # An uncached switch (the production cache is 5 real seconds; the simulator runs 20x).
+    uncached = EnvSsmKillSwitch(env_flag=False, ssm=ssm, parameter="/safety/kill", cache_s=0)
+    handler.reset_dependencies(dataclasses.replace(deps, kill_switch=uncached))
+    event = rig.event([("QQQ", "SELL", "-4300"), ("SPY", "BUY", "2000")])
+    summary = rig.invoke(event)
+
+    doc = rig.assert_invariant(event["detail"]["plan_id"])
+    assert summary["status"] == "PARTIAL"
+    assert _item(doc, "QQQ")["outcome"] == "FILLED"
+    assert _item(doc, "SPY")["reason"] == "KILL_SWITCH"
+    sides = {o["side"] for o in rig.orders(event["detail"]["plan_id"])}
+    assert sides == {"sell"}
+
+
+def test_kill_switch_on_redelivery_cancels_the_plans_live_orders(rig: Rig) -> None:
+    """An attempt dies with a resting order; the redelivery finds the switch on, cancels it."""
+    rig.sim.control.freeze_market(True)  # no random walk, no prints: a passive limit rests
+    submitted: list[str] = []
+
+    def crash_after_submit(name: str, _number: int) -> None:
+        if submitted and name != "submit_order":
+            raise CrashInjected("invocation died after submitting")
+        if name == "submit_order":
+            submitted.append(name)
+
+    rig.rebuild(wrap=lambda inner: InterceptingBroker(inner, crash_after_submit))
+    event = rig.event([("SPY", "BUY", "2000")])
+    plan_id = event["detail"]["plan_id"]
+    with pytest.raises(CrashInjected):
+        rig.invoke(event)
+    [resting] = rig.orders(plan_id)
+    assert resting["status"] in {"new", "accepted"}
+
+    rig.rebuild(KILL_SWITCH="true")
+    summary = rig.invoke(event)
+    assert summary["status"] == "REJECTED"
+    assert [o["status"] for o in rig.orders(plan_id)] == ["canceled"]
+    assert rig.order_posts() == 1
+    assert rig.result_doc(plan_id)["status"] == "REJECTED"
+
+
+# --- dry run ------------------------------------------------------------------------------------
+
+
+def test_dry_run_records_intent_and_sends_nothing(rig: Rig) -> None:
+    rig.rebuild(DRY_RUN="true")
+    event = rig.event([("SPY", "BUY", "5000"), ("BND", "BUY", "1000")])
+    summary = rig.invoke(event)
+    assert summary["status"] == "DRY_RUN"
+    assert rig.order_posts() == 0
+    doc = rig.result_doc(event["detail"]["plan_id"])
+    assert doc["dry_run"] is True
+    assert Decimal(str(_item(doc, "SPY")["planned_qty"])) > 0
+
+
+# --- notional caps ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "items", "rule"),
+    [
+        ({"MAX_ORDER_NOTIONAL": "1000"}, [("SPY", "BUY", "5000")], "MAX_ORDER_NOTIONAL"),
+        (
+            {"MAX_PLAN_NOTIONAL": "5000"},
+            [("SPY", "BUY", "3000"), ("QQQ", "BUY", "3000")],
+            "MAX_PLAN_NOTIONAL",
+        ),
+        (
+            {"MAX_PLAN_EQUITY_FRACTION": "0.05"},
+            [("SPY", "BUY", "3000"), ("QQQ", "BUY", "3000")],
+            "MAX_PLAN_EQUITY_FRACTION",
+        ),
+    ],
+)
+def test_notional_caps_reject_the_plan_without_orders(
+    rig: Rig, env: dict[str, str], items: list[tuple[str, str, str]], rule: str
+) -> None:
+    rig.rebuild(**env)
+    summary = rig.invoke(rig.event(items))
+    assert summary["status"] == "REJECTED"
+    assert summary["reason"].startswith(rule)
+    assert rig.order_posts() == 0
+
+
+def test_caps_at_their_limit_allow_trading(rig: Rig) -> None:
+    rig.rebuild(MAX_ORDER_NOTIONAL="3100", MAX_PLAN_NOTIONAL="6200", **MARKET)
+    summary = rig.invoke(rig.event([("SPY", "BUY", "3000"), ("QQQ", "BUY", "3000")]))
+    assert summary["status"] == "SUCCEEDED"
+
+
+def test_default_caps_are_on(rig: Rig) -> None:
+    """Safe defaults: caps are set unless explicitly lifted."""
+    settings = load_settings()
+    assert settings.max_order_notional is not None
+    assert settings.max_plan_notional is not None
+    assert settings.max_plan_equity_fraction is not None
+
+
+# --- no accidental shorts -----------------------------------------------------------------------
+
+
+def test_sell_larger_than_position_is_capped_at_the_position(rig: Rig) -> None:
+    rig.sim.control.set_account(KEY_ID, positions={"SPY": Decimal(3)})
+    rig.rebuild(**MARKET)
+    event = rig.event([("SPY", "SELL", "-10000")])  # ~20 shares wanted, 3 held
+    rig.invoke(event)
+    rig.assert_invariant(event["detail"]["plan_id"])
+    sold = sum(Decimal(str(o["filled_qty"])) for o in rig.orders(event["detail"]["plan_id"]))
+    assert sold == Decimal(3)
+    assert rig.position("SPY") == 0
+
+
+def test_sell_without_position_sends_nothing(rig: Rig) -> None:
+    rig.rebuild(**MARKET)
+    event = rig.event([("TLT", "SELL", "-1000"), ("SPY", "BUY", "1000")])
+    rig.invoke(event)
+    doc = rig.assert_invariant(event["detail"]["plan_id"])
+    assert _item(doc, "TLT")["reason"] == "NO_POSITION"
+    assert all(o["symbol"] != "TLT" for o in rig.orders(event["detail"]["plan_id"]))
+    assert rig.position("TLT") == 0
+
+
+# --- buying power -------------------------------------------------------------------------------
+
+
+def test_buys_are_capped_at_buying_power_minus_reserve(rig: Rig) -> None:
+    # Equity ~28k (so the equity-fraction cap passes) but only 10k cash to buy with.
+    rig.sim.control.set_account(KEY_ID, cash=Decimal(10_000), positions={"TLT": Decimal(200)})
+    rig.rebuild(CASH_RESERVE="1000", **MARKET)
+    event = rig.event([("SPY", "BUY", "8000"), ("QQQ", "BUY", "8000")])
+    summary = rig.invoke(event)
+    doc = rig.assert_invariant(event["detail"]["plan_id"])
+    assert summary["status"] == "PARTIAL"
+    spent = sum(
+        Decimal(str(o["filled_qty"])) * Decimal(str(o["filled_avg_price"] or 0))
+        for o in rig.orders(event["detail"]["plan_id"])
+    )
+    assert Decimal(8000) < spent <= Decimal(9000)
+    assert rig.sim.control.account_state(KEY_ID).cash >= Decimal(1000)
+    assert {_item(doc, s)["reason"] for s in ("SPY", "QQQ")} == {"BUYING_POWER"}
+
+
+# --- quotes: spread, staleness, collar ----------------------------------------------------------
+
+
+def test_wide_spread_blocks_that_item_only(rig: Rig) -> None:
+    rig.sim.control.freeze_market(True)
+    rig.sim.control.set_quote("SPY", Decimal("490.00"), Decimal("510.00"))  # ~400 bps
+    rig.rebuild(**MARKET)
+    event = rig.event([("SPY", "BUY", "2000"), ("QQQ", "BUY", "2000")])
+    summary = rig.invoke(event)
+    doc = rig.assert_invariant(event["detail"]["plan_id"])
+    assert summary["status"] == "PARTIAL"
+    assert _item(doc, "SPY")["reason"] == "NO_VALID_QUOTE"
+    assert _item(doc, "QQQ")["outcome"] == "FILLED"
+    assert {o["symbol"] for o in rig.orders(event["detail"]["plan_id"])} == {"QQQ"}
+
+
+def test_stale_quote_blocks_that_item(rig: Rig) -> None:
+    rig.sim.control.halt("SPY")
+    rig.rebuild(QUOTE_MAX_AGE_S="2", **MARKET)
+    halted_at = rig.sim.control.quote("SPY").at
+    while rig.sim.clock.now() - halted_at <= timedelta(seconds=3):  # wait for staleness
+        time.sleep(0.01)
+    event = rig.event([("SPY", "BUY", "2000"), ("QQQ", "BUY", "2000")])
+    rig.invoke(event)
+    doc = rig.assert_invariant(event["detail"]["plan_id"])
+    assert _item(doc, "SPY")["reason"] == "NO_VALID_QUOTE"
+    assert all(o["symbol"] != "SPY" for o in rig.orders(event["detail"]["plan_id"]))
+
+
+def test_price_collar_stops_chasing_a_runaway_market(rig: Rig) -> None:
+    """After the first order the market runs 5% away (> MAX_COLLAR_BPS=150): nothing is bought
+    above the collar, and the item reports COLLAR."""
+    rig.sim.control.freeze_market(True)
+    arrival = rig.sim.control.quote("SPY")
+    moved: list[bool] = []
+
+    def run_away(name: str, _number: int) -> None:
+        if name == "submit_order" and not moved:
+            moved.append(True)
+        elif moved == [True] and name != "submit_order":
+            moved.append(True)
+            rig.sim.control.set_quote(
+                "SPY", arrival.bid * Decimal("1.05"), arrival.ask * Decimal("1.05")
+            )
+
+    rig.rebuild(wrap=lambda inner: InterceptingBroker(inner, run_away))
+    event = rig.event([("SPY", "BUY", "5000")])
+    summary = rig.invoke(event)
+    plan_id = event["detail"]["plan_id"]
+    doc = rig.assert_invariant(plan_id)
+    assert summary["status"] in {"FAILED", "PARTIAL"}
+    assert _item(doc, "SPY")["reason"] == "COLLAR"
+    ceiling = arrival.ask * (1 + Decimal(150) / 10_000)
+    for order in rig.orders(plan_id):
+        if order["limit_price"] is not None:
+            assert Decimal(str(order["limit_price"])) <= ceiling
+    assert all(f.price <= ceiling for f in rig.sim.control.fills(KEY_ID))
+
+
+# --- minimum order, paper unless live ---------------------------------------------------------
+
+
+def test_below_min_notional_is_not_traded(rig: Rig) -> None:
+    rig.rebuild(MIN_ORDER_NOTIONAL="5", **MARKET)
+    event = rig.event([("SPY", "BUY", "3"), ("QQQ", "BUY", "1000")])
+    rig.invoke(event)
+    doc = rig.assert_invariant(event["detail"]["plan_id"])
+    assert _item(doc, "SPY")["reason"] == "BELOW_MIN_NOTIONAL"
+    assert all(o["symbol"] != "SPY" for o in rig.orders(event["detail"]["plan_id"]))
+
+
+def test_paper_is_the_default(rig: Rig) -> None:
+    assert load_settings().alpaca_paper is True
+    assert load_settings().is_live is False
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ALPACA_PAPER": "false"}, "ALPACA_ALLOW_LIVE"),
+        ({"ALPACA_PAPER": "false", "ALPACA_ALLOW_LIVE": "true"}, "ALPACA_BASE_URL"),
+    ],
+)
+def test_live_needs_explicit_opt_in_and_no_override(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    handler.reset_dependencies()
+    with pytest.raises(SettingsError, match=message):
+        rig.invoke(rig.event([("SPY", "BUY", "1000")]))
+    assert rig.sim.control.total_requests() == 0
