@@ -10,6 +10,7 @@ raised, 2 for an unreadable event file.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -37,6 +38,7 @@ from rebalance_executor.composition import build_dependencies
 from rebalance_executor.domain.result import ExecutionResult
 from rebalance_executor.handler import reset_dependencies
 from rebalance_executor.observability import PACKAGE_LOGGER, logger
+from rebalance_executor.reporting.html import write_html
 from rebalance_executor.reporting.terminal import print_result
 from rebalance_executor.settings import load_settings
 
@@ -58,6 +60,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scenario", type=Path, default=None, metavar="FILE")
     parser.add_argument("--verbose", action="store_true", help="show JSON logs and metrics")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/run"),
+        metavar="DIR",
+        help="where result.json and report.html (charts) are saved (default: out/run)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -133,10 +142,12 @@ def run(args: argparse.Namespace) -> int:
         deps = build_dependencies(load_settings(), clock=sim.clock)
         reset_dependencies(deps)
         stack.callback(reset_dependencies)
-        return _invoke_and_report(restamp(event, sim.clock.now()), args.timeout_s, deps.results)
+        return _invoke_and_report(
+            restamp(event, sim.clock.now()), args.timeout_s, deps.results, args.out
+        )
 
 
-def _invoke_and_report(event: dict[str, Any], timeout_s: float, results: Any) -> int:
+def _invoke_and_report(event: dict[str, Any], timeout_s: float, results: Any, out_dir: Path) -> int:
     try:
         response = invoke_handler(event, timeout_s=timeout_s)
     except Exception as exc:  # noqa: BLE001 - CLI boundary: a raising handler is exit 1
@@ -144,8 +155,23 @@ def _invoke_and_report(event: dict[str, Any], timeout_s: float, results: Any) ->
         return EXIT_HANDLER_RAISED
     try:
         document = results.read_json(*parse_s3_uri(str(response.get("result_uri"))))
-        print_result(ExecutionResult.model_validate(document), Console())
+        result = ExecutionResult.model_validate(document)
+        print_result(result, Console())
     except (ResultReadError, ValueError) as exc:
         sys.stderr.write(f"error: cannot load the stored result: {exc}\n")
+    else:
+        _save(document, result, out_dir)
     print_response(response)
     return EXIT_OK
+
+
+def _save(document: Mapping[str, Any], result: ExecutionResult, out_dir: Path) -> None:
+    """Keep the stored result and its HTML page on disk (the moto bucket dies with the run)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "result.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
+        html = write_html(result, out_dir / "report.html")
+    except OSError as exc:
+        sys.stderr.write(f"error: cannot save the result under {out_dir}: {exc}\n")
+        return
+    sys.stderr.write(f"saved {out_dir / 'result.json'} and {html} (open it in a browser)\n")
