@@ -48,7 +48,7 @@ class Rig:
 
     # --- environment and dependencies ------------------------------------------------------
 
-    def rebuild(self, wrap: BrokerWrapper | None = None, **env: str | None) -> Dependencies:
+    def rebuild(self, wrap: BrokerWrapper | None = None, /, **env: str | None) -> Dependencies:
         """Apply env changes (None deletes), rebuild the dependencies, optionally wrap the
         broker the handler will use (our own port)."""
         for name, value in env.items():

@@ -113,7 +113,7 @@ def test_kill_switch_between_phases_blocks_buys(rig: Rig) -> None:
     def wrap(inner: BrokerPort) -> BrokerPort:
         return InterceptingBroker(inner, flip)
 
-    deps = rig.rebuild(wrap=wrap, KILL_SWITCH_PARAMETER="/safety/kill", **MARKET)
+    deps = rig.rebuild(wrap, KILL_SWITCH_PARAMETER="/safety/kill", **MARKET)
     # An uncached switch (the production cache is 5 real seconds; the simulator runs 20x).
     uncached = EnvSsmKillSwitch(env_flag=False, ssm=ssm, parameter="/safety/kill", cache_s=0)
     handler.reset_dependencies(dataclasses.replace(deps, kill_switch=uncached))
@@ -139,7 +139,7 @@ def test_kill_switch_on_redelivery_cancels_the_plans_live_orders(rig: Rig) -> No
         if name == "submit_order":
             submitted.append(name)
 
-    rig.rebuild(wrap=lambda inner: InterceptingBroker(inner, crash_after_submit))
+    rig.rebuild(lambda inner: InterceptingBroker(inner, crash_after_submit))
     event = rig.event([("SPY", "BUY", "2000")])
     plan_id = event["detail"]["plan_id"]
     with pytest.raises(CrashInjected):
@@ -301,7 +301,7 @@ def test_price_collar_stops_chasing_a_runaway_market(rig: Rig) -> None:
                 "SPY", arrival.bid * Decimal("1.05"), arrival.ask * Decimal("1.05")
             )
 
-    rig.rebuild(wrap=lambda inner: InterceptingBroker(inner, run_away))
+    rig.rebuild(lambda inner: InterceptingBroker(inner, run_away))
     event = rig.event([("SPY", "BUY", "5000")])
     summary = rig.invoke(event)
     plan_id = event["detail"]["plan_id"]
