@@ -15,6 +15,9 @@ SAM_PATH := $(if $(PY312),$(dir $(PY312)):)$(PATH)
 PIP_FLAGS := --quiet --disable-pip-version-check
 EVENT ?= events/rebalance_planned.json
 PYTEST_ARGS ?=
+# `make sim SIM_HOST=0.0.0.0` lets a `sam local invoke` container reach the simulator.
+SIM_HOST ?= 127.0.0.1
+SIM_PORT ?= 8765
 
 .PHONY: help setup run test lint typecheck template pytest bench invoke sim clean
 
@@ -77,7 +80,7 @@ invoke: $(SAM_STAMP)
 		--add-host host.docker.internal:host-gateway
 
 sim: $(STAMP)
-	$(BIN)/rebalance-executor sim serve --host 127.0.0.1 --port 8765
+	$(BIN)/rebalance-executor sim serve --host $(SIM_HOST) --port $(SIM_PORT)
 
 # Called by `sam build` (BuildMethod: makefile): the handler package and its runtime
 # dependencies only — the simulator and dev tools never ship. Wheels for the function's
