@@ -1,0 +1,147 @@
+"""A BrokerPort fake (our own port) whose fills race the executor's cancels and replaces.
+
+Every broker call first plays the next step of a ``script`` (hypothesis draws it): 0 = nothing,
+1 = half of an order's remainder fills, 2 = an order fills completely. The order is the one the
+call is about (cancel, replace: the fill lands while the request is in flight), else the oldest
+(1) or newest (2) live order. After the script, only marketable orders fill (at the next listing).
+A cancel only requests cancellation (``pending_cancel``; fills may still land) and takes effect
+at the next orders listing; a replace lands after the scripted fill, so it may replace a
+partially filled order (the new order gets the old one's remainder, as Alpaca and the simulator
+do) or be refused because the order already filled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+
+from rebalance_executor.domain.broker import (
+    BrokerOrder,
+    BrokerRequestError,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+)
+from tests.unit.executor.fakes import T0, FakeBroker
+
+
+@dataclass
+class RacingBroker(FakeBroker):
+    script: list[int] = field(default_factory=list)
+    replaces: int = 0
+    cancels: int = 0
+    _step: int = 0
+
+    def total_filled(self, symbol: str) -> Decimal:
+        return sum((o.filled_qty for o in self.orders.values() if o.symbol == symbol), Decimal(0))
+
+    def _live(self) -> list[BrokerOrder]:
+        return [o for o in self.orders.values() if not o.status.is_terminal]
+
+    def _play(self, target: str | None = None) -> None:
+        move = self.script[self._step] if self._step < len(self.script) else 0
+        self._step += 1
+        live = [o for o in self._live() if target is None or o.id == target]
+        if not live or move == 0:
+            return
+        if move == 1:
+            order = live[0]
+            remaining = (order.qty or Decimal(0)) - order.filled_qty
+            half = remaining / 2
+            if (order.qty or Decimal(0)) == (order.qty or Decimal(0)).to_integral_value():
+                half = half.to_integral_value(rounding=ROUND_FLOOR) or remaining
+            self._fill(order, half.quantize(Decimal("0.000000001"), rounding=ROUND_FLOOR))
+        else:
+            order = live[-1]
+            self._fill(order, (order.qty or Decimal(0)) - order.filled_qty)
+
+    def _marketable(self, order: BrokerOrder) -> bool:
+        if order.type is OrderType.MARKET or order.limit_price is None:
+            return True
+        bid, ask = self.quotes[order.symbol]
+        return order.limit_price >= ask if order.side is Side.BUY else order.limit_price <= bid
+
+    def _fill(self, order: BrokerOrder, qty: Decimal) -> None:
+        if qty <= 0 or order.qty is None:
+            return
+        bid, ask = self.quotes[order.symbol]
+        price = ask if order.side is Side.BUY else bid
+        self._apply(order.symbol, order.side, qty, price)
+        total = order.filled_qty + qty
+        notional = order.filled_qty * (order.filled_avg_price or Decimal(0)) + qty * price
+        status = OrderStatus.FILLED if total >= order.qty else order.status
+        if status is OrderStatus.NEW:
+            status = OrderStatus.PARTIALLY_FILLED
+        self.orders[order.id] = order.model_copy(
+            update={"filled_qty": total, "filled_avg_price": notional / total, "status": status}
+        )
+
+    async def list_orders(
+        self, *, after: datetime, symbols: Iterable[str] | None = None, open_only: bool = False
+    ) -> Sequence[BrokerOrder]:
+        self._hit()
+        self._play()
+        for order in self._live():
+            if self._marketable(order):
+                self._fill(order, (order.qty or Decimal(0)) - order.filled_qty)
+        for oid, order in list(self.orders.items()):
+            if order.status is OrderStatus.PENDING_CANCEL:
+                self.orders[oid] = order.model_copy(update={"status": OrderStatus.CANCELED})
+        wanted = set(symbols) if symbols is not None else None
+        return [
+            o
+            for o in self.orders.values()
+            if (wanted is None or o.symbol in wanted)
+            and (o.submitted_at or T0) > after
+            and not (open_only and o.status.is_terminal)
+        ]
+
+    async def submit_order(self, request: OrderRequest) -> BrokerOrder:
+        order = await super().submit_order(request)
+        self._play()  # a fill may land before the executor reads the response
+        return order
+
+    async def replace_order(
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        client_order_id: str | None = None,
+    ) -> BrokerOrder:
+        self._hit()
+        self._play(order_id)
+        old = self.orders[order_id]
+        if old.status.is_terminal or old.status is OrderStatus.PENDING_CANCEL:
+            raise BrokerRequestError("order is not replaceable", 422, 42210000)
+        remaining = (old.qty or Decimal(0)) - old.filled_qty
+        new = old.model_copy(
+            update={
+                "id": f"o{next(self._ids)}",
+                "client_order_id": client_order_id or f"r{self.replaces}",
+                "qty": qty or remaining,
+                "filled_qty": Decimal(0),
+                "filled_avg_price": None,
+                "limit_price": limit_price or old.limit_price,
+                "status": OrderStatus.NEW,
+                "submitted_at": self.clock.now(),
+                "replaces": old.id,
+            }
+        )
+        self.orders[order_id] = old.model_copy(
+            update={"status": OrderStatus.REPLACED, "replaced_by": new.id}
+        )
+        self.orders[new.id] = new
+        self.replaces += 1
+        return new
+
+    async def cancel_order(self, order_id: str) -> None:
+        self._hit()
+        self._play(order_id)
+        self.cancels += 1
+        order = self.orders[order_id]
+        if not order.status.is_terminal:
+            self.orders[order_id] = order.model_copy(update={"status": OrderStatus.PENDING_CANCEL})
