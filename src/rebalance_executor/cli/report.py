@@ -1,7 +1,8 @@
 """``rebalance-executor report RESULT.json [--html OUT]`` — human report of a stored result.
 
-Accepts ``result.json`` as stored in S3 (or an ``attempts/<n>.json`` record); prints the item
-table and totals to stdout and, with ``--html``, writes the self-contained chart page.
+Accepts ``result.json`` as stored in S3 (or an ``attempts/<n>.json`` record), either a local file
+or an ``s3://bucket/key`` URI read with the ambient AWS credentials; prints the item table and
+totals to stdout and, with ``--html``, writes the self-contained chart page.
 Exit codes: 0 printed; 2 the file is unreadable or not an execution result; 1 the HTML page
 could not be written.
 """
@@ -13,10 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 from rich.console import Console
 
+from rebalance_executor.adapters.s3_results import ResultReadError, S3ResultsStore, parse_s3_uri
+from rebalance_executor.domain.result import ExecutionResult
 from rebalance_executor.reporting.html import write_html
-from rebalance_executor.reporting.loading import ResultLoadError, load_result
+from rebalance_executor.reporting.loading import ResultLoadError, load_result, parse_result
 from rebalance_executor.reporting.terminal import print_result
 
 EXIT_OK = 0
@@ -32,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("result", type=Path, metavar="RESULT.json", help="result document")
+    # str, not Path: Path("s3://b/k") would collapse the URI's double slash.
+    parser.add_argument("result", metavar="RESULT.json", help="result file or s3:// URI")
     parser.add_argument("--html", type=Path, metavar="OUT", help="also write an HTML page here")
     parser.set_defaults(func=run)
 
@@ -41,7 +46,7 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     """Execute the sub-command for parsed ``args``; errors go to stderr, never a traceback."""
     out = console or Console()
     try:
-        result = load_result(args.result)
+        result = _load(args.result)
     except ResultLoadError as exc:
         # Plain write, not rich: paths in the message must stay unwrapped and copyable.
         sys.stderr.write(f"error: {exc}\n")
@@ -56,6 +61,18 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
             return EXIT_WRITE_FAILED
         out.print(f"HTML report: {written.resolve()}", highlight=False)
     return EXIT_OK
+
+
+def _load(source: str) -> ExecutionResult:
+    """A local file or an ``s3://`` URI. Raises ResultLoadError for either failing."""
+    if not source.startswith("s3://"):
+        return load_result(source)
+    try:
+        bucket, key = parse_s3_uri(source)
+        document = S3ResultsStore(boto3.client("s3"), bucket).read_json(bucket, key)
+    except (ValueError, ResultReadError) as exc:
+        raise ResultLoadError(str(exc)) from exc
+    return parse_result(document, source=source)
 
 
 def main(argv: list[str] | None = None) -> int:

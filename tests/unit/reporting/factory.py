@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import boto3
+
+from rebalance_executor.adapters.s3_results import RecordLocation, S3ResultsStore
 from rebalance_executor.domain.broker import OrderStatus, OrderType, Quote, Side
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
 from rebalance_executor.domain.result import (
     BudgetRecord,
     ExecutionResult,
     ExecutionStatus,
+    ExecutionSummary,
     ItemOutcome,
     ItemResult,
     OrderRecord,
@@ -282,3 +286,13 @@ def sample_result() -> ExecutionResult:
 
 
 TRADED_SYMBOLS = ("TLT", "SPY", "NVDA", "QQQ")
+
+
+def store_sample(bucket: str) -> RecordLocation:
+    """Write :func:`sample_result` with the Lambda's own S3 writer (moto must be active)."""
+    result = sample_result()
+    store = S3ResultsStore(boto3.client("s3"), bucket)
+    location = store.execution_location(result.plan_id, result.started_at)
+    summary = ExecutionSummary.of(result, location.result_uri, attempt=1)
+    store.write(location, result, summary, raw_event={"id": "e-1"}, request_id="req-1")
+    return location

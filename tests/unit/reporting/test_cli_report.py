@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from rebalance_executor.cli import report
-from tests.unit.reporting.factory import sample_result
+from rebalance_executor.cli.local_aws import LocalResources
+from tests.unit.reporting.factory import sample_result, store_sample
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -57,3 +59,28 @@ def test_report_html_write_failure_exits_1(
     captured = capsys.readouterr()
     assert "cannot write" in captured.err
     assert "plan-2026-11-25-close" in captured.out
+
+
+def test_report_reads_an_s3_uri(
+    aws_env: LocalResources, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uri = store_sample(os.environ["RESULTS_BUCKET"]).result_uri
+    assert report.main(["report", uri]) == report.EXIT_OK
+    out = capsys.readouterr().out
+    assert "plan-2026-11-25-close" in out
+    assert "NVDA" in out
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("s3://{bucket}/executions/missing/result.json", "cannot read s3://"),
+        ("s3://{bucket}", "not an s3://bucket/key URI"),
+    ],
+)
+def test_report_on_bad_s3_uri_exits_2(
+    aws_env: LocalResources, capsys: pytest.CaptureFixture[str], uri: str, message: str
+) -> None:
+    bucket = os.environ["RESULTS_BUCKET"]
+    assert report.main(["report", uri.format(bucket=bucket)]) == report.EXIT_BAD_INPUT
+    assert message in capsys.readouterr().err

@@ -8,43 +8,28 @@ from pathlib import Path
 import boto3
 import pytest
 
-from rebalance_executor.adapters.s3_results import S3ResultsStore
 from rebalance_executor.cli.local_aws import LocalResources
-from rebalance_executor.domain.result import ExecutionSummary
 from rebalance_executor.reporting.loading import ResultLoadError, load_result
-from tests.unit.reporting.factory import sample_result
+from tests.unit.reporting.factory import sample_result, store_sample
 
 
-def _download(bucket: str, key: str, target: Path) -> Path:
-    boto3.client("s3").download_file(bucket, key, str(target))
+def _download(key: str, target: Path) -> Path:
+    boto3.client("s3").download_file(os.environ["RESULTS_BUCKET"], key, str(target))
     return target
 
 
 def test_report_reads_result_and_attempt_records_as_stored(
     aws_env: LocalResources, tmp_path: Path
 ) -> None:
-    result = sample_result()
-    bucket = os.environ["RESULTS_BUCKET"]
-    store = S3ResultsStore(boto3.client("s3"), bucket)
-    location = store.execution_location(result.plan_id, result.started_at)
-    summary = ExecutionSummary.of(result, location.result_uri, attempt=1)
-    store.write(location, result, summary, raw_event={"id": "e-1"}, request_id="req-1")
-
-    stored = _download(bucket, location.result_key, tmp_path / "result.json")
-    attempt = _download(bucket, location.attempt_key(1), tmp_path / "attempt-1.json")
-
-    assert load_result(stored) == result
-    assert load_result(attempt) == result
+    location = store_sample(os.environ["RESULTS_BUCKET"])
+    assert load_result(_download(location.result_key, tmp_path / "result.json")) == (
+        sample_result()
+    )
+    assert load_result(_download(location.attempt_key(1), tmp_path / "1.json")) == (sample_result())
 
 
 def test_report_refuses_the_stored_event(aws_env: LocalResources, tmp_path: Path) -> None:
-    result = sample_result()
-    bucket = os.environ["RESULTS_BUCKET"]
-    store = S3ResultsStore(boto3.client("s3"), bucket)
-    location = store.execution_location(result.plan_id, result.started_at)
-    summary = ExecutionSummary.of(result, location.result_uri, attempt=1)
-    store.write(location, result, summary, raw_event={"id": "e-1"}, request_id="req-1")
-
-    event = _download(bucket, location.event_key, tmp_path / "event.json")
+    location = store_sample(os.environ["RESULTS_BUCKET"])
+    event = _download(location.event_key, tmp_path / "event.json")
     with pytest.raises(ResultLoadError, match="no execution result found"):
         load_result(event)
