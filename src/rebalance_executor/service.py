@@ -205,6 +205,7 @@ async def _plan_and_execute(
             clock=deps.clock,
             correlation_id=logger.get_correlation_id(),
             dry_run=deps.execution_config.dry_run,
+            cash_reserve=deps.execution_config.cash_reserve,
         )
         if isinstance(resolved, ExecutionResult):
             return resolved

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from decimal import Decimal
 
 from rebalance_executor.domain.allocation import TargetAllocation
 from rebalance_executor.domain.broker import BrokerPort
@@ -40,8 +41,11 @@ async def resolve_plan(
     clock: Clock,
     correlation_id: str | None = None,
     dry_run: bool = False,
+    cash_reserve: Decimal = Decimal(0),
 ) -> RebalancePlan | ExecutionResult:
     """The plan to execute, or the SKIPPED / REJECTED result to record instead.
+
+    ``cash_reserve`` is the executor's ``CASH_RESERVE``: buys are planned to leave it in cash.
 
     Raises BrokerError when the broker cannot be read (retryable; nothing was sent).
     """
@@ -54,6 +58,7 @@ async def resolve_plan(
             clock=clock,
             correlation_id=correlation_id,
             own_order_prefix=own_order_prefix(plan_id),
+            cash_reserve=cash_reserve,
         )
     except PlanningError as exc:
         logger.warning("allocation rejected", extra={"plan_id": plan_id, "reason": exc.reason})

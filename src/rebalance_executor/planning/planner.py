@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from rebalance_executor.domain.allocation import TargetAllocation
 from rebalance_executor.domain.broker import (
+    AccountSnapshot,
     Asset,
     BrokerOrder,
     BrokerPort,
@@ -29,16 +30,19 @@ from rebalance_executor.domain.broker import (
 )
 from rebalance_executor.domain.clock import Clock
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
+from rebalance_executor.executor.sizing import MARKET_BUY_BUFFER
 from rebalance_executor.planning.model import (
     InvalidAllocationError,
     PlanningError,
     PlanningSkip,
     SkipCode,
 )
-from rebalance_executor.planning.targets import Exposure, compute_items, planned_symbols
+from rebalance_executor.planning.targets import Exposure, compute_items, fit_buys, planned_symbols
 
 logger = logging.getLogger(__name__)
 
+# What Alpaca reserves for a market buy above the ask; the conservative bound for every policy.
+DEFAULT_BUY_COST_MARGIN = MARKET_BUY_BUFFER
 # Alpaca GTC orders live up to 90 days; older open orders cannot exist.
 OPEN_ORDER_LOOKBACK = timedelta(days=90)
 
@@ -50,13 +54,18 @@ async def build_plan(
     clock: Clock,
     correlation_id: str | None = None,
     own_order_prefix: str | None = None,
+    cash_reserve: Decimal = Decimal(0),
+    buy_cost_margin: Decimal = DEFAULT_BUY_COST_MARGIN,
 ) -> RebalancePlan | PlanningSkip:
     """Read the account and return the plan, or a skip when the market is closed / in tolerance.
 
     ``own_order_prefix`` is the client-order-id prefix the executor uses for this plan: on a
     retried tick, this plan's own fills are backed out of the positions and its open orders are
     ignored, so the rebuilt plan matches the first attempt's and the executor's reconciliation
-    (§4.2) alone accounts for what was already done.
+    (§4.2) alone accounts for what was already done. ``cash_reserve`` is the executor's
+    ``CASH_RESERVE`` (the larger of it and ``options.cash_reserve`` stays in cash);
+    ``buy_cost_margin`` what the broker reserves above the reference price for a buy; buys
+    are scaled to what the account can pay for (see ``targets.fit_buys``).
 
     Raises InvalidAllocationError (unknown or untradable target), PlanningError (equity not
     positive, unpriceable holding), BrokerError (broker unreachable; retryable).
@@ -78,6 +87,13 @@ async def build_plan(
         raise PlanningError(f"account equity is {account.equity}; nothing can be allocated")
     exposures = await _read_exposures(broker, allocation, target_assets, own_order_prefix)
     items = compute_items(allocation, account.equity, exposures)
+    items, buy_factor = fit_buys(
+        items,
+        exposures,
+        spendable=_spendable(account, allocation, cash_reserve),
+        margin=buy_cost_margin,
+        min_trade=allocation.options.min_trade_notional,
+    )
     if len(items) > allocation.options.max_items:
         raise PlanningError(
             f"options.max_items: the plan needs {len(items)} items, more than "
@@ -87,7 +103,12 @@ async def build_plan(
     plan = _plan(allocation, items, account.equity, correlation_id or plan_id)
     logger.info(
         "plan built from allocation",
-        extra={"plan_id": plan_id, "items": len(items), "trade_value": plan.total_trade_value},
+        extra={
+            "plan_id": plan_id,
+            "items": len(items),
+            "trade_value": plan.total_trade_value,
+            "buy_scale": buy_factor,
+        },
     )
     if all(item.action is Action.HOLD for item in items):
         return PlanningSkip(
@@ -97,6 +118,16 @@ async def build_plan(
             plan=plan,
         )
     return plan
+
+
+def _spendable(
+    account: AccountSnapshot, allocation: TargetAllocation, cash_reserve: Decimal
+) -> Decimal:
+    """Cash the buys may use before any sell: never margin, less open buys' reservations."""
+    # Cash accounts report buying power = cash - open buy reservations; margin accounts report
+    # a multiple of equity, so the smaller of the two is unleveraged, unreserved cash.
+    cash = max(Decimal(0), min(account.cash, account.buying_power))
+    return cash - max(cash_reserve, allocation.options.cash_reserve)
 
 
 def _check_assets(allocation: TargetAllocation, assets: Mapping[str, Asset]) -> None:

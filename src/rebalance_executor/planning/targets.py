@@ -118,3 +118,47 @@ def compute_items(
             )
         )
     return tuple(items)
+
+
+def fit_buys(
+    items: tuple[PlanItem, ...],
+    exposures: Mapping[str, Exposure],
+    *,
+    spendable: Decimal,
+    margin: Decimal,
+    min_trade: Decimal,
+) -> tuple[tuple[PlanItem, ...], Decimal]:
+    """Scale buys so the plan is affordable; returns the items and the factor applied (<= 1).
+
+    Affordable means ``sum(buys) * (1 + margin) <= spendable + sum(sells)``, where
+    ``spendable`` is today's cash less reserves and ``margin`` what the broker reserves above
+    the reference price (Alpaca holds market buys at ask + 3%). Without this, a fully invested
+    target would always end PARTIAL with a small BUYING_POWER shortfall. Every buy is cut by the
+    same factor (relative weights stay closest to the targets); a cut buy below ``min_trade``
+    becomes a HOLD.
+    """
+    buys = sum((i.trade_amount for i in items if i.action is Action.BUY), Decimal(0))
+    sells = sum((-i.trade_amount for i in items if i.action is Action.SELL), Decimal(0))
+    if buys == 0:
+        return items, Decimal(1)
+    budget = max(Decimal(0), spendable + sells)
+    needed = buys * (1 + margin)
+    if needed <= budget:
+        return items, Decimal(1)
+    factor = budget / needed
+    fitted = tuple(
+        _scaled(item, factor, exposures.get(item.symbol), min_trade)
+        if item.action is Action.BUY
+        else item
+        for item in items
+    )
+    return fitted, factor
+
+
+def _scaled(
+    item: PlanItem, factor: Decimal, exposure: Exposure | None, min_trade: Decimal
+) -> PlanItem:
+    amount = _round_amount(item.trade_amount * factor, exposure or Exposure(symbol=item.symbol))
+    if amount <= 0 or amount < min_trade:
+        return item.model_copy(update={"action": Action.HOLD, "trade_amount": Decimal(0)})
+    return item.model_copy(update={"trade_amount": amount})

@@ -40,6 +40,7 @@ class FakeBroker:
     ) -> None:
         self.prices = dict(prices or {"SPY": "500", "BND": "70", "QQQ": "400", "AAPL": "200"})
         self.equity = Decimal(equity)
+        self.cash = Decimal(equity)
         self.positions = {s: Decimal(q) for s, q in (positions or {}).items()}
         self.orders = list(orders)
         self.is_open = is_open
@@ -50,7 +51,7 @@ class FakeBroker:
     async def get_account(self) -> AccountSnapshot:
         self.calls.append("get_account")
         return AccountSnapshot(
-            account_id="acct", equity=self.equity, cash=self.equity, buying_power=self.equity
+            account_id="acct", equity=self.equity, cash=self.cash, buying_power=self.cash
         )
 
     async def get_clock(self) -> MarketClock:
@@ -101,7 +102,12 @@ class FakeBroker:
         raise AssertionError("planner must never submit")
 
     async def replace_order(
-        self, order_id: str, *, qty: Decimal | None = None, limit_price: Decimal | None = None
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        client_order_id: str | None = None,
     ) -> BrokerOrder:
         raise AssertionError("planner must never replace")
 

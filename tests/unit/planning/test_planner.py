@@ -35,10 +35,10 @@ def allocation(targets: dict[str, str] | None = None, **options: Any) -> TargetA
 
 
 def plan_for(
-    alloc: TargetAllocation, broker: FakeBroker, prefix: str | None = None
+    alloc: TargetAllocation, broker: FakeBroker, prefix: str | None = None, **kwargs: Any
 ) -> RebalancePlan | PlanningSkip:
     return asyncio.run(
-        build_plan(alloc, broker=broker, clock=SystemClock(), own_order_prefix=prefix)
+        build_plan(alloc, broker=broker, clock=SystemClock(), own_order_prefix=prefix, **kwargs)
     )
 
 
@@ -174,18 +174,19 @@ def test_retried_tick_backs_out_its_own_orders() -> None:
 
 
 def test_cash_reserve_scales_the_investable_equity() -> None:
-    plan = as_plan(plan_for(allocation(cash_reserve="10000"), FakeBroker()))
+    plan = as_plan(plan_for(allocation(cash_reserve="10000"), FakeBroker(), buy_cost_margin=0))
     assert by_symbol(plan)["SPY"].trade_amount == Decimal("54000.00")
     assert by_symbol(plan)["BND"].trade_amount == Decimal("36000.00")
 
 
 def test_whole_shares_when_not_fractional_or_not_fractionable() -> None:
     prices = {"SPY": "333.33", "BND": "70.07"}
-    plan = as_plan(plan_for(allocation(fractional=False), FakeBroker(prices=prices)))
+    broker = FakeBroker(prices=prices)
+    plan = as_plan(plan_for(allocation(fractional=False), broker, buy_cost_margin=0))
     assert by_symbol(plan)["SPY"].trade_amount == Decimal("59999.40")  # 180 shares
     assert by_symbol(plan)["BND"].trade_amount == Decimal("39939.90")  # 570 shares
     broker = FakeBroker(prices=prices, non_fractionable={"BND"})
-    mixed = by_symbol(as_plan(plan_for(allocation(), broker)))
+    mixed = by_symbol(as_plan(plan_for(allocation(), broker, buy_cost_margin=0)))
     assert mixed["SPY"].trade_amount == Decimal("60000.00")
     assert mixed["BND"].trade_amount == Decimal("39939.90")
 
@@ -224,3 +225,29 @@ def test_margin_and_short_books_plan_in_dollars_without_out_of_range_weights() -
     assert items["SPY"].current_weight is None
     assert items["BND"].trade_amount == Decimal("40700.00")  # covers the short, then buys
     assert not items["BND"].is_liquidation
+
+
+def test_buys_are_scaled_to_what_cash_and_sells_can_pay_for() -> None:
+    # All cash: buying 100% would need 103% once the broker's 3% market-buy hold is counted.
+    funded = as_plan(plan_for(allocation(), FakeBroker()))
+    buys = sum(item.trade_amount for item in funded.items)
+    assert buys * Decimal("1.03") <= Decimal(100000)
+    assert buys >= Decimal(100000) / Decimal("1.03") - Decimal("0.05")
+    ratio = by_symbol(funded)["SPY"].trade_amount / by_symbol(funded)["BND"].trade_amount
+    assert abs(ratio - Decimal("1.5")) < Decimal("0.000001")  # one factor for every buy
+    # Sells fund buys: SPY 160 shares ($80k) of $100k, no other cash.
+    broker = FakeBroker(positions={"SPY": "160"})
+    broker.cash = Decimal(20000)
+    plan = by_symbol(as_plan(plan_for(allocation(), broker, cash_reserve=Decimal(500))))
+    assert plan["SPY"].trade_amount == Decimal("-20000.00")
+    budget = Decimal(20000 - 500 + 20000)
+    assert plan["BND"].trade_amount * Decimal("1.03") <= budget
+    assert plan["BND"].trade_amount > budget / Decimal("1.03") - Decimal("0.05")
+
+
+def test_a_buy_cut_below_min_trade_becomes_a_hold() -> None:
+    broker = FakeBroker(positions={"SPY": "100", "BND": "500"})
+    broker.cash = Decimal(40)  # $40 of $100k in cash; SPY and BND want $15k more
+    plan = plan_for(allocation(min_trade_notional="50"), broker)
+    assert isinstance(plan, PlanningSkip)
+    assert plan.code is SkipCode.WITHIN_TOLERANCE
