@@ -8,27 +8,18 @@ floats here only because plotting is the display boundary.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
-from typing import NamedTuple
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, DateFormatter
 from matplotlib.figure import Figure
 
-from rebalance_executor.domain.result import ItemResult, OrderRecord
+from rebalance_executor.domain.result import ItemResult, OrderRecord, QuotePoint
 
 _FIGSIZE = (8.0, 3.4)
 _DPI = 100
-
-
-class QuoteSample(NamedTuple):
-    at: datetime
-    bid: Decimal | None
-    ask: Decimal | None
-    mid: Decimal | None
 
 
 def is_traded(item: ItemResult) -> bool:
@@ -36,34 +27,16 @@ def is_traded(item: ItemResult) -> bool:
     return bool(item.orders)
 
 
-def quote_samples(item: ItemResult) -> list[QuoteSample]:
-    """The item's quote path, oldest first: ``item.quote_path`` when the result carries one
-    (points with ``timestamp``/``at`` and ``bid``/``ask`` or ``mid``/``price``), plus the arrival
-    quote. Points without a time are skipped rather than guessed."""
-    points: list[QuoteSample] = []
-    for raw in getattr(item, "quote_path", None) or ():
-        sample = _sample_of(raw)
-        if sample is not None:
-            points.append(sample)
+def quote_samples(item: ItemResult) -> list[QuotePoint]:
+    """The item's quote path (one point per poll tick while it was worked) plus its arrival
+    quote, oldest first. Empty for items never quoted (e.g. market policy without polling)."""
+    points = list(item.quote_path)
     if item.arrival_quote is not None:
         q = item.arrival_quote
-        points.append(QuoteSample(item.started_at or q.timestamp, q.bid, q.ask, q.mid))
-    return sorted(points, key=lambda s: s.at)
-
-
-def _sample_of(raw: object) -> QuoteSample | None:
-    at = getattr(raw, "timestamp", None) or getattr(raw, "at", None)
-    if not isinstance(at, datetime):
-        return None
-    bid, ask = _dec(getattr(raw, "bid", None)), _dec(getattr(raw, "ask", None))
-    mid = _dec(getattr(raw, "mid", None)) or _dec(getattr(raw, "price", None))
-    if mid is None and bid is not None and ask is not None:
-        mid = (bid + ask) / 2
-    return QuoteSample(at, bid, ask, mid)
-
-
-def _dec(value: object) -> Decimal | None:
-    return value if isinstance(value, Decimal) else None
+        points.append(
+            QuotePoint(at=item.started_at or q.timestamp, bid=q.bid, ask=q.ask, mid=q.mid)
+        )
+    return sorted(points, key=lambda p: p.at)
 
 
 def item_chart_png(item: ItemResult) -> bytes:
@@ -93,9 +66,10 @@ def item_chart_png(item: ItemResult) -> bytes:
     return buffer.getvalue()
 
 
-def _plot_quotes(ax: Axes, samples: Sequence[QuoteSample]) -> None:
-    for attr, color, label in (("bid", "tab:green", "bid"), ("ask", "tab:red", "ask")):
-        xs, ys = _series(samples, attr)
+def _plot_quotes(ax: Axes, samples: Sequence[QuotePoint]) -> None:
+    for side, color in (("bid", "tab:green"), ("ask", "tab:red")):
+        xs = [s.at for s in samples]
+        ys = [float(s.bid if side == "bid" else s.ask) for s in samples]
         if xs:
             ax.step(
                 xs,
@@ -104,20 +78,9 @@ def _plot_quotes(ax: Axes, samples: Sequence[QuoteSample]) -> None:
                 color=color,
                 linewidth=1,
                 alpha=0.8,
-                label=label,
+                label=side,
                 marker="." if len(xs) == 1 else None,
             )
-
-
-def _series(samples: Iterable[QuoteSample], attr: str) -> tuple[list[datetime], list[float]]:
-    xs: list[datetime] = []
-    ys: list[float] = []
-    for sample in samples:
-        value = getattr(sample, attr)
-        if isinstance(value, Decimal):
-            xs.append(sample.at)
-            ys.append(float(value))
-    return xs, ys
 
 
 def _plot_limits(ax: Axes, orders: Sequence[OrderRecord]) -> None:
