@@ -48,6 +48,9 @@ def restamp(event: dict[str, Any], now: datetime) -> dict[str, Any]:
         detail = detail["rebalance_plan"]
     if isinstance(detail, dict) and "timestamp" in detail:
         detail["timestamp"] = stamp
+    if isinstance(detail, dict) and "scheduled_time" in detail:
+        # A scheduled allocation (SPEC §3.1 B): its tick time is its plan timestamp.
+        detail["scheduled_time"] = stamp
     return fresh
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from rebalance_executor.cli.events_io import restamp
 from rebalance_executor.events import (
     EventShape,
     InvalidEventError,
@@ -86,3 +88,14 @@ def test_max_plan_items_caps_the_allocation() -> None:
 def test_plan_only_parser_refuses_a_schedule_payload() -> None:
     with pytest.raises(InvalidEventError):
         parse_event(load("scheduled_allocation.json"))
+
+
+@pytest.mark.parametrize(
+    "name", ["scheduled_allocation.json", "scheduled_allocation_envelope.json"]
+)
+def test_cli_restamp_moves_the_schedule_tick_to_now(name: str) -> None:
+    now = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
+    event = parse_any_event(restamp(load(name), now))
+    assert isinstance(event, ScheduleEvent)
+    assert event.allocation.scheduled_time == now
+    assert event.plan_id.endswith(":2026-03-02T15:30Z")
