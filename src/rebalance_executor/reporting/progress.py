@@ -114,3 +114,11 @@ class RichProgress:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def progress_for(console: Console) -> ProgressSink:
+    """A live bar on an interactive terminal; nothing on a pipe or CI log, where a redrawn bar
+    would only add noise around the report."""
+    if console.is_terminal:
+        return RichProgress(console)
+    return NullProgress()

@@ -13,6 +13,7 @@ from rebalance_executor.reporting.progress import (
     ProgressError,
     ProgressSink,
     RichProgress,
+    progress_for,
 )
 
 
@@ -70,3 +71,10 @@ def test_null_progress_satisfies_protocol() -> None:
         sink.start(1)
         sink.item_done("SPY", ItemOutcome.HOLD)
         sink.close()
+
+
+def test_progress_for_shows_a_bar_only_on_a_terminal() -> None:
+    piped = Console(file=io.StringIO(), force_terminal=False)
+    terminal = Console(file=io.StringIO(), force_terminal=True)
+    assert isinstance(progress_for(piped), NullProgress)
+    assert isinstance(progress_for(terminal), RichProgress)
