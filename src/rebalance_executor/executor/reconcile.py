@@ -57,16 +57,24 @@ class PlanOrders:
 def group_plan_orders(
     orders: Sequence[BrokerOrder], key: str, symbols: Mapping[int, str]
 ) -> PlanOrders:
-    """Keep the orders whose client order id carries ``key`` and whose symbol matches the item."""
+    """Keep the orders whose client order id carries ``key`` (symbol matching the item), and the
+    replacements of those orders."""
     by_item: dict[int, dict[str, BrokerOrder]] = {}
     next_seq: dict[int, int] = {}
-    for order in orders:
+    owner: dict[str, int] = {}
+    # Oldest first, so an original is seen before the replacement that points at it.
+    for order in sorted(orders, key=lambda o: (o.submitted_at is None, o.submitted_at, o.id)):
         parsed = parse_client_order_id(key, order.client_order_id)
-        if parsed is None or symbols.get(parsed[0]) != order.symbol:
+        if parsed is not None and symbols.get(parsed[0]) == order.symbol:
+            index = parsed[0]
+            next_seq[index] = max(next_seq.get(index, 0), parsed[1] + 1)
+        elif order.replaces is not None and order.replaces in owner:
+            # Replacements carry a broker-chosen client order id; they belong to the original.
+            index = owner[order.replaces]
+        else:
             continue
-        index, seq = parsed
+        owner[order.id] = index
         by_item.setdefault(index, {})[order.id] = order
-        next_seq[index] = max(next_seq.get(index, 0), seq + 1)
     return PlanOrders({i: tuple(o.values()) for i, o in by_item.items()}, next_seq)
 
 

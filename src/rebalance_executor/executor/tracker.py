@@ -33,14 +33,16 @@ class Tracker:
             self._items[state.index] = state
 
     def absorb(self, orders: Sequence[BrokerOrder]) -> None:
-        """Record every order carrying the plan's prefix (or already known by id) on its item."""
+        """Record every order carrying the plan's prefix, or replacing one, on its item."""
         by_id = {oid: s for s in self._items.values() for oid in s.orders}
         for order in orders:
             parsed = parse_client_order_id(self._key, order.client_order_id)
             if parsed is None:
-                known = by_id.get(order.id)
+                # A replacement carries a broker-chosen client order id: follow ``replaces``.
+                known = by_id.get(order.id) or by_id.get(order.replaces or "")
                 if known is not None:
                     known.confirm(order)
+                    by_id[order.id] = known
                 continue
             state = self._items.get(parsed[0])
             if state is None or state.symbol != order.symbol:

@@ -97,10 +97,17 @@ class InterceptingBroker:
         return await self._inner.submit_order(request)
 
     async def replace_order(
-        self, order_id: str, *, qty: Decimal | None = None, limit_price: Decimal | None = None
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        client_order_id: str | None = None,
     ) -> BrokerOrder:
         self._tick("replace_order")
-        return await self._inner.replace_order(order_id, qty=qty, limit_price=limit_price)
+        return await self._inner.replace_order(
+            order_id, qty=qty, limit_price=limit_price, client_order_id=client_order_id
+        )
 
     async def cancel_order(self, order_id: str) -> None:
         self._tick("cancel_order")
