@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ from rebalance_executor.domain.broker import (
 )
 from rebalance_executor.domain.clock import Clock
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
+from rebalance_executor.executor.reconcile import LIST_MARGIN
 from rebalance_executor.executor.sizing import MARKET_BUY_BUFFER
 from rebalance_executor.planning.model import (
     InvalidAllocationError,
@@ -85,12 +87,13 @@ async def build_plan(
     account = await broker.get_account()
     if account.equity <= 0:
         raise PlanningError(f"account equity is {account.equity}; nothing can be allocated")
-    exposures = await _read_exposures(broker, allocation, target_assets, own_order_prefix)
+    own = await _own_fills(broker, allocation, own_order_prefix)
+    exposures = await _read_exposures(broker, allocation, target_assets, own_order_prefix, own)
     items = compute_items(allocation, account.equity, exposures)
     items, buy_factor = fit_buys(
         items,
         exposures,
-        spendable=_spendable(account, allocation, cash_reserve),
+        spendable=_spendable(account, allocation, cash_reserve) - own.cash_delta,
         margin=buy_cost_margin,
         min_trade=allocation.options.min_trade_notional,
     )
@@ -148,11 +151,12 @@ async def _read_exposures(
     allocation: TargetAllocation,
     target_assets: Mapping[str, Asset],
     own_prefix: str | None,
+    own: OwnFills,
 ) -> dict[str, Exposure]:
     """Positions, open orders and quotes, valued per symbol that the plan may touch."""
     positions = await broker.get_positions()
     pending = await _pending_orders(broker, allocation, own_prefix)
-    held = _held_quantities(positions, await _own_fills(broker, allocation, own_prefix))
+    held = _held_quantities(positions, own.qty)
     symbols = sorted(set(planned_symbols(allocation, held)) | set(pending))
     quotes = await broker.get_latest_quotes(symbols)
     assets = dict(target_assets)
@@ -186,18 +190,33 @@ async def _pending_orders(
     return {symbol: tuple(orders) for symbol, orders in grouped.items()}
 
 
+@dataclass(frozen=True)
+class OwnFills:
+    """What this plan's own earlier attempts already did: signed quantity per symbol (buys +)
+    and the cash those fills moved (sells +, buys -)."""
+
+    qty: Mapping[str, Decimal] = field(default_factory=dict)
+    cash_delta: Decimal = Decimal(0)
+
+
 async def _own_fills(
     broker: BrokerPort, allocation: TargetAllocation, own_prefix: str | None
-) -> dict[str, Decimal]:
-    """Signed quantity this plan already filled (buys +), from its own orders since the tick."""
+) -> OwnFills:
+    """This plan's fills since the tick, so a retried tick plans from the pre-trade account.
+
+    Listed from the same margin before the tick as the executor's reconciliation uses.
+    """
     if not own_prefix:
-        return {}
-    fills: dict[str, Decimal] = {}
-    for order in await broker.list_orders(after=allocation.scheduled_time - timedelta(minutes=1)):
-        if order.client_order_id.startswith(own_prefix) and order.filled_qty > 0:
-            sign = 1 if order.side is Side.BUY else -1
-            fills[order.symbol] = fills.get(order.symbol, Decimal(0)) + sign * order.filled_qty
-    return fills
+        return OwnFills()
+    qty: dict[str, Decimal] = {}
+    cash = Decimal(0)
+    for order in await broker.list_orders(after=allocation.scheduled_time - LIST_MARGIN):
+        if not order.client_order_id.startswith(own_prefix) or order.filled_qty <= 0:
+            continue
+        sign = 1 if order.side is Side.BUY else -1
+        qty[order.symbol] = qty.get(order.symbol, Decimal(0)) + sign * order.filled_qty
+        cash -= sign * order.filled_qty * (order.filled_avg_price or Decimal(0))
+    return OwnFills(qty=qty, cash_delta=cash)
 
 
 def _held_quantities(

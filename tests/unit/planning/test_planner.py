@@ -251,3 +251,24 @@ def test_a_buy_cut_below_min_trade_becomes_a_hold() -> None:
     plan = plan_for(allocation(min_trade_notional="50"), broker)
     assert isinstance(plan, PlanningSkip)
     assert plan.code is SkipCode.WITHIN_TOLERANCE
+
+
+def test_retried_tick_plans_from_the_pre_trade_cash_too() -> None:
+    def filled(symbol: str, side: Side, qty: str, price: str, coid: str) -> BrokerOrder:
+        done = order(symbol, side, qty, filled=qty, status=OrderStatus.FILLED, client_id=coid)
+        return done.model_copy(update={"filled_avg_price": Decimal(price)})
+
+    first_broker = FakeBroker(positions={"SPY": "160"})
+    first_broker.cash = Decimal(20000)
+    first = by_symbol(as_plan(plan_for(allocation(), first_broker, prefix="pk-")))
+
+    sold = filled("SPY", Side.SELL, "40", "500", "pk-0-0")
+    bought = filled("BND", Side.BUY, "100", "70", "pk-1-0")
+    # After the crashed attempt: 40 SPY sold (+$20,000), 100 BND bought (-$7,000).
+    retry_broker = FakeBroker(positions={"SPY": "120", "BND": "100"}, orders=[sold, bought])
+    retry_broker.cash = Decimal(33000)
+    retry = by_symbol(as_plan(plan_for(allocation(), retry_broker, prefix="pk-")))
+
+    assert retry["SPY"].trade_amount == first["SPY"].trade_amount == Decimal("-20000.00")
+    assert retry["BND"].trade_amount == first["BND"].trade_amount
+    assert first["BND"].trade_amount < Decimal(40000)  # scaled to the cash sells will free
