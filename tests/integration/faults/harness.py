@@ -206,3 +206,35 @@ def rig(
     )
     yield the_rig
     handler.reset_dependencies()
+
+
+@dataclasses.dataclass
+class Delivery:
+    """The outcome of delivering one event until the handler returned (Lambda retries)."""
+
+    summary: dict[str, Any]
+    raised: list[str]
+
+
+def deliver_until_done(
+    rig: Rig,
+    event: Mapping[str, Any],
+    *,
+    max_attempts: int = 4,
+    timeout_s: float = 60.0,
+    between: Callable[[int], None] | None = None,
+) -> Delivery:
+    """Invoke like Lambda's async retries: a raising invocation is delivered again.
+
+    ``between(n)`` runs after the n-th failed attempt (e.g. to heal an injected fault).
+    Fails the test when the handler still raises after ``max_attempts``.
+    """
+    raised: list[str] = []
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return Delivery(summary=rig.invoke(event, timeout_s=timeout_s), raised=raised)
+        except Exception as exc:  # any raise is a Lambda retry; recorded, not hidden
+            raised.append(type(exc).__name__)
+            if between is not None:
+                between(attempt)
+    pytest.fail(f"handler still raising after {max_attempts} deliveries: {raised}")
