@@ -1,0 +1,1 @@
+"""Execution-quality and scale benchmark (SPEC §8)."""

@@ -1,0 +1,108 @@
+"""The benchmark PNG (matplotlib, Agg backend): quality by scenario and policy, plus scale.
+
+Top row: notional-weighted slippage (bps, lower is better; p95 as a thin marker) and fill rate
+by scenario and policy. Bottom row (when scale scenarios ran): requests per order and plan wall
+time against the plan's item count — constant per-tick polling shows as falling requests per
+order while wall time stays flat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: must precede pyplot's import
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+
+from rebalance_executor.bench.report import ScenarioReport
+
+COLORS: Final = {"market": "#d62728", "anchor": "#ff7f0e", "smart": "#2ca02c"}
+_OTHER: Final = "#7f7f7f"
+
+
+def write_chart(reports: Sequence[ScenarioReport], path: Path) -> None:
+    """Render the figure to ``path`` (PNG). Raises OSError when it cannot be written."""
+    scale = sorted((r for r in reports if r.kind == "scale"), key=lambda r: r.item_count)
+    rows = 2 if scale else 1
+    fig, axes = plt.subplots(rows, 2, figsize=(14, 5.2 * rows), squeeze=False)
+    policies = _policies(reports)
+    _quality_bars(axes[0][0], axes[0][1], reports, policies)
+    if scale:
+        _scale_lines(axes[1][0], axes[1][1], scale, policies)
+    seeds = reports[0].seeds if reports else ()
+    fig.suptitle(
+        f"rebalance-executor benchmark — seeds {seeds[0]}..{seeds[-1]}" if seeds else "benchmark",
+        fontsize=13,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _policies(reports: Sequence[ScenarioReport]) -> list[str]:
+    seen: list[str] = []
+    for report in reports:
+        seen.extend(p for p in report.policies if p not in seen)
+    return seen
+
+
+def _quality_bars(
+    slip_ax: Axes, fill_ax: Axes, reports: Sequence[ScenarioReport], policies: Sequence[str]
+) -> None:
+    width = 0.8 / max(1, len(policies))
+    labels = [f"{r.scenario}\n({r.item_count})" for r in reports]
+    for k, policy in enumerate(policies):
+        xs = [i + (k - (len(policies) - 1) / 2) * width for i in range(len(reports))]
+        stats = [r.policies.get(policy) for r in reports]
+        slips = [float(s.slippage_bps) if s and s.slippage_bps is not None else 0 for s in stats]
+        p95 = [
+            float(s.slippage_bps_p95) if s and s.slippage_bps_p95 is not None else 0 for s in stats
+        ]
+        fills = [float(s.fill_rate) * 100 if s else 0 for s in stats]
+        color = COLORS.get(policy, _OTHER)
+        bars = slip_ax.bar(xs, slips, width, label=policy, color=color)
+        slip_ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=1)
+        slip_ax.scatter(xs, p95, marker="_", s=120, color="black", zorder=3)
+        fill_ax.bar(xs, fills, width, label=policy, color=color)
+    slip_ax.set_title("Slippage vs arrival mid (bps, lower is better; — = p95 over items)")
+    slip_ax.axhline(0, color="black", linewidth=0.6)
+    fill_ax.set_title("Completion: fill rate (%) — target ≥ 99.5")
+    fill_ax.axhline(99.5, color="black", linestyle="--", linewidth=0.8)
+    lowest = min(
+        [float(s.fill_rate) * 100 for r in reports for s in r.policies.values()], default=99
+    )
+    fill_ax.set_ylim(min(lowest - 1, 98.5), 100.3)
+    for ax in (slip_ax, fill_ax):
+        ax.set_xticks(range(len(reports)), labels, fontsize=8)
+        ax.legend(fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+
+
+def _scale_lines(
+    rpo_ax: Axes, wall_ax: Axes, scale: Sequence[ScenarioReport], policies: Sequence[str]
+) -> None:
+    counts = [r.item_count for r in scale]
+    for policy in policies:
+        stats = [r.policies.get(policy) for r in scale]
+        rpo = [float(s.requests_per_order) if s and s.requests_per_order else 0 for s in stats]
+        wall = [s.wall_s if s else 0 for s in stats]
+        color = COLORS.get(policy, _OTHER)
+        rpo_ax.plot(counts, rpo, marker="o", label=policy, color=color)
+        wall_ax.plot(counts, wall, marker="o", label=policy, color=color)
+        for x, y, s in zip(counts, wall, stats, strict=True):
+            if s is not None:
+                wall_ax.annotate(f"peak {s.peak_requests_per_min}/min", (x, y), fontsize=7)
+    rpo_ax.axhline(4, color="black", linestyle="--", linewidth=0.8)
+    rpo_ax.set_title("Scale: API requests per order vs plan items (target ≤ 4)")
+    wall_ax.set_title("Scale: plan wall time (simulated s) vs plan items")
+    for ax in (rpo_ax, wall_ax):
+        ax.set_xscale("log")
+        ax.set_xticks(counts, [str(c) for c in counts])
+        ax.set_xlabel("plan items")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)

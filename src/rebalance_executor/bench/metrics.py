@@ -1,0 +1,185 @@
+"""Execution-quality metrics (SPEC §8) from the simulator's ground truth, and their aggregation.
+
+Per item: arrival mid = the simulated mid when the item's first order reached the broker;
+slippage ``= side x (avg_fill - arrival_mid) / arrival_mid x 10⁴`` (positive is a cost).
+Decision slippage uses the mid when the executor started instead (it also charges the delay
+before an item's first order, e.g. buys waiting for sells). Fill fraction = filled / planned
+quantity (the executor's sized quantity; an item it never traded counts as 0).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from alpaca_sim.engine import FillRecord
+from alpaca_sim.market import QuoteTick
+from rebalance_executor.domain.plan import Action, PlanItem
+from rebalance_executor.domain.result import ExecutionResult
+
+BPS: Final = Decimal(10_000)
+ZERO: Final = Decimal(0)
+Fingerprint = tuple[tuple[int, str, str], ...]
+
+
+@dataclass(frozen=True)
+class ItemMeasure:
+    """One plan item as the broker saw it. Quantities and prices are Decimal."""
+
+    symbol: str
+    side: int  # +1 buy, -1 sell
+    planned_notional: Decimal  # |trade_amount|
+    planned_qty: Decimal
+    filled_qty: Decimal
+    avg_fill: Decimal | None
+    arrival_mid: Decimal | None
+    decision_mid: Decimal | None
+    orders: int
+
+    @property
+    def filled_notional(self) -> Decimal:
+        return self.filled_qty * self.avg_fill if self.avg_fill is not None else ZERO
+
+    @property
+    def fill_fraction(self) -> Decimal:
+        if self.planned_qty <= 0:
+            return ZERO
+        return min(self.filled_qty / self.planned_qty, Decimal(1))
+
+    @property
+    def slippage_bps(self) -> Decimal | None:
+        return _slippage(self.side, self.avg_fill, self.arrival_mid)
+
+    @property
+    def decision_slippage_bps(self) -> Decimal | None:
+        return _slippage(self.side, self.avg_fill, self.decision_mid)
+
+
+def _slippage(side: int, avg: Decimal | None, mid: Decimal | None) -> Decimal | None:
+    if avg is None or mid is None or mid <= 0:
+        return None
+    return side * (avg - mid) / mid * BPS
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One (scenario, seed, policy) run: item measures plus plan-level counters."""
+
+    scenario: str
+    policy: str
+    seed: int
+    status: str
+    items: tuple[ItemMeasure, ...]
+    wall_s: float
+    requests_total: int
+    peak_requests_per_min: int
+    orders_total: int
+    executor_slippage_bps: Decimal | None
+    fingerprint: Fingerprint
+    real_s: float
+
+    @property
+    def slippage_bps(self) -> Decimal | None:
+        return weighted_slippage(self.items)
+
+    @property
+    def fill_rate(self) -> Decimal:
+        return fill_rate(self.items)
+
+
+def weighted_slippage(items: Iterable[ItemMeasure], *, decision: bool = False) -> Decimal | None:
+    """Slippage weighted by filled notional over items with fills; None when nothing filled."""
+    num, den = ZERO, ZERO
+    for item in items:
+        slip = item.decision_slippage_bps if decision else item.slippage_bps
+        if slip is not None and item.filled_notional > 0:
+            num += slip * item.filled_notional
+            den += item.filled_notional
+    return num / den if den > 0 else None
+
+
+def fill_rate(items: Iterable[ItemMeasure]) -> Decimal:
+    """Planned-notional-weighted fill fraction (0-1)."""
+    pairs = [(i.planned_notional, i.fill_fraction) for i in items]
+    total = sum((w for w, _ in pairs), ZERO)
+    return sum((w * f for w, f in pairs), ZERO) / total if total > 0 else ZERO
+
+
+def percentile(values: Sequence[Decimal], q: float) -> Decimal | None:
+    """Nearest-rank percentile (q in (0, 1]); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def mid_at(path: Sequence[QuoteTick], at: datetime) -> Decimal | None:
+    """The mid of the last quote at or before ``at`` (the first quote if ``at`` precedes it)."""
+    if not path:
+        return None
+    index = bisect.bisect_right([q.at for q in path], at) - 1
+    return path[max(index, 0)].mid
+
+
+def measure_items(
+    items: Sequence[PlanItem],
+    result: ExecutionResult,
+    *,
+    orders: Sequence[Mapping[str, Any]],
+    fills: Sequence[FillRecord],
+    quote_paths: Mapping[str, Sequence[QuoteTick]],
+    decision_at: datetime,
+) -> tuple[ItemMeasure, ...]:
+    """Measure every BUY/SELL item from the broker's orders and fills (HOLDs are skipped)."""
+    planned = {r.symbol: r.planned_qty for r in result.items}
+    first_order: dict[str, datetime] = {}
+    order_count: Counter[str] = Counter()
+    for order in orders:
+        symbol, submitted = str(order["symbol"]), datetime.fromisoformat(order["submitted_at"])
+        order_count[symbol] += 1
+        first_order[symbol] = min(first_order.get(symbol, submitted), submitted)
+    qty: dict[str, Decimal] = {}
+    value: dict[str, Decimal] = {}
+    for fill in fills:
+        qty[fill.symbol] = qty.get(fill.symbol, ZERO) + fill.qty
+        value[fill.symbol] = value.get(fill.symbol, ZERO) + fill.qty * fill.price
+    out = []
+    for item in items:
+        if item.action is Action.HOLD:
+            continue
+        sym, path = item.symbol, quote_paths.get(item.symbol, ())
+        filled = qty.get(sym, ZERO)
+        out.append(
+            ItemMeasure(
+                symbol=sym,
+                side=1 if item.action is Action.BUY else -1,
+                planned_notional=abs(item.trade_amount),
+                planned_qty=planned.get(sym, ZERO),
+                filled_qty=filled,
+                avg_fill=value[sym] / filled if filled > 0 else None,
+                arrival_mid=mid_at(path, first_order[sym]) if sym in first_order else None,
+                decision_mid=mid_at(path, decision_at),
+                orders=order_count[sym],
+            )
+        )
+    return tuple(out)
+
+
+def paths_identical(records: Sequence[RunRecord]) -> bool:
+    """True when every pair of runs of the same seed saw the same quotes over their common steps."""
+    by_seed: dict[int, list[Fingerprint]] = {}
+    for record in records:
+        by_seed.setdefault(record.seed, []).append(record.fingerprint)
+    for prints in by_seed.values():
+        for a in prints:
+            for b in prints:
+                horizon = min(a[-1][0] if a else -1, b[-1][0] if b else -1)
+                if [t for t in a if t[0] <= horizon] != [t for t in b if t[0] <= horizon]:
+                    return False
+    return True

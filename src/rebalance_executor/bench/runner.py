@@ -1,0 +1,244 @@
+"""Run one plan through the FULL handler path per (scenario, seed, policy) and measure it.
+
+Each run gets a fresh simulator (same seed and simulated start time → the same quote path for
+every policy), a fresh moto account (``mock_aws``), a fresh Alpaca account (unique API key), and
+a countdown context whose budget is the scenario's, counted on the simulator's clock. What is
+measured comes from the simulator's ground truth (fills, orders, request log, quote path), not
+from the executor's own report; the executor's TCA is kept alongside as a cross-check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from moto import mock_aws
+
+from alpaca_sim.testing import RunningSimulator, running_simulator
+from rebalance_executor import handler
+from rebalance_executor.adapters import secrets
+from rebalance_executor.adapters.s3_results import parse_s3_uri
+from rebalance_executor.bench.metrics import ItemMeasure, RunRecord, measure_items
+from rebalance_executor.bench.scenario import BenchScenario, plan_event
+from rebalance_executor.cli.local_aws import REGION, LocalResources, create_resources
+from rebalance_executor.composition import Dependencies, build_dependencies
+from rebalance_executor.domain.config import SmartSchedule
+from rebalance_executor.domain.result import ExecutionResult
+from rebalance_executor.lambda_context import CountdownContext
+from rebalance_executor.observability import PACKAGE_LOGGER, logger
+from rebalance_executor.settings import load_settings
+
+#: Simulated start of every run: a fixed instant, so the step-indexed quote path is identical.
+BENCH_START: Final = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+POLICIES: Final = ("market", "anchor", "smart")
+_SECRET: Final = "BENCHSECRET0001"
+_FINGERPRINT_TICKS: Final = 200
+_ENV_CLEARED: Final = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "ALPACA_SECRET_ID")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One unit of work (picklable: it crosses to worker processes)."""
+
+    scenario: BenchScenario
+    policy: str
+    seed: int
+    smart: SmartSchedule | None = None
+
+
+def run_one(spec: RunSpec) -> RunRecord:
+    """Execute the scenario's plan once with ``spec.policy`` and measure it.
+
+    Raises whatever the handler raises (a benchmark run must not hide a crash), SettingsError
+    for an invalid ``env`` in the scenario, ResultReadError when the stored result is missing.
+    """
+    scenario = spec.scenario
+    api_key = f"BENCH{uuid.uuid4().hex[:16].upper()}"
+    started = time.monotonic()
+    with (
+        _quiet_logs(),
+        running_simulator(
+            seed=spec.seed,
+            scenario=scenario.market,
+            time_scale=scenario.time_scale,
+            start=BENCH_START,
+            step_s=scenario.step_s,
+        ) as sim,
+        _patched_environ(_environment(scenario, spec.policy, api_key, sim.base_url)),
+        mock_aws(),
+    ):
+        create_resources(LocalResources())
+        secrets.clear_cache()
+        deps = _dependencies(sim, spec.smart)
+        handler.reset_dependencies(deps)
+        try:
+            result, response = _invoke(scenario, spec, sim, deps)
+        finally:
+            handler.reset_dependencies()
+        items = _measure(scenario, sim, api_key, result)
+        return RunRecord(
+            scenario=scenario.name,
+            policy=spec.policy,
+            seed=spec.seed,
+            status=str(response.get("status")),
+            items=items,
+            wall_s=(result.finished_at - result.started_at).total_seconds(),
+            requests_total=sim.control.total_requests(),
+            peak_requests_per_min=max(sim.control.requests_by_minute().values(), default=0),
+            orders_total=len(sim.control.orders(api_key)),
+            executor_slippage_bps=result.tca.slippage_bps if result.tca else None,
+            fingerprint=_fingerprint(sim, scenario.items[0].symbol),
+            real_s=time.monotonic() - started,
+        )
+
+
+def run_many(
+    specs: Sequence[RunSpec], jobs: int = 1, progress: Callable[[RunRecord], None] | None = None
+) -> list[RunRecord]:
+    """Run every spec, ``jobs`` at a time in spawned worker processes (1 = in this process).
+
+    Results come back in ``specs`` order. Raises the first run's exception.
+    """
+    if jobs <= 1:
+        records = []
+        for spec in specs:
+            records.append(run_one(spec))
+            if progress is not None:
+                progress(records[-1])
+        return records
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(run_one, spec) for spec in specs]
+        out = []
+        for future in futures:
+            out.append(future.result())
+            if progress is not None:
+                progress(out[-1])
+        return out
+
+
+def specs_for(
+    scenario: BenchScenario,
+    seeds: Sequence[int],
+    policies: Sequence[str],
+    smart: SmartSchedule | None = None,
+) -> list[RunSpec]:
+    """Every (seed, policy) pair of a scenario, seed-major (identical markets side by side)."""
+    return [RunSpec(scenario, p, s, smart) for s in seeds for p in policies]
+
+
+def _invoke(
+    scenario: BenchScenario, spec: RunSpec, sim: RunningSimulator, deps: Dependencies
+) -> tuple[ExecutionResult, dict[str, Any]]:
+    """Call the real Lambda handler; returns the stored result and the handler's summary."""
+    plan_id = f"bench-{scenario.name}-{spec.policy}-{spec.seed}"
+    event = plan_event(scenario, plan_id, sim.clock.now())
+    context = CountdownContext(
+        timeout_s=scenario.budget_s,
+        function_name="rebalance-bench",
+        monotonic=sim.clock.monotonic,
+    )
+    with redirect_stdout(io.StringIO()):  # EMF metric documents
+        response: dict[str, Any] = handler.lambda_handler(event, context)
+    document = deps.results.read_json(*parse_s3_uri(str(response.get("result_uri"))))
+    return ExecutionResult.model_validate(document), response
+
+
+def _dependencies(sim: RunningSimulator, smart: SmartSchedule | None) -> Dependencies:
+    deps = build_dependencies(load_settings(), clock=sim.clock)
+    if smart is None:
+        return deps
+    config = deps.execution_config.model_copy(update={"smart": smart})
+    return dataclasses.replace(deps, execution_config=config)
+
+
+def _measure(
+    scenario: BenchScenario, sim: RunningSimulator, api_key: str, result: ExecutionResult
+) -> tuple[ItemMeasure, ...]:
+    symbols = {i.symbol for i in scenario.items}
+    paths = {s: sim.control.quote_path(s) for s in symbols}
+    return measure_items(
+        scenario.items,
+        result,
+        orders=sim.control.orders(api_key),
+        fills=sim.control.fills(api_key),
+        quote_paths=paths,
+        decision_at=result.started_at,
+    )
+
+
+def _fingerprint(sim: RunningSimulator, symbol: str) -> tuple[tuple[int, str, str], ...]:
+    """The first quote ticks of one symbol: runs of one seed must agree on their common prefix."""
+    path = sim.control.quote_path(symbol)[:_FINGERPRINT_TICKS]
+    return tuple((q.step, str(q.bid), str(q.ask)) for q in path)
+
+
+def _environment(
+    scenario: BenchScenario, policy: str, api_key: str, base_url: str
+) -> dict[str, str | None]:
+    env: dict[str, str | None] = {
+        "ALPACA_API_KEY": api_key,
+        "ALPACA_SECRET_KEY": _SECRET,
+        "ALPACA_PAPER": "true",
+        "ALPACA_BASE_URL": base_url,
+        "EXECUTION_POLICY": policy,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        **LocalResources().environment(),
+        **dict.fromkeys(_ENV_CLEARED),
+    }
+    env.update(scenario.env)
+    return env
+
+
+@contextmanager
+def _patched_environ(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (or unset, for None) variables for the block; restore the environment after it."""
+    saved = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Only errors from the executor's loggers while benchmarking (warnings are per-item noise)."""
+    names = (PACKAGE_LOGGER, logger.name, "werkzeug", "botocore", "aws_lambda_powertools")
+    saved = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def default_jobs() -> int:
+    """Worker processes: one per core, at most 2 (the SPEC's reference machine)."""
+    return max(1, min(2, os.cpu_count() or 1))
