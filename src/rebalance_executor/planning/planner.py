@@ -39,7 +39,13 @@ from rebalance_executor.planning.model import (
     PlanningSkip,
     SkipCode,
 )
-from rebalance_executor.planning.targets import Exposure, compute_items, fit_buys, planned_symbols
+from rebalance_executor.planning.targets import (
+    Exposure,
+    compute_items,
+    fit_buys,
+    planned_symbols,
+    snap_to_own_fills,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +103,7 @@ async def build_plan(
         margin=buy_cost_margin,
         min_trade=allocation.options.min_trade_notional,
     )
+    items = snap_to_own_fills(items, exposures, own.qty)
     if len(items) > allocation.options.max_items:
         raise PlanningError(
             f"options.max_items: the plan needs {len(items)} items, more than "

@@ -162,3 +162,34 @@ def _scaled(
     if amount <= 0 or amount < min_trade:
         return item.model_copy(update={"action": Action.HOLD, "trade_amount": Decimal(0)})
     return item.model_copy(update={"trade_amount": amount})
+
+
+def snap_to_own_fills(
+    items: tuple[PlanItem, ...],
+    exposures: Mapping[str, Exposure],
+    own_filled_qty: Mapping[str, Decimal],
+) -> tuple[PlanItem, ...]:
+    """On a retried tick, pin an item its earlier attempt already (nearly) completed.
+
+    Re-planning values the same trade at a slightly moved price; without this the executor
+    would top up a completed item by a few dollars. An item whose amount is within the
+    completion tolerance of SPEC §3.3 (max of $1 and 0.5%) of what this plan already filled,
+    same direction, is re-stated as exactly the filled quantity at today's price, so the
+    executor's reconciliation finds nothing left to send.
+    """
+    return tuple(
+        _snap(item, own_filled_qty.get(item.symbol, Decimal(0)), exposures.get(item.symbol))
+        for item in items
+    )
+
+
+def _snap(item: PlanItem, filled: Decimal, exposure: Exposure | None) -> PlanItem:
+    price = exposure.price if exposure is not None else None
+    if item.action is Action.HOLD or item.is_liquidation or filled == 0 or price is None:
+        return item
+    done = (filled * price).quantize(CENT, rounding=ROUND_DOWN)
+    tolerance = max(Decimal(1), abs(item.trade_amount) * Decimal("0.005"))
+    same_side = (done > 0) == (item.trade_amount > 0)
+    if done == 0 or not same_side or abs(item.trade_amount - done) > tolerance:
+        return item
+    return item.model_copy(update={"trade_amount": done})

@@ -272,3 +272,18 @@ def test_retried_tick_plans_from_the_pre_trade_cash_too() -> None:
     assert retry["SPY"].trade_amount == first["SPY"].trade_amount == Decimal("-20000.00")
     assert retry["BND"].trade_amount == first["BND"].trade_amount
     assert first["BND"].trade_amount < Decimal(40000)  # scaled to the cash sells will free
+
+
+def test_retried_tick_pins_an_item_its_first_attempt_completed() -> None:
+    # First attempt bought 20 SPY at $500; the price has since moved to $500.40.
+    done = order("SPY", Side.BUY, "20", filled="20", status=OrderStatus.FILLED, client_id="pk-0-0")
+    prices = {"SPY": "500.40", "BND": "70"}
+    broker = FakeBroker(positions={"SPY": "120", "BND": "500"}, orders=[done], prices=prices)
+    broker.equity = Decimal("100008.00")
+    items = by_symbol(as_plan(plan_for(allocation(), broker, prefix="pk-")))
+    assert items["SPY"].trade_amount == Decimal("10008.00")  # exactly the 20 shares filled
+    # Far from complete (only 2 of ~20 shares): re-planned normally, nothing pinned.
+    part = done.model_copy(update={"filled_qty": Decimal(2)})
+    broker = FakeBroker(positions={"SPY": "102", "BND": "500"}, orders=[part], prices=prices)
+    replanned = by_symbol(as_plan(plan_for(allocation(), broker, prefix="pk-")))
+    assert replanned["SPY"].trade_amount == Decimal("9960.00")  # $60,000 - 100 x $500.40
