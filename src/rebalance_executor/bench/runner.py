@@ -42,6 +42,8 @@ from rebalance_executor.settings import load_settings
 #: Simulated start of every run: a fixed instant, so the step-indexed quote path is identical.
 BENCH_START: Final = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 POLICIES: Final = ("market", "anchor", "smart")
+#: Simulated seconds after the simulator's start at which the handler is invoked.
+START_OFFSET_S: Final = 5.0
 _SECRET: Final = "BENCHSECRET0001"
 _FINGERPRINT_TICKS: Final = 200
 _ENV_CLEARED: Final = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "ALPACA_SECRET_ID")
@@ -75,6 +77,7 @@ def run_one(spec: RunSpec) -> RunRecord:
             start=BENCH_START,
             step_s=scenario.step_s,
         ) as sim,
+        _clock_paused(sim),
         _patched_environ(_environment(scenario, spec.policy, api_key, sim.base_url)),
         mock_aws(),
     ):
@@ -82,6 +85,9 @@ def run_one(spec: RunSpec) -> RunRecord:
         secrets.clear_cache()
         deps = _dependencies(sim, spec.smart)
         handler.reset_dependencies(deps)
+        # Every run starts trading at the same simulated instant, whatever the set-up cost.
+        sim.control.advance_time(max(0.0, START_OFFSET_S - sim.clock.monotonic()))
+        sim.control.resume_clock()
         try:
             result, response = _invoke(scenario, spec, sim, deps)
         finally:
@@ -204,6 +210,13 @@ def _environment(
     }
     env.update(scenario.env)
     return env
+
+
+@contextmanager
+def _clock_paused(sim: RunningSimulator) -> Iterator[None]:
+    """Hold simulated time while moto and the dependencies are set up (resumed by the caller)."""
+    sim.control.pause_clock()
+    yield
 
 
 @contextmanager

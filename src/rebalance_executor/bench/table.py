@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from rich.console import Console
 from rich.table import Table
 
 from rebalance_executor.bench.report import BASELINE, PolicyStats, ScenarioReport
+
+if TYPE_CHECKING:
+    from rebalance_executor.bench.sweep import CandidateScore
 
 FILL_TARGET: Final = Decimal("0.995")
 REQUESTS_PER_ORDER_TARGET: Final = Decimal(4)
@@ -121,3 +124,41 @@ def print_report(reports: Sequence[ScenarioReport], console: Console, elapsed_s:
         else:
             console.print("[bold green]All issue-6 targets met for smart.[/bold green]")
     console.print(f"elapsed {elapsed_s:.0f} s real")
+
+
+def print_sweep(
+    baselines: Mapping[str, Mapping[str, PolicyStats]],
+    scores: Sequence[CandidateScore],
+    console: Console,
+) -> None:
+    """One row per candidate (best first): wins, mean margin, per-scenario smart slippage."""
+    names = list(baselines)
+    table = Table(title="Smart schedule sweep (slippage bps; baseline = better of market/anchor)")
+    for header in ("candidate", "wins", "margin", *names, "min fill %", "max req/order"):
+        table.add_column(header, justify="left" if header == "candidate" else "right")
+    table.add_row(
+        "[dim]best baseline[/dim]",
+        "",
+        "",
+        *[_bps(_best_baseline(baselines[n])) for n in names],
+        "",
+        "",
+        end_section=True,
+    )
+    for score in scores:
+        per = score.per_scenario
+        rpo = [s.requests_per_order for s in per.values() if s.requests_per_order is not None]
+        table.add_row(
+            score.candidate.label,
+            str(score.wins),
+            _bps(score.mean_margin_bps),
+            *[_bps(per[n].slippage_bps) for n in names],
+            f"{min(s.fill_rate for s in per.values()) * 100:.2f}",
+            _num(max(rpo) if rpo else None),
+        )
+    console.print(table)
+
+
+def _best_baseline(by_policy: Mapping[str, PolicyStats]) -> Decimal | None:
+    values = [s.slippage_bps for s in by_policy.values() if s.slippage_bps is not None]
+    return min(values) if values else None

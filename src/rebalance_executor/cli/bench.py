@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,8 @@ from rebalance_executor.bench.runner import (
     specs_for,
 )
 from rebalance_executor.bench.scenario import BenchScenario, ScenarioError, shipped_paths
-from rebalance_executor.bench.table import print_report
+from rebalance_executor.bench.sweep import load_grid, run_sweep, sweep_json
+from rebalance_executor.bench.table import print_report, print_sweep
 from rebalance_executor.cli.events_io import EXIT_BAD_INPUT, EXIT_OK
 from rebalance_executor.domain.config import SmartSchedule
 
@@ -61,6 +62,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=[],
         metavar="FIELD=VALUE",
         help="override a SmartSchedule field for this run (tuning sweeps)",
+    )
+    parser.add_argument(
+        "--sweep",
+        type=Path,
+        default=None,
+        metavar="GRID",
+        help="tune smart: JSON list of SmartSchedule overrides, ranked against the baselines",
     )
     parser.set_defaults(func=run)
 
@@ -104,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_BAD_INPUT
     seeds = list(range(args.seed_base, args.seed_base + args.seeds))
+    if args.sweep is not None:
+        return _sweep(args, scenarios, seeds, console)
     started = time.monotonic()
     specs = [s for sc in scenarios for s in specs_for(sc, seeds, policies, smart)]
     reports = _run_all(scenarios, seeds, specs, args.jobs, console)
@@ -134,7 +144,31 @@ def _run_all(
     console: Console,
 ) -> list[ScenarioReport]:
     """All runs of all scenarios in one worker pool (2 cores stay busy across scenarios)."""
+    records = run_many(specs, jobs=jobs, progress=_progress(console))
+    return [
+        scenario_report(sc, seeds, [r for r in records if r.scenario == sc.name])
+        for sc in scenarios
+    ]
 
+
+def _sweep(
+    args: argparse.Namespace, scenarios: Sequence[BenchScenario], seeds: list[int], console: Console
+) -> int:
+    try:
+        candidates = load_grid(args.sweep)
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_BAD_INPUT
+    baselines, scores = run_sweep(scenarios, seeds, candidates, args.jobs, _progress(console))
+    print_sweep(baselines, scores, console)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        document = sweep_json(baselines, scores, seeds)
+        args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return EXIT_OK
+
+
+def _progress(console: Console) -> Callable[[RunRecord], None]:
     def progress(record: RunRecord) -> None:
         slip = record.slippage_bps
         console.print(
@@ -144,8 +178,4 @@ def _run_all(
             f"req {record.requests_total} ({record.real_s:.1f}s real)[/dim]"
         )
 
-    records = run_many(specs, jobs=jobs, progress=progress)
-    return [
-        scenario_report(sc, seeds, [r for r in records if r.scenario == sc.name])
-        for sc in scenarios
-    ]
+    return progress

@@ -1,0 +1,130 @@
+"""Aggregation over seeds, the SPEC §8 JSON keys, ratios against market, and target checks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from rebalance_executor.bench.metrics import ItemMeasure, RunRecord
+from rebalance_executor.bench.report import (
+    ScenarioReport,
+    aggregate,
+    bench_json,
+    ratios,
+    scenario_json,
+)
+from rebalance_executor.bench.table import target_checks
+from rebalance_executor.cli.bench import parse_policies, parse_smart
+
+SPEC_KEYS = {
+    "slippage_bps",
+    "slippage_bps_p95",
+    "fill_rate",
+    "wall_s",
+    "requests_total",
+    "requests_per_order",
+    "peak_requests_per_min",
+}
+
+
+def _run(
+    policy: str,
+    seed: int,
+    avg: str,
+    *,
+    qty: str = "10",
+    requests: int = 40,
+    peak: int = 30,
+    orders: int = 10,
+) -> RunRecord:
+    item = ItemMeasure(
+        "X",
+        1,
+        Decimal(1000),
+        Decimal(10),
+        Decimal(qty),
+        Decimal(avg),
+        Decimal(100),
+        Decimal(100),
+        1,
+    )
+    return RunRecord(
+        "calm", policy, seed, "SUCCEEDED", (item,), 60.0, requests, peak, orders, None, (), 1.0
+    )
+
+
+def _report(**policies: list[RunRecord]) -> ScenarioReport:
+    return ScenarioReport(
+        "calm",
+        "quality",
+        1,
+        (0, 1),
+        {name: aggregate(runs) for name, runs in policies.items()},
+        True,
+        2.0,
+    )
+
+
+def test_aggregate_pools_items_over_seeds_and_takes_the_worst_minute() -> None:
+    stats = aggregate([_run("smart", 0, "100.02", peak=50), _run("smart", 1, "100.04", peak=70)])
+    assert stats.slippage_bps is not None
+    assert abs(stats.slippage_bps - Decimal(3)) < Decimal("0.01")
+    assert stats.slippage_bps_p95 == pytest.approx(Decimal(4))
+    assert stats.peak_requests_per_min == 70
+    assert stats.requests_per_order == 4
+    assert stats.fill_rate == 1
+    with pytest.raises(ValueError, match="no runs"):
+        aggregate([])
+
+
+def test_the_json_carries_exactly_the_spec_keys_per_policy_plus_ratios() -> None:
+    report = _report(market=[_run("market", 0, "100.02")], smart=[_run("smart", 0, "100.01")])
+    document = scenario_json(report)
+    assert document["scenario"] == "calm"
+    assert document["seeds"] == [0, 1]
+    for figures in document["policies"].values():
+        assert set(figures) >= SPEC_KEYS
+        assert 0 <= figures["fill_rate"] <= 1
+    assert document["ratios_vs_market"]["smart"]["slippage_ratio"] == pytest.approx(0.5)
+    assert document["ratios_vs_market"]["smart"]["slippage_bps_delta"] == pytest.approx(-1.0)
+    several = bench_json([report, report], 10.0, 2)
+    assert len(several["scenarios"]) == 2
+
+
+def test_ratios_are_empty_without_market_and_undefined_against_a_negative_cost() -> None:
+    assert ratios(_report(smart=[_run("smart", 0, "100.01")])) == {}
+    report = _report(market=[_run("market", 0, "99.99")], smart=[_run("smart", 0, "100.01")])
+    assert ratios(report)["smart"]["slippage_ratio"] is None
+
+
+def test_target_checks_name_every_missed_target() -> None:
+    report = _report(
+        market=[_run("market", 0, "100.01")],
+        anchor=[_run("anchor", 0, "100.03")],
+        smart=[_run("smart", 0, "100.02", qty="9", requests=50, orders=10, peak=250)],
+    )
+    misses = target_checks([report])
+    joined = "\n".join(misses)
+    assert "does not beat market" in joined
+    assert "does not beat anchor" not in joined
+    assert "fill rate 90.00%" in joined
+    assert "5.00 requests per order" in joined
+    assert "peak 250" in joined
+    good = _report(market=[_run("market", 0, "100.03")], smart=[_run("smart", 0, "100.01")])
+    assert target_checks([good]) == []
+
+
+def test_policy_and_smart_override_parsing_rejects_bad_input() -> None:
+    assert parse_policies("market, smart", 1) == ["market", "smart"]
+    for text, seeds in (("market,twap", 1), ("", 1), ("market", 0)):
+        with pytest.raises(ValueError, match="--"):
+            parse_policies(text, seeds)
+    schedule = parse_smart(["repeg_interval_s=5", "start_aggressiveness=0.5"])
+    assert schedule is not None
+    assert schedule.repeg_interval_s == 5
+    assert schedule.start_aggressiveness == Decimal("0.5")
+    assert parse_smart([]) is None
+    for bad in (["repeg_interval_s"], ["start_aggressiveness=2"], ["no_such_field=1"]):
+        with pytest.raises(ValueError, match="--smart"):
+            parse_smart(bad)
