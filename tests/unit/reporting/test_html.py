@@ -15,6 +15,7 @@ from rebalance_executor.domain.broker import Quote
 from rebalance_executor.domain.result import (
     ExecutionResult,
     ExecutionStatus,
+    ItemOutcome,
     QuotePoint,
 )
 from rebalance_executor.reporting.charts import item_chart_png, quote_samples
@@ -148,3 +149,16 @@ def test_chart_renders_market_order_without_limits_or_times() -> None:
         800,
         340,
     )
+
+
+def test_dry_run_page_has_no_charts() -> None:
+    items = tuple(
+        i.model_copy(update={"outcome": ItemOutcome.DRY_RUN, "orders": (), "orders_count": 0})
+        for i in sample_result().items
+    )
+    result = sample_result().model_copy(
+        update={"status": ExecutionStatus.DRY_RUN, "dry_run": True, "items": items}
+    )
+    page = _parse(render_html(result))
+    assert page.images == []
+    assert "DRY_RUN" in " ".join(page.text)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus
+from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, ItemOutcome
 from rebalance_executor.reporting.terminal import ResultLoadError, load_result, print_result
 from tests.unit.reporting.factory import T0, sample_result
 
@@ -176,3 +177,44 @@ def test_load_result_rejects_bad_documents(tmp_path: Path, content: str, message
 def test_load_result_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ResultLoadError, match="cannot read"):
         load_result(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize("status", list(ExecutionStatus))
+def test_every_status_renders(status: ExecutionStatus) -> None:
+    result = sample_result().model_copy(update={"status": status})
+    assert f"plan-2026-11-25-close  {status.value}" in _render(result)
+
+
+@pytest.mark.parametrize("outcome", list(ItemOutcome))
+def test_every_item_outcome_renders(outcome: ItemOutcome) -> None:
+    item = sample_result().items[0].model_copy(update={"outcome": outcome})
+    result = sample_result().model_copy(update={"items": (item,)})
+    assert outcome.value in _row(_render(result, width=80), "TLT")
+
+
+def test_dry_run_result_shows_intended_quantities() -> None:
+    items = tuple(
+        i.model_copy(
+            update={
+                "outcome": ItemOutcome.DRY_RUN,
+                "orders": (),
+                "orders_count": 0,
+                "replaces_count": 0,
+                "filled_qty": Decimal(0),
+                "filled_notional": Decimal(0),
+                "avg_fill_price": None,
+                "slippage_bps": None,
+                "reason": None,
+                "reason_detail": None,
+            }
+        )
+        for i in sample_result().items[:3]
+    )
+    result = sample_result().model_copy(
+        update={"status": ExecutionStatus.DRY_RUN, "dry_run": True, "items": items, "reason": None}
+    )
+    text = _render(result)
+    assert "Dry run: yes" in text
+    assert "30 / 0" in _row(text, "NVDA")
+    assert "DRY_RUN" in _row(text, "NVDA")
+    assert "0 of 3 filled; 0 orders submitted" in text
