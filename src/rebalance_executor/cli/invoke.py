@@ -1,8 +1,8 @@
 """``rebalance-executor invoke EVENT.json [--timeout-s N]`` — call the real handler locally.
 
 Uses the environment of SPEC §3.4. Prints the handler's response as one JSON document on stdout
-(logs and metrics go to stderr). Exit 0 when the handler returned, 1 when it raised, 2 when the
-event file is unreadable.
+(logs and metrics go to stderr; ``--report`` adds the human report of the stored result there).
+Exit 0 when the handler returned, 1 when it raised, 2 when the event file is unreadable.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 from typing import Any
+
+from rich.console import Console
 
 from rebalance_executor.cli.events_io import (
     EXIT_BAD_INPUT,
@@ -23,6 +25,7 @@ from rebalance_executor.cli.events_io import (
     print_response,
     restamp,
 )
+from rebalance_executor.cli.report import report_response
 from rebalance_executor.domain.clock import SystemClock
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,9 @@ def add_invocation_options(parser: argparse.ArgumentParser, default_timeout_s: f
         "--restamp",
         action="store_true",
         help="set the plan timestamp to now (sample events are otherwise stale)",
+    )
+    parser.add_argument(
+        "--report", action="store_true", help="also print the stored result's report (to stderr)"
     )
 
 
@@ -62,10 +68,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     if args.restamp:
         event = restamp(event, SystemClock().now())
-    return invoke_and_print(event, args.timeout_s)
+    return invoke_and_print(event, args.timeout_s, report=args.report)
 
 
-def invoke_and_print(event: dict[str, Any], timeout_s: float) -> int:
+def invoke_and_print(event: dict[str, Any], timeout_s: float, *, report: bool = False) -> int:
     """Invoke, print the response; any exception the handler raised → exit 1 (logged)."""
     try:
         response = invoke_handler(event, timeout_s=timeout_s)
@@ -75,4 +81,7 @@ def invoke_and_print(event: dict[str, Any], timeout_s: float) -> int:
         sys.stderr.write(f"error: the handler raised {type(exc).__name__}: {exc}\n")
         return EXIT_HANDLER_RAISED
     print_response(response)
+    if report:
+        # stderr: stdout stays the one JSON document scripts parse.
+        report_response(response, Console(stderr=True))
     return EXIT_OK

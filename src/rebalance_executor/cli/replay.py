@@ -54,4 +54,4 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     if args.restamp:
         event = restamp(event, SystemClock().now())
-    return invoke_and_print(event, args.timeout_s)
+    return invoke_and_print(event, args.timeout_s, report=args.report)

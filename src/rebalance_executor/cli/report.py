@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,24 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
             return EXIT_WRITE_FAILED
         out.print(f"HTML report: {written.resolve()}", highlight=False)
     return EXIT_OK
+
+
+def report_response(response: Mapping[str, Any], console: Console) -> bool:
+    """Print the report of the result a handler response points at (``result_uri``).
+
+    For ``invoke``/``replay --report``. Returns False (after one line on stderr) when the
+    response has no ``result_uri`` or the stored result cannot be read; never raises for that.
+    """
+    uri = response.get("result_uri")
+    if not isinstance(uri, str) or not uri:
+        sys.stderr.write("error: the response has no result_uri to report\n")
+        return False
+    try:
+        print_result(_load(uri), console)
+    except ResultLoadError as exc:
+        sys.stderr.write(f"error: cannot report {uri}: {exc}\n")
+        return False
+    return True
 
 
 def _load(source: str) -> ExecutionResult:

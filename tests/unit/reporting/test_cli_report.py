@@ -84,3 +84,31 @@ def test_report_on_bad_s3_uri_exits_2(
     bucket = os.environ["RESULTS_BUCKET"]
     assert report.main(["report", uri.format(bucket=bucket)]) == report.EXIT_BAD_INPUT
     assert message in capsys.readouterr().err
+
+
+def test_report_response_prints_the_stored_result(aws_env: LocalResources) -> None:
+    uri = store_sample(os.environ["RESULTS_BUCKET"]).result_uri
+    console = Console(file=io.StringIO(), record=True, width=100, color_system=None)
+    assert report.report_response({"status": "PARTIAL", "result_uri": uri}, console)
+    assert "plan-2026-11-25-close" in console.export_text()
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        ({"status": "SKIPPED", "result_uri": None}, "no result_uri"),
+        ({"result_uri": "s3://{bucket}/executions/none/result.json"}, "cannot report s3://"),
+    ],
+)
+def test_report_response_failures_are_reported_not_raised(
+    aws_env: LocalResources,
+    capsys: pytest.CaptureFixture[str],
+    response: dict[str, str | None],
+    message: str,
+) -> None:
+    bucket = os.environ["RESULTS_BUCKET"]
+    resolved = {k: v.format(bucket=bucket) if v else v for k, v in response.items()}
+    console = Console(file=io.StringIO(), record=True)
+    assert not report.report_response(resolved, console)
+    assert message in capsys.readouterr().err
+    assert console.export_text() == ""
