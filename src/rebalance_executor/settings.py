@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     smart_repeg_interval_s: float = Field(default=_SMART.repeg_interval_s, gt=0)
     smart_max_repegs: int = Field(default=_SMART.max_repegs, ge=0, le=100)
     smart_final_cross_fraction: Annotated[Decimal, Field(gt=0, le=1)] = _SMART.final_cross_fraction
+    smart_cross_buffer_bps: Annotated[Decimal, Field(ge=0)] = _SMART.cross_buffer_bps
+    smart_cross_with_market: bool = _SMART.cross_with_market
 
     @model_validator(mode="after")
     def _check_credentials(self) -> Self:
@@ -171,6 +173,8 @@ class Settings(BaseSettings):
             repeg_interval_s=self.smart_repeg_interval_s,
             max_repegs=self.smart_max_repegs,
             final_cross_fraction=self.smart_final_cross_fraction,
+            cross_buffer_bps=self.smart_cross_buffer_bps,
+            cross_with_market=self.smart_cross_with_market,
         )
 
     def execution_config(self) -> ExecutionConfig:

@@ -47,6 +47,26 @@ def test_every_setting_is_documented() -> None:
     assert documented == {name.upper() for name in Settings.model_fields}
 
 
+def _documented_defaults() -> dict[str, str]:
+    text = DOCS.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([A-Z0-9_]+)` \| `([^`]*)` \|", text, flags=re.MULTILINE)
+    return dict(rows)
+
+
+def test_documented_defaults_are_the_real_defaults() -> None:
+    """The table must not drift when a default changes (e.g. the benchmark's smart tuning)."""
+    documented = _documented_defaults()
+    assert len(documented) >= 25  # every row with a value; unset ones have none
+    for name, shown in documented.items():
+        actual = Settings.model_fields[name.lower()].default
+        if isinstance(actual, bool):
+            assert shown == str(actual).lower(), name
+        elif isinstance(actual, int | float | Decimal):
+            assert Decimal(shown) == Decimal(str(actual)), name
+        else:
+            assert shown == str(actual), name
+
+
 def test_safe_defaults() -> None:
     settings = load_settings()
     assert settings.alpaca_paper is True
