@@ -29,11 +29,13 @@ def write_chart(reports: Sequence[ScenarioReport], path: Path) -> None:
     """Render the figure to ``path`` (PNG). Raises OSError when it cannot be written."""
     scale = sorted((r for r in reports if r.kind == "scale"), key=lambda r: r.item_count)
     rows = 2 if scale else 1
-    fig, axes = plt.subplots(rows, 2, figsize=(14, 5.2 * rows), squeeze=False)
+    fig = plt.figure(figsize=(15, 5.2 * rows))
+    grid = fig.add_gridspec(rows, 6)
     policies = _policies(reports)
-    _quality_bars(axes[0][0], axes[0][1], reports, policies)
+    _quality_bars(fig.add_subplot(grid[0, :3]), fig.add_subplot(grid[0, 3:]), reports, policies)
     if scale:
-        _scale_lines(axes[1][0], axes[1][1], scale, policies)
+        panels = [fig.add_subplot(grid[1, 2 * k : 2 * k + 2]) for k in range(3)]
+        _scale_lines(panels, scale, policies)
     seeds = reports[0].seeds if reports else ()
     fig.suptitle(
         f"rebalance-executor benchmark — seeds {seeds[0]}..{seeds[-1]}" if seeds else "benchmark",
@@ -84,23 +86,30 @@ def _quality_bars(
 
 
 def _scale_lines(
-    rpo_ax: Axes, wall_ax: Axes, scale: Sequence[ScenarioReport], policies: Sequence[str]
+    axes: Sequence[Axes], scale: Sequence[ScenarioReport], policies: Sequence[str]
 ) -> None:
+    rpo_ax, poll_ax, wall_ax = axes
     counts = [r.item_count for r in scale]
     for policy in policies:
         stats = [r.policies.get(policy) for r in scale]
         rpo = [float(s.requests_per_order) if s and s.requests_per_order else 0 for s in stats]
+        polls = [s.polls_per_min if s else 0 for s in stats]
         wall = [s.wall_s if s else 0 for s in stats]
         color = COLORS.get(policy, _OTHER)
         rpo_ax.plot(counts, rpo, marker="o", label=policy, color=color)
+        poll_ax.plot(counts, polls, marker="o", label=policy, color=color)
         wall_ax.plot(counts, wall, marker="o", label=policy, color=color)
         for x, y, s in zip(counts, wall, stats, strict=True):
             if s is not None:
                 wall_ax.annotate(f"peak {s.peak_requests_per_min}/min", (x, y), fontsize=7)
     rpo_ax.axhline(4, color="black", linestyle="--", linewidth=0.8)
-    rpo_ax.set_title("Scale: API requests per order vs plan items (target ≤ 4)")
-    wall_ax.set_title("Scale: plan wall time (simulated s) vs plan items")
-    for ax in (rpo_ax, wall_ax):
+    rpo_ax.set_title("API requests per order (target ≤ 4)", fontsize=10)
+    poll_ax.set_title(
+        "Poll requests per simulated minute\n(orders list + quotes: per tick)", fontsize=10
+    )
+    poll_ax.set_ylim(bottom=0)
+    wall_ax.set_title("Plan wall time (simulated s)", fontsize=10)
+    for ax in axes:
         ax.set_xscale("log")
         ax.set_xticks(counts, [str(c) for c in counts])
         ax.set_xlabel("plan items")

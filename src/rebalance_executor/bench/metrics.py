@@ -24,6 +24,7 @@ from rebalance_executor.domain.plan import Action, PlanItem
 from rebalance_executor.domain.result import ExecutionResult
 
 BPS: Final = Decimal(10_000)
+POLL_ENDPOINTS: Final = ("GET /v2/orders", "GET /v2/stocks/quotes/latest")
 ZERO: Final = Decimal(0)
 Fingerprint = tuple[tuple[int, str, str], ...]
 
@@ -83,6 +84,13 @@ class RunRecord:
     executor_slippage_bps: Decimal | None
     fingerprint: Fingerprint
     real_s: float
+    # the per-tick batch polls: one orders listing + one multi-symbol quotes call (SPEC §4.6)
+    poll_requests: int = 0
+
+    @property
+    def polls_per_min(self) -> float:
+        """Poll requests per simulated minute: flat in the item count when polling is batched."""
+        return self.poll_requests / (self.wall_s / 60) if self.wall_s > 0 else 0.0
 
     @property
     def slippage_bps(self) -> Decimal | None:

@@ -42,6 +42,7 @@ class PolicyStats:
     decision_slippage_bps: Decimal | None
     executor_slippage_bps: Decimal | None
     seed_slippage_bps: tuple[Decimal | None, ...]
+    polls_per_min: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
 
 
@@ -79,6 +80,7 @@ def aggregate(records: Sequence[RunRecord]) -> PolicyStats:
         executor_slippage_bps=(sum(exec_slips, ZERO) / len(exec_slips)) if exec_slips else None,
         seed_slippage_bps=tuple(r.slippage_bps for r in records),
         statuses=dict(Counter(r.status for r in records)),
+        polls_per_min=sum(r.polls_per_min for r in records) / len(records),
     )
 
 
@@ -147,6 +149,7 @@ def policy_json(stats: PolicyStats) -> dict[str, Any]:
         "requests_per_item": _num(stats.requests_per_item),
         "decision_slippage_bps": _num(stats.decision_slippage_bps),
         "executor_reported_slippage_bps": _num(stats.executor_slippage_bps),
+        "poll_requests_per_min": _num(stats.polls_per_min, 1),
         "seed_slippage_bps": [_num(s) for s in stats.seed_slippage_bps],
         "statuses": stats.statuses,
     }

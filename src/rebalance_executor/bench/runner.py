@@ -29,7 +29,12 @@ from alpaca_sim.testing import RunningSimulator, running_simulator
 from rebalance_executor import handler
 from rebalance_executor.adapters import secrets
 from rebalance_executor.adapters.s3_results import parse_s3_uri
-from rebalance_executor.bench.metrics import ItemMeasure, RunRecord, measure_items
+from rebalance_executor.bench.metrics import (
+    POLL_ENDPOINTS,
+    ItemMeasure,
+    RunRecord,
+    measure_items,
+)
 from rebalance_executor.bench.scenario import BenchScenario, plan_event
 from rebalance_executor.cli.local_aws import REGION, LocalResources, create_resources
 from rebalance_executor.composition import Dependencies, build_dependencies
@@ -57,6 +62,8 @@ class RunSpec:
     policy: str
     seed: int
     smart: SmartSchedule | None = None
+    # extra handler environment for this run only (tuning sweeps), applied over the scenario's
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def run_one(spec: RunSpec) -> RunRecord:
@@ -78,7 +85,7 @@ def run_one(spec: RunSpec) -> RunRecord:
             step_s=scenario.step_s,
         ) as sim,
         _clock_paused(sim),
-        _patched_environ(_environment(scenario, spec.policy, api_key, sim.base_url)),
+        _patched_environ(_environment(scenario, spec, api_key, sim.base_url)),
         mock_aws(),
     ):
         create_resources(LocalResources())
@@ -106,6 +113,7 @@ def run_one(spec: RunSpec) -> RunRecord:
             executor_slippage_bps=result.tca.slippage_bps if result.tca else None,
             fingerprint=_fingerprint(sim, scenario.items[0].symbol),
             real_s=time.monotonic() - started,
+            poll_requests=sum(sim.control.request_counts().get(e, 0) for e in POLL_ENDPOINTS),
         )
 
 
@@ -191,14 +199,14 @@ def _fingerprint(sim: RunningSimulator, symbol: str) -> tuple[tuple[int, str, st
 
 
 def _environment(
-    scenario: BenchScenario, policy: str, api_key: str, base_url: str
+    scenario: BenchScenario, spec: RunSpec, api_key: str, base_url: str
 ) -> dict[str, str | None]:
     env: dict[str, str | None] = {
         "ALPACA_API_KEY": api_key,
         "ALPACA_SECRET_KEY": _SECRET,
         "ALPACA_PAPER": "true",
         "ALPACA_BASE_URL": base_url,
-        "EXECUTION_POLICY": policy,
+        "EXECUTION_POLICY": spec.policy,
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": REGION,
@@ -209,6 +217,7 @@ def _environment(
         **dict.fromkeys(_ENV_CLEARED),
     }
     env.update(scenario.env)
+    env.update(dict(spec.env))
     return env
 
 

@@ -32,6 +32,7 @@ BASELINES = ("market", "anchor")
 class Candidate:
     label: str
     schedule: SmartSchedule
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ class CandidateScore:
 
 
 def load_grid(path: Path) -> list[Candidate]:
-    """A JSON list of ``{"label"?: str, <SmartSchedule field>: value, ...}`` objects.
+    """A JSON list of ``{"label"?: str, "env"?: {NAME: value}, <SmartSchedule field>: value}``.
+
+    ``env`` sets handler settings for the candidate's runs (e.g. ``POLL_INTERVAL_S``).
 
     Raises ValueError naming the file for unreadable JSON or an invalid field/value.
     """
@@ -57,12 +60,15 @@ def load_grid(path: Path) -> list[Candidate]:
     base = SmartSchedule().model_dump()
     for index, fields in enumerate(raw):
         label = str(fields.get("label", f"c{index}"))
-        overrides = {k: v for k, v in fields.items() if k != "label"}
+        overrides = {k: v for k, v in fields.items() if k not in {"label", "env"}}
+        env = fields.get("env", {})
+        if not isinstance(env, dict):
+            raise ValueError(f"{path}: candidate {label}: env must be an object")  # noqa: TRY004
         try:
             schedule = SmartSchedule.model_validate({**base, **overrides})
         except ValidationError as exc:
             raise ValueError(f"{path}: candidate {label}: {exc}") from exc
-        out.append(Candidate(label, schedule))
+        out.append(Candidate(label, schedule, tuple((str(k), str(v)) for k, v in env.items())))
     return out
 
 
@@ -76,7 +82,9 @@ def run_sweep(
     """Baseline figures by scenario and policy, and the candidates ranked best first."""
     specs = [RunSpec(sc, p, s) for sc in scenarios for s in seeds for p in BASELINES]
     for cand in candidates:
-        specs += [RunSpec(sc, "smart", s, cand.schedule) for sc in scenarios for s in seeds]
+        specs += [
+            RunSpec(sc, "smart", s, cand.schedule, cand.env) for sc in scenarios for s in seeds
+        ]
     records = run_many(specs, jobs=jobs, progress=progress)
     baselines = {
         sc.name: {
@@ -126,6 +134,7 @@ def sweep_json(
             {
                 "label": s.candidate.label,
                 "schedule": s.candidate.schedule.model_dump(mode="json"),
+                "env": dict(s.candidate.env),
                 "wins": s.wins,
                 "mean_margin_bps": round(float(s.mean_margin_bps), 2),
                 "smart": {sc: policy_json(st) for sc, st in s.per_scenario.items()},
