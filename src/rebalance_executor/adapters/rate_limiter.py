@@ -8,19 +8,23 @@ from rebalance_executor.domain.clock import Clock
 
 
 class TokenBucket:
-    """At most ``per_minute`` acquisitions per minute on ``clock``, with a burst of ``burst``.
+    """At most ``per_minute`` acquisitions in any 60 s window on ``clock``, bursts included.
 
     Waiters are served in arrival order (one lock), so a burst of concurrent submits cannot starve
     the polling loop for longer than the bucket needs to refill. Never raises.
     """
 
     def __init__(self, clock: Clock, per_minute: int, burst: int | None = None) -> None:
-        if per_minute <= 0:
-            raise ValueError("per_minute must be positive")
+        if per_minute < 2:
+            raise ValueError("per_minute must be at least 2")
         self._clock = clock
-        self._rate_per_s = per_minute / 60.0
-        # A burst of a few seconds' worth keeps short plans fast while the average stays capped.
-        self._capacity = float(burst if burst is not None else max(1, min(per_minute // 6, 30)))
+        # A burst keeps short plans fast. The refill rate leaves room for it, so that no 60 s
+        # window (burst + refill) ever holds more than ``per_minute`` requests.
+        capacity = burst if burst is not None else max(1, min(per_minute // 6, 30))
+        if not 0 < capacity < per_minute:
+            capacity = max(1, per_minute // 2)
+        self._capacity = float(capacity)
+        self._rate_per_s = (per_minute - capacity) / 60.0
         self._tokens = self._capacity
         self._updated = clock.monotonic()
         self._lock: asyncio.Lock | None = None
@@ -42,7 +46,8 @@ class TokenBucket:
         """Wait until one request may be made."""
         async with self._loop_lock():
             self._refill()
-            while self._tokens < 1.0:
+            # The epsilon stops float rounding from asking for an ever-tinier extra sleep.
+            while self._tokens < 1.0 - 1e-9:
                 await self._clock.sleep((1.0 - self._tokens) / self._rate_per_s)
                 self._refill()
             self._tokens -= 1.0

@@ -79,7 +79,9 @@ async def execute_plan(
     found = await _reconcile(broker, plan, key, symbols)
     if await _kill_engaged(config, kill_switch):
         await _cancel_live(broker, found)
-        return rec.early(ExecutionStatus.REJECTED, "kill switch is engaged")
+        return rec.early(
+            ExecutionStatus.REJECTED, "kill switch is engaged", None, Reason.KILL_SWITCH
+        )
     if found.live() and not config.dry_run:
         found = await _stale(
             broker,
@@ -96,7 +98,7 @@ async def execute_plan(
     sized = _size_all(plan, symbols=symbols, market=market, found=found, rec=rec, config=config)
     violation = cap_violation(sized, symbols, found, gate.account, config)
     if violation is not None:
-        return rec.early(ExecutionStatus.REJECTED, violation, sized)
+        return rec.early(ExecutionStatus.REJECTED, violation, sized, Reason.ORDER_CAP)
     if config.dry_run:
         return rec.dry_run(sized)
     tracker = Tracker(broker, key, plan.timestamp - LIST_MARGIN)

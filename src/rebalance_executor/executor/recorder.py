@@ -15,6 +15,7 @@ from rebalance_executor.domain.result import (
     ExecutionResult,
     ExecutionStatus,
     ItemResult,
+    Reason,
 )
 from rebalance_executor.executor.results import (
     RequestStats,
@@ -80,8 +81,11 @@ class Recorder:
         items: Sequence[ItemResult],
         samples: Sequence[tuple[float, int]] = (),
     ) -> ExecutionResult:
-        requests = RequestStats(self.broker.request_count() - self.requests_at_start, samples)
-        wall = self.clock.monotonic() - self.t0
+        now, count = self.clock.monotonic(), self.broker.request_count()
+        # Bracket the per-tick samples with the start and the end so preflight counts too.
+        bracketed = [(self.t0, self.requests_at_start), *samples, (now, count)]
+        requests = RequestStats(count - self.requests_at_start, bracketed)
+        wall = now - self.t0
         logger.info(
             "plan_executed",
             extra={"plan_id": self.plan.plan_id, "status": status.value, "reason": reason},
@@ -100,11 +104,19 @@ class Recorder:
         )
 
     def early(
-        self, status: ExecutionStatus, reason: str, sized: Mapping[int, Sized] | None = None
+        self,
+        status: ExecutionStatus,
+        reason: str,
+        sized: Mapping[int, Sized] | None = None,
+        item_reason: Reason | None = None,
     ) -> ExecutionResult:
-        """A result before any trading (REJECTED / SKIPPED): every item not traded."""
+        """A result before any trading (REJECTED / SKIPPED): every item not traded, carrying
+        ``item_reason`` unless sizing already gave it one."""
         sized = sized or {}
-        items = [untraded_result(i, it, sized.get(i)) for i, it in enumerate(self.plan.items)]
+        items = [
+            untraded_result(i, it, sized.get(i), reason=item_reason)
+            for i, it in enumerate(self.plan.items)
+        ]
         return self._result(status, reason, items)
 
     def dry_run(self, sized: Mapping[int, Sized]) -> ExecutionResult:

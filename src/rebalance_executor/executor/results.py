@@ -66,15 +66,22 @@ def _order_record(state: ItemState, order: BrokerOrder) -> OrderRecord:
 
 
 def untraded_result(
-    index: int, item: PlanItem, sized: Sized | None, *, dry_run: bool = False
+    index: int,
+    item: PlanItem,
+    sized: Sized | None,
+    *,
+    dry_run: bool = False,
+    reason: Reason | None = None,
 ) -> ItemResult:
-    """An item no order was sent for: HOLD, a not-traded reason, or a dry-run intention."""
+    """An item no order was sent for: HOLD, a not-traded reason, or a dry-run intention.
+    ``reason`` applies when sizing gave none (e.g. the plan was rejected by a cap)."""
     if item.action is Action.HOLD:
         outcome, reason = ItemOutcome.HOLD, None
     elif dry_run and sized is not None and sized.reason is None:
         outcome, reason = ItemOutcome.DRY_RUN, None
     else:
-        outcome, reason = ItemOutcome.NOT_TRADED, sized.reason if sized else None
+        outcome = ItemOutcome.NOT_TRADED
+        reason = sized.reason if sized is not None and sized.reason is not None else reason
     quote = sized.quote if sized else None
     return ItemResult(
         index=index,

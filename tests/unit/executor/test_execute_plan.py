@@ -87,6 +87,7 @@ def test_mixed_plan_succeeds_from_fills_and_sells_precede_buys(broker: FakeBroke
     assert ccc.orders[0].client_order_id.endswith("-2-0")
     assert result.tca is not None
     assert result.tca.requests_total == broker.requests
+    assert 0 < result.tca.peak_requests_per_min <= broker.requests
 
 
 def test_buys_are_scaled_to_buying_power_minus_reserve(broker: FakeBroker) -> None:
@@ -163,6 +164,8 @@ def test_caps_reject_before_trading(
     assert result.reason is not None
     assert fragment in result.reason
     assert broker.submits == []
+    traded = [i for i in result.items if i.action is not Action.HOLD]
+    assert all(i.reason is Reason.ORDER_CAP for i in traded)
 
 
 def test_gates(broker: FakeBroker) -> None:
@@ -180,6 +183,9 @@ def test_gates(broker: FakeBroker) -> None:
 
 def test_kill_switch_at_start_rejects_and_between_phases_stops_buys(broker: FakeBroker) -> None:
     at_start = run(MIXED, broker, kill=FakeKillSwitch([True]))
+    assert all(
+        i.reason is Reason.KILL_SWITCH for i in at_start.items if i.action is not Action.HOLD
+    )
     assert at_start.status is ExecutionStatus.REJECTED
     assert broker.submits == []
     config_kill = run(MIXED, broker, MARKET.model_copy(update={"kill_switch": True}))
