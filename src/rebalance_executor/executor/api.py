@@ -22,7 +22,7 @@ from rebalance_executor.executor.context import RunContext
 from rebalance_executor.executor.ids import plan_key
 from rebalance_executor.executor.phases import run_phase
 from rebalance_executor.executor.policies import policy_for
-from rebalance_executor.executor.preflight import Market, read_gate, read_market
+from rebalance_executor.executor.preflight import Gate, Market, read_gate, read_market
 from rebalance_executor.executor.reconcile import (
     LIST_MARGIN,
     PlanOrders,
@@ -93,16 +93,39 @@ async def execute_plan(
             budget_s=(deadline.stop_at - clock.monotonic()) * _STALE_CANCEL_SHARE,
             config=config,
         )
-    market = await read_market(broker, set(symbols.values()))
+    ctx = RunContext(
+        broker,
+        clock,
+        deadline,
+        config,
+        policy,
+        key,
+        Tracker(broker, key, plan.timestamp - LIST_MARGIN),
+    )
+    return await _size_and_trade(
+        plan, ctx=ctx, gate=gate, found=found, symbols=symbols, kill_switch=kill_switch, rec=rec
+    )
+
+
+async def _size_and_trade(
+    plan: RebalancePlan,
+    *,
+    ctx: RunContext,
+    gate: Gate,
+    found: PlanOrders,
+    symbols: Mapping[int, str],
+    kill_switch: KillSwitch | None,
+    rec: Recorder,
+) -> ExecutionResult:
+    """Market read, sizing, caps and dry run; then the two phases and the final result."""
+    market = await read_market(ctx.broker, set(symbols.values()))
     rec.mark("preflight")
-    sized = _size_all(plan, symbols=symbols, market=market, found=found, rec=rec, config=config)
-    violation = cap_violation(sized, symbols, found, gate.account, config)
+    sized = _size_all(plan, symbols=symbols, market=market, found=found, rec=rec, config=ctx.config)
+    violation = cap_violation(sized, symbols, found, gate.account, ctx.config)
     if violation is not None:
         return rec.early(ExecutionStatus.REJECTED, violation, sized, Reason.ORDER_CAP)
-    if config.dry_run:
+    if ctx.config.dry_run:
         return rec.dry_run(sized)
-    tracker = Tracker(broker, key, plan.timestamp - LIST_MARGIN)
-    ctx = RunContext(broker, clock, deadline, config, policy, key, tracker)
     states = {
         i: new_state(i, plan.items[i], s, market.assets[plan.items[i].symbol], found)
         for i, s in sized.items()
