@@ -37,6 +37,7 @@ from alpaca.trading.models import TradeAccount
 from alpaca.trading.requests import GetAssetsRequest, GetOrdersRequest, ReplaceOrderRequest
 
 from rebalance_executor.adapters import alpaca_mapping as mapping
+from rebalance_executor.adapters.alpaca_http import tune_client
 from rebalance_executor.adapters.rate_limiter import TokenBucket
 from rebalance_executor.domain.broker import (
     AccountSnapshot,
@@ -80,35 +81,12 @@ _BACKOFF_BASE_S = 0.25
 _BACKOFF_CAP_S = 4.0
 
 
-class _TimeoutSession(requests.Session):
-    """A requests session with a default timeout: alpaca-py passes none, so a hung socket
-    would otherwise block a worker thread past the Lambda's deadline."""
-
-    def __init__(self, timeout_s: float) -> None:
-        super().__init__()
-        self._timeout_s = timeout_s
-
-    def request(  # type: ignore[override]
-        self, method: str, url: str, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout_s)
-        return super().request(method, url, *args, **kwargs)
-
-
 class _TransientError(Exception):
     """One attempt failed in a way worth retrying; ``ambiguous`` when a write may have landed."""
 
     def __init__(self, detail: str, *, ambiguous: bool) -> None:
         super().__init__(detail)
         self.ambiguous = ambiguous
-
-
-def _tune(client: TradingClient | StockHistoricalDataClient, timeout_s: float) -> None:
-    # alpaca-py's retry loop sleeps inside the worker thread, outside our deadline: disable it.
-    client._retry = 0
-    client._retry_wait = 0
-    client._retry_codes = []
-    client._session = _TimeoutSession(timeout_s)
 
 
 class AlpacaBroker:
@@ -156,8 +134,8 @@ class AlpacaBroker:
         data = StockHistoricalDataClient(
             api_key=api_key, secret_key=secret_key, url_override=base_url
         )
-        _tune(trading, timeout_s)
-        _tune(data, timeout_s)
+        tune_client(trading, timeout_s)
+        tune_client(data, timeout_s)
         clock = clock or SystemClock()
         return cls(
             trading,
