@@ -88,14 +88,15 @@ def size_item(
         return Sized(Decimal(0), None, quote, Reason.NO_VALID_QUOTE, problem)
     price = quote.mid
     unspent = max(Decimal(0), abs(item.trade_amount) - prior.filled_notional)
-    wanted = prior.filled_qty + round_qty(unspent / price, asset.fractionable)
+    new_qty = round_qty(unspent / price, asset.fractionable)
     if item.action is Action.SELL:
-        held = position.qty if position is not None else Decimal(0)
-        sellable = max(Decimal(0), held) + prior.filled_qty
-        if sellable <= 0:
+        held = max(Decimal(0), position.qty if position is not None else Decimal(0))
+        if held + prior.filled_qty <= 0:
             return Sized(Decimal(0), price, quote, Reason.NO_POSITION, "no position to sell")
-        # Liquidation sells exactly what is held, fractional remainder included.
-        wanted = sellable if item.is_liquidation else min(wanted, sellable)
+        # Liquidation sells exactly what is held, fractional remainder included; any other
+        # sell is capped at the (rounded) holding, so it can never go short.
+        new_qty = held if item.is_liquidation else min(new_qty, round_qty(held, asset.fractionable))
+    wanted = prior.filled_qty + new_qty
     sized = Sized(wanted, price, quote)
     to_send = wanted - prior.filled_qty - prior.live_unfilled
     if (
