@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from rebalance_executor.domain.broker import BrokerOrder, Quote, Side
@@ -105,6 +106,19 @@ def _outcome(state: ItemState, filled: Decimal) -> ItemOutcome:
     return ItemOutcome.NOT_FILLED if state.orders else ItemOutcome.NOT_TRADED
 
 
+def _broker_times(
+    orders: Sequence[BrokerOrder], state: ItemState
+) -> tuple[datetime | None, datetime | None]:
+    """(first submission, last fill) as the broker reported them; our clock as a fallback."""
+    submitted = [o.submitted_at for o in orders if o.submitted_at is not None]
+    fills = [o.filled_at or o.updated_at for o in orders if o.filled_qty > 0]
+    started = min(submitted) if submitted else state.started_at
+    completed = max((t for t in fills if t is not None), default=None)
+    if completed is None and any(o.filled_qty > 0 for o in orders):
+        completed = state.completed_at
+    return started, completed
+
+
 def traded_result(state: ItemState, sized: Sized) -> ItemResult:
     """An item that was worked: everything from the broker's reported fills."""
     filled, notional = state.filled_qty, state.filled_notional
@@ -114,9 +128,10 @@ def traded_result(state: ItemState, sized: Sized) -> ItemResult:
     outcome = _outcome(state, filled)
     reason = None if outcome is ItemOutcome.FILLED else (state.reason or Reason.DEADLINE)
     orders = sorted(state.orders.values(), key=lambda o: o.client_order_id)
+    started, completed = _broker_times(orders, state)
     elapsed = None
-    if state.started_at is not None and state.completed_at is not None:
-        elapsed = Decimal(str(round((state.completed_at - state.started_at).total_seconds(), 3)))
+    if started is not None and completed is not None:
+        elapsed = Decimal(str(round(max(0.0, (completed - started).total_seconds()), 3)))
     return ItemResult(
         index=state.index,
         symbol=state.symbol,
@@ -133,8 +148,8 @@ def traded_result(state: ItemState, sized: Sized) -> ItemResult:
         arrival_mid=arrival_mid,
         slippage_bps=slippage_bps(state.side, avg, arrival_mid) if avg and arrival_mid else None,
         fill_rate=min(Decimal(1), filled / state.planned_qty) if state.planned_qty > 0 else 0,
-        started_at=state.started_at,
-        completed_at=state.completed_at if filled > 0 else None,
+        started_at=started,
+        completed_at=completed,
         time_to_complete_s=elapsed,
         orders_count=len(orders),
         replaces_count=sum(1 for o in orders if o.replaces),

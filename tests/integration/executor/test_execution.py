@@ -61,6 +61,9 @@ def test_mixed_plan_reaches_targets_and_no_buy_precedes_a_live_sell(h: Harness) 
             qty, notional = h.filled(res.symbol, "buy" if res.action is Action.BUY else "sell")
             assert (res.filled_qty, res.filled_notional) == (qty, notional)
             assert res.outcome is ItemOutcome.FILLED
+            mine = [o for o in orders if o["symbol"] == res.symbol]
+            assert res.started_at == min(ts(o["submitted_at"]) for o in mine)
+            assert res.completed_at == max(ts(o["filled_at"]) for o in mine)
 
 
 def test_buys_wait_for_a_resting_sell_to_be_cancelled(h: Harness) -> None:
