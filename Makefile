@@ -72,11 +72,13 @@ bench: $(STAMP)
 
 # Needs Docker. The container reaches the simulator and local AWS on the host through
 # host.docker.internal (mapped explicitly for Linux engines); see docs/deploy.md.
-invoke: $(SAM_STAMP)
+# The sample's timestamp is re-stamped to now (plan_id kept) so it is not REJECTED as stale.
+invoke: $(STAMP) $(SAM_STAMP)
 	@docker info >/dev/null 2>&1 || { echo "make invoke needs a running Docker engine"; exit 1; }
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) build --build-in-source
+	$(BIN)/rebalance-executor restamp $(EVENT) --out .aws-sam/invoke-event.json
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) local invoke RebalanceExecutorFunction \
-		-e $(EVENT) --env-vars events/env.local.json --parameter-overrides LocalEmulation=true \
+		-e .aws-sam/invoke-event.json --env-vars events/env.local.json --parameter-overrides LocalEmulation=true \
 		--add-host host.docker.internal:host-gateway
 
 sim: $(STAMP)

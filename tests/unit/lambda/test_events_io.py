@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from rebalance_executor.cli.events_io import EventFileError, load_event, restamp
+from rebalance_executor.cli.main import main
 from rebalance_executor.events import parse_event
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
@@ -37,3 +38,12 @@ def test_load_event_rejects_non_objects(tmp_path: Path) -> None:
         load_event(tmp_path / "b.json")
     with pytest.raises(EventFileError, match="cannot read"):
         load_event(tmp_path / "missing.json")
+
+
+def test_restamp_command_writes_a_fresh_copy(tmp_path: Path) -> None:
+    out = tmp_path / "nested" / "event.json"
+    before = datetime.now(UTC)
+    assert main(["restamp", str(EVENTS / "rebalance_planned.json"), "--out", str(out)]) == 0
+    stamped = parse_event(load_event(out)).plan.timestamp
+    assert before <= stamped <= datetime.now(UTC)
+    assert main(["restamp", str(tmp_path / "missing.json")]) == 2
