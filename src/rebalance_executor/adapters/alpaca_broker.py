@@ -134,10 +134,8 @@ class AlpacaBroker:
         data = StockHistoricalDataClient(
             api_key=api_key, secret_key=secret_key, url_override=base_url
         )
-        tune_client(trading, timeout_s)
-        tune_client(data, timeout_s)
         clock = clock or SystemClock()
-        return cls(
+        broker = cls(
             trading,
             data,
             data_feed=data_feed,
@@ -145,10 +143,17 @@ class AlpacaBroker:
             clock=clock,
             deadline=deadline,
         )
+        tune_client(trading, timeout_s, broker.remaining_budget_s)
+        tune_client(data, timeout_s, broker.remaining_budget_s)
+        return broker
 
     def bind_deadline(self, deadline: Deadline | None) -> None:
         """Bound retries by this deadline from now on (the Lambda knows it after creation)."""
         self._deadline = deadline
+
+    def remaining_budget_s(self) -> float:
+        """Seconds to the bound deadline's hard stop (infinite when unbound)."""
+        return self._deadline.remaining_total_s() if self._deadline else float("inf")
 
     def request_count(self) -> int:
         return self._requests
@@ -174,7 +179,7 @@ class AlpacaBroker:
         """Sleep before retry ``attempt``; raises BrokerUnavailableError when out of budget."""
         delay = min(_BACKOFF_CAP_S, _BACKOFF_BASE_S * 2 ** (attempt - 1))
         delay *= 0.5 + self._rng.random() / 2
-        budget = self._deadline.remaining_total_s() if self._deadline else float("inf")
+        budget = self.remaining_budget_s()
         if attempt >= self._max_attempts or delay >= budget:
             raise BrokerUnavailableError(f"{op}: {detail} after {attempt} attempts")
         logger.warning(

@@ -9,6 +9,7 @@ import pytest
 import requests
 from alpaca.common.exceptions import APIError
 
+from rebalance_executor.adapters.alpaca_http import MIN_TIMEOUT_S, TimeoutSession
 from rebalance_executor.adapters.alpaca_mapping import (
     dec,
     is_transient_status,
@@ -94,3 +95,14 @@ def test_token_bucket_never_exceeds_the_per_minute_cap_in_any_window() -> None:
     assert stamps[-1] < 60.0 * 500 / 150 + 1  # and the steady rate is not slower than needed
     with pytest.raises(ValueError, match="at least 2"):
         TokenBucket(clock, per_minute=1)
+
+
+def test_http_timeout_shrinks_to_the_deadline_but_never_below_the_floor() -> None:
+    budget = [100.0]
+    session = TimeoutSession(10.0, lambda: budget[0])
+    assert session.current_timeout_s() == 10.0
+    budget[0] = 3.0
+    assert session.current_timeout_s() == 3.0
+    budget[0] = -5.0
+    assert session.current_timeout_s() == MIN_TIMEOUT_S
+    assert TimeoutSession(10.0).current_timeout_s() == 10.0
