@@ -25,7 +25,7 @@ from rebalance_executor.domain.broker import (
     InsufficientBuyingPowerError,
     OrderNotFoundError,
 )
-from tests.unit.executor.fakes import VirtualClock
+from tests.fakes.broker import VirtualClock
 
 
 def api_error(status: int, body: str) -> APIError:

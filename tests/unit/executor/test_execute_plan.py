@@ -13,7 +13,8 @@ from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
 from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, ItemOutcome, Reason
 from rebalance_executor.executor import KillSwitch, execute_plan
-from tests.unit.executor.fakes import T0, FakeBroker, FakeKillSwitch, VirtualClock
+from tests.fakes.broker import T0, FakeBroker, VirtualClock
+from tests.fakes.kill_switch import FakeKillSwitch
 
 MARKET = ExecutionConfig(policy=ExecutionPolicy.MARKET)
 

@@ -20,7 +20,7 @@ from rebalance_executor.executor.sizing import (
     scale_factor,
     size_item,
 )
-from tests.unit.executor.fakes import T0
+from tests.fakes.broker import T0
 
 CONFIG = ExecutionConfig()
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from rebalance_executor.domain.broker import BrokerOrder, OrderStatus, OrderType, Side
 from rebalance_executor.executor.ids import client_order_id, plan_key
 from rebalance_executor.executor.reconcile import group_plan_orders
-from tests.unit.executor.fakes import T0
+from tests.fakes.broker import T0
 
 KEY = plan_key("plan-r")
 SYMBOLS = {0: "AAA", 1: "BBB"}

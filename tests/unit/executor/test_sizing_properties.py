@@ -12,7 +12,7 @@ from rebalance_executor.domain.broker import Asset, Position, Quote
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, PlanItem
 from rebalance_executor.executor.sizing import Prior, size_item
-from tests.unit.executor.fakes import T0
+from tests.fakes.broker import T0
 
 CONFIG = ExecutionConfig()
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**6), places=2)

@@ -13,7 +13,8 @@ from rebalance_executor.domain.plan import RebalancePlan
 from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, ItemOutcome
 from rebalance_executor.executor.ids import client_order_id, plan_key
 from rebalance_executor.planning import resolve_plan
-from tests.unit.planning.fake_broker import NOW, FakeBroker
+from tests.fakes.broker import FakeBroker
+from tests.unit.planning.fake_broker import NOW, snapshot_broker
 
 ALLOCATION = TargetAllocation.model_validate(
     {
@@ -29,7 +30,7 @@ def resolve(broker: FakeBroker) -> RebalancePlan | ExecutionResult:
 
 
 def test_unknown_symbol_is_a_rejected_result_without_reading_the_account() -> None:
-    broker = FakeBroker(prices={"SPY": "500"})
+    broker = snapshot_broker(prices={"SPY": "500"})
     result = resolve(broker)
     assert isinstance(result, ExecutionResult)
     assert result.status is ExecutionStatus.REJECTED
@@ -40,7 +41,7 @@ def test_unknown_symbol_is_a_rejected_result_without_reading_the_account() -> No
 
 
 def test_closed_market_is_skipped_not_an_error() -> None:
-    result = resolve(FakeBroker(is_open=False))
+    result = resolve(snapshot_broker(is_open=False))
     assert isinstance(result, ExecutionResult)
     assert result.status is ExecutionStatus.SKIPPED
     assert result.reason is not None
@@ -49,7 +50,7 @@ def test_closed_market_is_skipped_not_an_error() -> None:
 
 
 def test_within_tolerance_is_skipped_with_hold_items() -> None:
-    result = resolve(FakeBroker(positions={"SPY": "120", "BND": "571"}))
+    result = resolve(snapshot_broker(positions={"SPY": "120", "BND": "571"}))
     assert isinstance(result, ExecutionResult)
     assert result.status is ExecutionStatus.SKIPPED
     assert [i.outcome for i in result.items] == [ItemOutcome.HOLD, ItemOutcome.HOLD]
@@ -69,6 +70,6 @@ def test_retry_recognises_the_executors_own_orders_for_this_plan() -> None:
         status=OrderStatus.FILLED,
         submitted_at=NOW + timedelta(seconds=3),
     )
-    plan = resolve(FakeBroker(positions={"SPY": "120", "BND": "500"}, orders=[own]))
+    plan = resolve(snapshot_broker(positions={"SPY": "120", "BND": "500"}, orders=[own]))
     assert isinstance(plan, RebalancePlan)
     assert plan.items[0].trade_amount == Decimal("10000.00")  # as on the first attempt

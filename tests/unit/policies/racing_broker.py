@@ -12,9 +12,7 @@ do) or be refused because the order already filled.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from rebalance_executor.domain.broker import (
@@ -25,7 +23,7 @@ from rebalance_executor.domain.broker import (
     OrderType,
     Side,
 )
-from tests.unit.executor.fakes import T0, FakeBroker
+from tests.fakes.broker import FakeBroker
 
 
 @dataclass
@@ -34,12 +32,6 @@ class RacingBroker(FakeBroker):
     replaces: int = 0
     cancels: int = 0
     _step: int = 0
-
-    def total_filled(self, symbol: str) -> Decimal:
-        return sum((o.filled_qty for o in self.orders.values() if o.symbol == symbol), Decimal(0))
-
-    def _live(self) -> list[BrokerOrder]:
-        return [o for o in self.orders.values() if not o.status.is_terminal]
 
     def _play(self, target: str | None = None) -> None:
         move = self.script[self._step] if self._step < len(self.script) else 0
@@ -64,25 +56,8 @@ class RacingBroker(FakeBroker):
         bid, ask = self.quotes[order.symbol]
         return order.limit_price >= ask if order.side is Side.BUY else order.limit_price <= bid
 
-    def _fill(self, order: BrokerOrder, qty: Decimal) -> None:
-        if qty <= 0 or order.qty is None:
-            return
-        bid, ask = self.quotes[order.symbol]
-        price = ask if order.side is Side.BUY else bid
-        self._apply(order.symbol, order.side, qty, price)
-        total = order.filled_qty + qty
-        notional = order.filled_qty * (order.filled_avg_price or Decimal(0)) + qty * price
-        status = OrderStatus.FILLED if total >= order.qty else order.status
-        if status is OrderStatus.NEW:
-            status = OrderStatus.PARTIALLY_FILLED
-        self.orders[order.id] = order.model_copy(
-            update={"filled_qty": total, "filled_avg_price": notional / total, "status": status}
-        )
-
-    async def list_orders(
-        self, *, after: datetime, symbols: Iterable[str] | None = None, open_only: bool = False
-    ) -> Sequence[BrokerOrder]:
-        self._hit()
+    def _settle(self) -> None:
+        """The scripted step, then marketable orders fill and pending cancels take effect."""
         self._play()
         for order in self._live():
             if self._marketable(order):
@@ -90,14 +65,6 @@ class RacingBroker(FakeBroker):
         for oid, order in list(self.orders.items()):
             if order.status is OrderStatus.PENDING_CANCEL:
                 self.orders[oid] = order.model_copy(update={"status": OrderStatus.CANCELED})
-        wanted = set(symbols) if symbols is not None else None
-        return [
-            o
-            for o in self.orders.values()
-            if (wanted is None or o.symbol in wanted)
-            and (o.submitted_at or T0) > after
-            and not (open_only and o.status.is_terminal)
-        ]
 
     async def submit_order(self, request: OrderRequest) -> BrokerOrder:
         order = await super().submit_order(request)
@@ -112,7 +79,7 @@ class RacingBroker(FakeBroker):
         limit_price: Decimal | None = None,
         client_order_id: str | None = None,
     ) -> BrokerOrder:
-        self._hit()
+        self._hit("replace_order")
         self._play(order_id)
         old = self.orders[order_id]
         if old.status.is_terminal or old.status is OrderStatus.PENDING_CANCEL:
@@ -139,7 +106,7 @@ class RacingBroker(FakeBroker):
         return new
 
     async def cancel_order(self, order_id: str) -> None:
-        self._hit()
+        self._hit("cancel_order")
         self._play(order_id)
         self.cancels += 1
         order = self.orders[order_id]

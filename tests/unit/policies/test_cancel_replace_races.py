@@ -14,7 +14,7 @@ from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy, S
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
 from rebalance_executor.domain.result import ExecutionResult
 from rebalance_executor.executor import execute_plan
-from tests.unit.executor.fakes import T0, VirtualClock
+from tests.fakes.broker import T0, VirtualClock
 from tests.unit.policies.racing_broker import RacingBroker
 
 _TOLERANCE = Decimal("0.000000001")
@@ -68,7 +68,7 @@ def test_races_never_overfill_and_count_fills_once(fills: dict[int, int], window
     broker = _broker([fills.get(n, 0) for n in range(max(fills) + 1)])
     result = _run(broker, window_s)
     for item in result.items:
-        at_broker = broker.total_filled(item.symbol)
+        at_broker = broker.filled(item.symbol)
         assert at_broker <= item.planned_qty + _TOLERANCE, (
             item.symbol,
             at_broker,
@@ -87,5 +87,5 @@ def test_a_race_heavy_run_exercises_replace_and_cancel_paths() -> None:
     assert broker.replaces > 0
     assert broker.cancels > 0
     for item in result.items:
-        assert broker.total_filled(item.symbol) <= item.planned_qty + _TOLERANCE
-        assert item.filled_qty == broker.total_filled(item.symbol)
+        assert broker.filled(item.symbol) <= item.planned_qty + _TOLERANCE
+        assert item.filled_qty == broker.filled(item.symbol)

@@ -1,7 +1,11 @@
-"""A small in-memory BrokerPort (our own port, not alpaca-py) and a virtual clock for unit tests.
+"""The one in-memory BrokerPort (our own port, not alpaca-py) and a virtual clock for unit tests.
 
-Market orders fill at the touch on the *next* orders listing (so fills are asynchronous, as at a
-real broker); ``partial`` caps the fraction of an order that fills per listing.
+:class:`FakeBroker` keeps an account, a quote table and an order book. Market orders fill at the
+touch on the *next* orders listing (so fills are asynchronous, as at a real broker); ``partial``
+caps the fraction of an order that fills per listing, and ``fills=False`` freezes the book (a
+snapshot of a broker, for read-only callers such as the planner). Every call is logged by name in
+``calls``; a call named in ``forbidden`` raises ``AssertionError`` (so a test fails when code that
+must not write does). Subclasses change how the book moves by overriding :meth:`FakeBroker._settle`.
 """
 
 from __future__ import annotations
@@ -30,16 +34,18 @@ from rebalance_executor.domain.broker import (
 )
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+_QTY_STEP = Decimal("0.000000001")
 
 
 class VirtualClock:
     """Time that only moves when someone sleeps: tests run instantly and deterministically."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: datetime = T0) -> None:
+        self.start = start
         self.t = 0.0
 
     def now(self) -> datetime:
-        return T0 + timedelta(seconds=self.t)
+        return self.start + timedelta(seconds=self.t)
 
     def monotonic(self) -> float:
         return self.t
@@ -53,67 +59,101 @@ class VirtualClock:
 class FakeBroker:
     clock: VirtualClock
     cash: Decimal = Decimal(100_000)
+    equity: Decimal | None = None  # None: cash + holdings at the bid
     positions: dict[str, Decimal] = field(default_factory=dict)
     quotes: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
     non_fractionable: set[str] = field(default_factory=set)
+    untradable: set[str] = field(default_factory=set)
     market_open: bool = True
+    next_open: datetime | None = None
     blocked: bool = False
+    fills: bool = True
     partial: Decimal = Decimal(1)
     fail_reads: bool = False
     lose_next_submits: int = 0
+    forbidden: frozenset[str] = frozenset()
     orders: dict[str, BrokerOrder] = field(default_factory=dict)
     submits: list[OrderRequest] = field(default_factory=list)
     events: list[tuple[str, str]] = field(default_factory=list)
-    requests: int = 0
+    calls: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     # --- helpers for tests ----------------------------------------------------------------------
+    @property
+    def requests(self) -> int:
+        return len(self.calls)
+
     def quote(self, symbol: str, bid: str, ask: str) -> None:
         self.quotes[symbol] = (Decimal(bid), Decimal(ask))
 
-    def filled(self, symbol: str, side: Side) -> Decimal:
+    def filled(self, symbol: str, side: Side | None = None) -> Decimal:
+        """Quantity filled in ``symbol`` on ``side`` (both sides when ``None``)."""
         return sum(
-            (o.filled_qty for o in self.orders.values() if o.symbol == symbol and o.side is side),
+            (
+                o.filled_qty
+                for o in self.orders.values()
+                if o.symbol == symbol and (side is None or o.side is side)
+            ),
             Decimal(0),
         )
 
-    def _hit(self) -> None:
-        self.requests += 1
-        if self.fail_reads:
+    # --- the book -------------------------------------------------------------------------------
+    def _hit(self, name: str, *, can_fail: bool = True) -> None:
+        """Log a call; AssertionError when forbidden, BrokerUnavailableError when reads fail."""
+        self.calls.append(name)
+        if name in self.forbidden:
+            raise AssertionError(f"unexpected broker call: {name}")
+        if can_fail and self.fail_reads:
             raise BrokerUnavailableError("fake broker down")
 
-    def _fill_all(self) -> None:
-        for oid, order in list(self.orders.items()):
-            if order.status.is_terminal or order.qty is None:
+    def _live(self) -> list[BrokerOrder]:
+        return [o for o in self.orders.values() if not o.status.is_terminal]
+
+    def _settle(self) -> None:
+        """What happens to the book before a listing: each live order fills up to ``partial``."""
+        for order in self._live():
+            if order.qty is None:
                 continue
-            bid, ask = self.quotes[order.symbol]
-            price = ask if order.side is Side.BUY else bid
-            qty = min(
-                order.qty - order.filled_qty,
-                (order.qty * self.partial).quantize(Decimal("0.000000001")),
-            )
-            self._apply(order.symbol, order.side, qty, price)
-            total = order.filled_qty + qty
-            old_notional = order.filled_qty * (order.filled_avg_price or Decimal(0))
-            avg = (old_notional + qty * price) / total
-            status = OrderStatus.FILLED if total >= order.qty else OrderStatus.PARTIALLY_FILLED
-            self.orders[oid] = order.model_copy(
-                update={"filled_qty": total, "filled_avg_price": avg, "status": status}
-            )
-            self.events.append(("fill" if status is OrderStatus.FILLED else "partial", oid))
+            cap = (order.qty * self.partial).quantize(_QTY_STEP)
+            self._fill(order, min(order.qty - order.filled_qty, cap))
+
+    def _fill(self, order: BrokerOrder, qty: Decimal) -> None:
+        """Fill ``qty`` of ``order`` at the touch; an unfinished order keeps a pending cancel."""
+        if qty <= 0 or order.qty is None:
+            return
+        bid, ask = self.quotes[order.symbol]
+        price = ask if order.side is Side.BUY else bid
+        self._apply(order.symbol, order.side, qty, price)
+        total = order.filled_qty + qty
+        notional = order.filled_qty * (order.filled_avg_price or Decimal(0)) + qty * price
+        status = OrderStatus.FILLED if total >= order.qty else order.status
+        if status is OrderStatus.NEW:
+            status = OrderStatus.PARTIALLY_FILLED
+        self.orders[order.id] = order.model_copy(
+            update={"filled_qty": total, "filled_avg_price": notional / total, "status": status}
+        )
+        self.events.append(("fill" if status is OrderStatus.FILLED else "partial", order.id))
 
     def _apply(self, symbol: str, side: Side, qty: Decimal, price: Decimal) -> None:
         sign = 1 if side is Side.BUY else -1
         self.positions[symbol] = self.positions.get(symbol, Decimal(0)) + sign * qty
         self.cash -= sign * qty * price
 
+    def _market_value(self, symbol: str, qty: Decimal) -> Decimal | None:
+        if symbol not in self.quotes:
+            return None
+        bid, ask = self.quotes[symbol]
+        return qty * (bid + ask) / 2
+
     # --- BrokerPort -----------------------------------------------------------------------------
     async def get_account(self) -> AccountSnapshot:
-        self._hit()
-        equity = self.cash + sum(
-            (q * self.quotes[s][0] for s, q in self.positions.items() if s in self.quotes),
-            Decimal(0),
-        )
+        self._hit("get_account")
+        equity = self.equity
+        if equity is None:
+            equity = self.cash + sum(
+                (q * self.quotes[s][0] for s, q in self.positions.items() if s in self.quotes),
+                Decimal(0),
+            )
         return AccountSnapshot(
             account_id="fake",
             equity=equity,
@@ -123,23 +163,33 @@ class FakeBroker:
         )
 
     async def get_clock(self) -> MarketClock:
-        self._hit()
-        return MarketClock(timestamp=self.clock.now(), is_open=self.market_open)
+        self._hit("get_clock")
+        return MarketClock(
+            timestamp=self.clock.now(), is_open=self.market_open, next_open=self.next_open
+        )
 
     async def get_assets(self, symbols: Iterable[str]) -> Mapping[str, Asset]:
-        self._hit()
+        self._hit("get_assets")
         return {
-            s: Asset(symbol=s, tradable=True, fractionable=s not in self.non_fractionable)
+            s: Asset(
+                symbol=s,
+                tradable=s not in self.untradable,
+                fractionable=s not in self.non_fractionable,
+            )
             for s in symbols
             if s in self.quotes
         }
 
     async def get_positions(self) -> Mapping[str, Position]:
-        self._hit()
-        return {s: Position(symbol=s, qty=q) for s, q in self.positions.items() if q != 0}
+        self._hit("get_positions")
+        return {
+            s: Position(symbol=s, qty=q, market_value=self._market_value(s, q))
+            for s, q in self.positions.items()
+            if q != 0
+        }
 
     async def get_latest_quotes(self, symbols: Iterable[str]) -> Mapping[str, Quote]:
-        self._hit()
+        self._hit("get_latest_quotes")
         return {
             s: Quote(symbol=s, bid=b, ask=a, timestamp=self.clock.now())
             for s in symbols
@@ -150,8 +200,9 @@ class FakeBroker:
     async def list_orders(
         self, *, after: datetime, symbols: Iterable[str] | None = None, open_only: bool = False
     ) -> Sequence[BrokerOrder]:
-        self._hit()
-        self._fill_all()
+        self._hit("list_orders")
+        if self.fills:
+            self._settle()
         wanted = set(symbols) if symbols is not None else None
         return [
             o
@@ -162,24 +213,23 @@ class FakeBroker:
         ]
 
     async def get_order(self, order_id: str) -> BrokerOrder:
-        self._hit()
+        self._hit("get_order")
         if order_id not in self.orders:
             raise OrderNotFoundError("no such order", 404)
         return self.orders[order_id]
 
     async def get_order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
-        self._hit()
+        self._hit("get_order_by_client_id")
         return next((o for o in self.orders.values() if o.client_order_id == client_order_id), None)
 
     async def submit_order(self, request: OrderRequest) -> BrokerOrder:
-        self.requests += 1
+        """Book a NEW order; DuplicateClientOrderIdError on a reused id, AmbiguousSubmitError
+        (after booking it) while ``lose_next_submits`` lasts."""
+        self._hit("submit_order", can_fail=False)
         if any(o.client_order_id == request.client_order_id for o in self.orders.values()):
             raise DuplicateClientOrderIdError("duplicate", 422, 40010001)
         self.submits.append(request)
-        live_sells = [
-            o for o in self.orders.values() if o.side is Side.SELL and not o.status.is_terminal
-        ]
-        if request.side is Side.BUY and live_sells:
+        if request.side is Side.BUY and any(o.side is Side.SELL for o in self._live()):
             self.events.append(("buy_while_sell_live", request.client_order_id))
         order = BrokerOrder(
             id=f"o{next(self._ids)}",
@@ -207,24 +257,15 @@ class FakeBroker:
         limit_price: Decimal | None = None,
         client_order_id: str | None = None,
     ) -> BrokerOrder:
+        self._hit("replace_order")
         raise NotImplementedError
 
     async def cancel_order(self, order_id: str) -> None:
-        self._hit()
+        self._hit("cancel_order")
         order = self.orders[order_id]
         if not order.status.is_terminal:
             self.orders[order_id] = order.model_copy(update={"status": OrderStatus.CANCELED})
             self.events.append(("cancel", order_id))
 
     def request_count(self) -> int:
-        return self.requests
-
-
-@dataclass
-class FakeKillSwitch:
-    answers: list[bool]
-    calls: int = 0
-
-    async def is_engaged(self) -> bool:
-        self.calls += 1
-        return self.answers[min(self.calls - 1, len(self.answers) - 1)]
+        return len(self.calls)
