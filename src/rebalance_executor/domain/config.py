@@ -21,8 +21,10 @@ class ExecutionPolicy(StrEnum):
 class SmartSchedule(BaseModel):
     """Tuning of the smart policy (SPEC §4.5).
 
-    PROVISIONAL defaults: sensible starting values, not yet selected by the benchmark (§8); the
-    benchmark sweep replaces them. The schedule compresses to the phase's working window: the
+    Defaults chosen by the benchmark sweep on tuning seeds 1000-1011 (README "Benchmark",
+    docs/bench/sweep_round*.json): 10% of the spread in from the near touch (rounded passively,
+    so on a spread under 10 ticks it joins the touch), re-pegged to the live quote every 20 s,
+    marketable after 60 s. The schedule compresses to the phase's working window: the
     effective re-peg interval is ``min(repeg_interval_s, final_cross_fraction x window /
     (max_repegs + 1))``, so the whole passive ladder fits before the final cross.
     """
@@ -30,10 +32,10 @@ class SmartSchedule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # Position inside the spread as a fraction from the near touch (0) to the far touch (1).
-    start_aggressiveness: Decimal = Field(default=Decimal("0.0"), ge=0, le=1)
-    step_aggressiveness: Decimal = Field(default=Decimal("0.25"), ge=0, le=1)
-    repeg_interval_s: float = Field(default=10.0, gt=0)
-    max_repegs: int = Field(default=4, ge=0)
+    start_aggressiveness: Decimal = Field(default=Decimal("0.1"), ge=0, le=1)
+    step_aggressiveness: Decimal = Field(default=Decimal("0"), ge=0, le=1)
+    repeg_interval_s: float = Field(default=20.0, gt=0)
+    max_repegs: int = Field(default=2, ge=0)
     # Fraction of the trading window after which the remainder goes marketable regardless.
     final_cross_fraction: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
     # The final marketable limit sits this far through the far touch (still collar-bounded).
