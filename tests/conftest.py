@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.sim",
     "tests.fixtures.aws",
+    "tests.fixtures.handler",
 ]

@@ -11,14 +11,13 @@ import dataclasses
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
 
-from alpaca_sim.testing import RunningSimulator
 from rebalance_executor import handler
 from rebalance_executor.cli.local_aws import LocalResources
 from rebalance_executor.composition import Dependencies, build_dependencies
@@ -27,7 +26,7 @@ from rebalance_executor.domain.clock import Deadline
 from rebalance_executor.executor.ids import parse_client_order_id, plan_key
 from rebalance_executor.lambda_context import CountdownContext
 from rebalance_executor.settings import load_settings
-from tests.fixtures.sim import SimFactory
+from tests.fixtures.handler import HandlerSim, SimHandlerRig, apply_env
 
 KEY_ID = "SAFETYKEYID-7f3a9c"
 SECRET = "SAFETY-SECRET-d41d8cd98f00b204e980"
@@ -38,11 +37,9 @@ Item = tuple[str, str, str]  # symbol, action, trade_amount
 
 
 @dataclasses.dataclass
-class Rig:
+class Rig(SimHandlerRig):
     """One simulator, the moto resources, and the handler's dependencies built from env."""
 
-    sim: RunningSimulator
-    resources: LocalResources
     monkeypatch: pytest.MonkeyPatch
     deps: Dependencies | None = None
 
@@ -51,11 +48,7 @@ class Rig:
     def rebuild(self, wrap: BrokerWrapper | None = None, /, **env: str | None) -> Dependencies:
         """Apply env changes (None deletes), rebuild the dependencies, optionally wrap the
         broker the handler will use (our own port)."""
-        for name, value in env.items():
-            if value is None:
-                self.monkeypatch.delenv(name, raising=False)
-            else:
-                self.monkeypatch.setenv(name, value)
+        apply_env(self.monkeypatch, env)
         deps = build_dependencies(load_settings(), clock=self.sim.clock)
         if wrap is not None:
             deps = with_broker_wrapper(deps, wrap)
@@ -104,9 +97,6 @@ class Rig:
             for o in self.sim.control.orders(KEY_ID)
             if parse_client_order_id(key, str(o["client_order_id"])) is not None
         ]
-
-    def order_posts(self) -> int:
-        return self.sim.control.request_counts().get("POST /v2/orders", 0)
 
     def filled_by_item(self, plan_id: str) -> dict[int, Decimal]:
         """Filled quantity per item index, from the simulator's own fill records."""
@@ -189,23 +179,13 @@ def with_broker_wrapper(deps: Dependencies, wrap: BrokerWrapper) -> Dependencies
 
 
 @pytest.fixture
-def rig(
-    aws_env: LocalResources, sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Rig]:
+def rig(aws_env: LocalResources, handler_sim: HandlerSim, monkeypatch: pytest.MonkeyPatch) -> Rig:
     """Handler + simulator (time_scale 20, fixed key) + moto, with the lock table enabled."""
-    sim = sim_factory(time_scale=TIME_SCALE, keys={KEY_ID: SECRET}, seed=7)
+    env = {"DEADLINE_RESERVE_S": "8", "LOCK_TABLE": aws_env.lock_table}
+    sim = handler_sim(KEY_ID, SECRET, seed=7, time_scale=TIME_SCALE, env=env)
     the_rig = Rig(sim=sim, resources=aws_env, monkeypatch=monkeypatch)
-    the_rig.rebuild(
-        ALPACA_API_KEY=KEY_ID,
-        ALPACA_SECRET_KEY=SECRET,
-        ALPACA_SECRET_ID=None,
-        ALPACA_BASE_URL=sim.base_url,
-        ALPACA_PAPER="true",
-        DEADLINE_RESERVE_S="8",
-        LOCK_TABLE=aws_env.lock_table,
-    )
-    yield the_rig
-    handler.reset_dependencies()
+    the_rig.rebuild()
+    return the_rig
 
 
 @dataclasses.dataclass

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.models import Position, TradeAccount
 
-from alpaca_sim.testing import RunningSimulator
-from rebalance_executor import handler
-from rebalance_executor.cli.events_io import invoke_handler
 from rebalance_executor.cli.local_aws import LocalResources
-from rebalance_executor.composition import build_dependencies
-from rebalance_executor.settings import load_settings
-from tests.fixtures.sim import SimFactory
+from tests.fixtures.handler import HandlerSim, SimHandlerRig, install_dependencies
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 KEY_ID = "SCHEDTESTKEY1"
@@ -29,9 +23,8 @@ SECRET = "SCHEDTESTSECRET"
 
 
 @dataclass
-class ScheduleRig:
-    sim: RunningSimulator
-    resources: LocalResources
+class ScheduleRig(SimHandlerRig):
+    function_name: ClassVar[str] = "schedule-test"
 
     def allocation(
         self, name: str = "scheduled_allocation.json", *, minutes_ago: float = 0, **changes: Any
@@ -44,9 +37,6 @@ class ScheduleRig:
         body["scheduled_time"] = tick.isoformat().replace("+00:00", "Z")
         body.update(changes)
         return fresh
-
-    def invoke(self, event: dict[str, Any], timeout_s: float = 60.0) -> dict[str, Any]:
-        return invoke_handler(event, timeout_s=timeout_s, function_name="schedule-test")
 
     def set_account(self, cash: str, positions: dict[str, str]) -> None:
         self.sim.control.set_account(
@@ -71,28 +61,13 @@ class ScheduleRig:
         equity = cash + sum(values.values(), Decimal(0))
         return {symbol: value / equity for symbol, value in values.items()}
 
-    def requests(self) -> int:
-        return self.sim.control.total_requests()
-
-    def order_posts(self) -> int:
-        return self.sim.control.request_counts().get("POST /v2/orders", 0)
-
     def now(self) -> datetime:
         return self.sim.clock.now()
 
 
 @pytest.fixture
-def schedule_rig(
-    aws_env: LocalResources, sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ScheduleRig]:
-    sim = sim_factory(time_scale=20.0, keys={KEY_ID: SECRET})
-    monkeypatch.setenv("ALPACA_API_KEY", KEY_ID)
-    monkeypatch.setenv("ALPACA_SECRET_KEY", SECRET)
-    monkeypatch.setenv("ALPACA_BASE_URL", sim.base_url)
-    monkeypatch.setenv("ALPACA_PAPER", "true")
-    monkeypatch.setenv("DEADLINE_RESERVE_S", "8")
-    monkeypatch.setenv("EXECUTION_POLICY", "market")
-    monkeypatch.delenv("ALPACA_SECRET_ID", raising=False)
-    handler.reset_dependencies(build_dependencies(load_settings(), clock=sim.clock))
-    yield ScheduleRig(sim=sim, resources=aws_env)
-    handler.reset_dependencies()
+def schedule_rig(aws_env: LocalResources, handler_sim: HandlerSim) -> ScheduleRig:
+    env = {"DEADLINE_RESERVE_S": "8", "EXECUTION_POLICY": "market"}
+    sim = handler_sim(KEY_ID, SECRET, time_scale=20.0, env=env)
+    install_dependencies(sim)
+    return ScheduleRig(sim=sim, resources=aws_env)

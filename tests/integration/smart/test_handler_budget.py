@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,12 +10,9 @@ import boto3
 import pytest
 
 from alpaca_sim.testing import RunningSimulator
-from rebalance_executor import handler
 from rebalance_executor.cli.events_io import invoke_handler, load_event, restamp
 from rebalance_executor.cli.local_aws import LocalResources
-from rebalance_executor.composition import build_dependencies
-from rebalance_executor.settings import load_settings
-from tests.fixtures.sim import SimFactory
+from tests.fixtures.handler import HandlerSim, install_dependencies
 
 EVENT = Path(__file__).resolve().parents[3] / "events" / "rebalance_planned.json"
 KEY_ID = "SMARTBUDGETKEY1"
@@ -25,20 +21,11 @@ TERMINAL = {"filled", "canceled", "replaced"}
 
 
 @pytest.fixture
-def smart_sim(
-    aws_env: LocalResources, sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[RunningSimulator]:
-    sim = sim_factory(seed=5, time_scale=5.0, keys={KEY_ID: SECRET})
-    monkeypatch.setenv("ALPACA_API_KEY", KEY_ID)
-    monkeypatch.setenv("ALPACA_SECRET_KEY", SECRET)
-    monkeypatch.setenv("ALPACA_BASE_URL", sim.base_url)
-    monkeypatch.setenv("ALPACA_PAPER", "true")
-    monkeypatch.setenv("EXECUTION_POLICY", "smart")
-    monkeypatch.setenv("DEADLINE_RESERVE_S", "6")
-    monkeypatch.delenv("ALPACA_SECRET_ID", raising=False)
-    handler.reset_dependencies(build_dependencies(load_settings(), clock=sim.clock))
-    yield sim
-    handler.reset_dependencies()
+def smart_sim(handler_sim: HandlerSim) -> RunningSimulator:
+    env = {"EXECUTION_POLICY": "smart", "DEADLINE_RESERVE_S": "6"}
+    sim = handler_sim(KEY_ID, SECRET, seed=5, time_scale=5.0, env=env)
+    install_dependencies(sim)
+    return sim
 
 
 def test_twenty_second_budget_returns_a_complete_result(

@@ -9,6 +9,7 @@ import dataclasses
 import time
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import boto3
 import pytest
@@ -29,6 +30,16 @@ def _item(doc: dict[str, object], symbol: str) -> dict[str, object]:
     [found] = [i for i in items if i["symbol"] == symbol]
     assert isinstance(found, dict)
     return found
+
+
+def _item_blocked(rig: Rig, event: dict[str, Any], symbol: str, reason: str) -> dict[str, Any]:
+    """Asserts the fill invariant, that ``symbol``'s item reports ``reason`` and that the broker
+    got no order for it. Returns the result document."""
+    plan_id = event["detail"]["plan_id"]
+    doc = rig.assert_invariant(plan_id)
+    assert _item(doc, symbol)["reason"] == reason
+    assert all(o["symbol"] != symbol for o in rig.orders(plan_id))
+    return doc
 
 
 # --- plan age ---------------------------------------------------------------------------------
@@ -230,9 +241,7 @@ def test_sell_without_position_sends_nothing(rig: Rig) -> None:
     rig.rebuild(**MARKET)
     event = rig.event([("TLT", "SELL", "-1000"), ("SPY", "BUY", "1000")])
     rig.invoke(event)
-    doc = rig.assert_invariant(event["detail"]["plan_id"])
-    assert _item(doc, "TLT")["reason"] == "NO_POSITION"
-    assert all(o["symbol"] != "TLT" for o in rig.orders(event["detail"]["plan_id"]))
+    _item_blocked(rig, event, "TLT", "NO_POSITION")
     assert rig.position("TLT") == 0
 
 
@@ -265,9 +274,8 @@ def test_wide_spread_blocks_that_item_only(rig: Rig) -> None:
     rig.rebuild(**MARKET)
     event = rig.event([("SPY", "BUY", "2000"), ("QQQ", "BUY", "2000")])
     summary = rig.invoke(event)
-    doc = rig.assert_invariant(event["detail"]["plan_id"])
+    doc = _item_blocked(rig, event, "SPY", "NO_VALID_QUOTE")
     assert summary["status"] == "PARTIAL"
-    assert _item(doc, "SPY")["reason"] == "NO_VALID_QUOTE"
     assert _item(doc, "QQQ")["outcome"] == "FILLED"
     assert {o["symbol"] for o in rig.orders(event["detail"]["plan_id"])} == {"QQQ"}
 
@@ -280,9 +288,7 @@ def test_stale_quote_blocks_that_item(rig: Rig) -> None:
         time.sleep(0.01)
     event = rig.event([("SPY", "BUY", "2000"), ("QQQ", "BUY", "2000")])
     rig.invoke(event)
-    doc = rig.assert_invariant(event["detail"]["plan_id"])
-    assert _item(doc, "SPY")["reason"] == "NO_VALID_QUOTE"
-    assert all(o["symbol"] != "SPY" for o in rig.orders(event["detail"]["plan_id"]))
+    _item_blocked(rig, event, "SPY", "NO_VALID_QUOTE")
 
 
 def test_price_collar_stops_chasing_a_runaway_market(rig: Rig) -> None:
@@ -322,9 +328,7 @@ def test_below_min_notional_is_not_traded(rig: Rig) -> None:
     rig.rebuild(MIN_ORDER_NOTIONAL="5", **MARKET)
     event = rig.event([("SPY", "BUY", "3"), ("QQQ", "BUY", "1000")])
     rig.invoke(event)
-    doc = rig.assert_invariant(event["detail"]["plan_id"])
-    assert _item(doc, "SPY")["reason"] == "BELOW_MIN_NOTIONAL"
-    assert all(o["symbol"] != "SPY" for o in rig.orders(event["detail"]["plan_id"]))
+    _item_blocked(rig, event, "SPY", "BELOW_MIN_NOTIONAL")
 
 
 def test_paper_is_the_default(rig: Rig) -> None:
