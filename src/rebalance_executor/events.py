@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Final, NoReturn
+from typing import Annotated, Any, Final, NoReturn, TypedDict
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
@@ -72,8 +72,8 @@ class _Envelope(BaseModel):
     detail: dict[str, Any]
 
 
-class PlanEvent(BaseModel):
-    """A validated ``RebalancePlanned`` event. ``plan.correlation_id`` is always set."""
+class _ParsedEventBase(BaseModel):
+    """What every parsed event keeps of its envelope (all ``None`` for a bare body)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -82,19 +82,17 @@ class PlanEvent(BaseModel):
     detail_type: str | None = None
     time: datetime | None = None
     shape: EventShape
+
+
+class PlanEvent(_ParsedEventBase):
+    """A validated ``RebalancePlanned`` event. ``plan.correlation_id`` is always set."""
+
     plan: RebalancePlan
 
 
-class ScheduleEvent(BaseModel):
+class ScheduleEvent(_ParsedEventBase):
     """A validated scheduled target allocation (SPEC §3.1 B); the plan is built at run time."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    event_id: str | None = None
-    source: str | None = None
-    detail_type: str | None = None
-    time: datetime | None = None
-    shape: EventShape
     allocation: TargetAllocation
 
     @property
@@ -158,14 +156,8 @@ def _parse_schedule_event(
     if allocation.options.max_items > max_items:
         options = allocation.options.model_copy(update={"max_items": max_items})
         allocation = allocation.model_copy(update={"options": options})
-    return ScheduleEvent(
-        event_id=envelope.id if envelope else None,
-        source=envelope.source if envelope else None,
-        detail_type=envelope.detail_type if envelope else None,
-        time=envelope.time if envelope else None,
-        shape=EventShape.BARE if envelope is None else EventShape.DETAIL,
-        allocation=allocation,
-    )
+    shape = EventShape.BARE if envelope is None else EventShape.DETAIL
+    return ScheduleEvent(**_envelope_fields(envelope), shape=shape, allocation=allocation)
 
 
 def _parse_plan_event(
@@ -182,14 +174,26 @@ def _parse_plan_event(
     if plan.correlation_id is None:
         correlation_id = _fallback_correlation_id(envelope, body, shape, plan.plan_id)
         plan = plan.model_copy(update={"correlation_id": correlation_id})
-    return PlanEvent(
-        event_id=envelope.id if envelope else None,
-        source=envelope.source if envelope else None,
-        detail_type=envelope.detail_type if envelope else None,
-        time=envelope.time if envelope else None,
-        shape=shape,
-        plan=plan,
-    )
+    return PlanEvent(**_envelope_fields(envelope), shape=shape, plan=plan)
+
+
+class _EnvelopeFields(TypedDict, total=False):
+    event_id: str | None
+    source: str | None
+    detail_type: str | None
+    time: datetime | None
+
+
+def _envelope_fields(envelope: _Envelope | None) -> _EnvelopeFields:
+    """The envelope fields a parsed event keeps (``None`` each for a bare body)."""
+    if envelope is None:
+        return {}
+    return {
+        "event_id": envelope.id,
+        "source": envelope.source,
+        "detail_type": envelope.detail_type,
+        "time": envelope.time,
+    }
 
 
 def _fallback_correlation_id(
