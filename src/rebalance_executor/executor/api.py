@@ -9,7 +9,8 @@ result from broker-reported fills.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Protocol
 
 from rebalance_executor.domain.broker import BrokerError, BrokerPort, BrokerUnavailableError
@@ -26,6 +27,7 @@ from rebalance_executor.executor.preflight import Gate, Market, read_gate, read_
 from rebalance_executor.executor.reconcile import (
     LIST_MARGIN,
     PlanOrders,
+    cancel_orders,
     cancel_stale,
     load_plan_orders,
 )
@@ -76,22 +78,12 @@ async def execute_plan(
     if not symbols:
         return rec.early(ExecutionStatus.SKIPPED, "nothing to trade: every item is HOLD")
     key = plan_key(plan.plan_id)
-    found = await _reconcile(broker, plan, key, symbols)
+    with _broker_failure_is_unavailable("reconciliation listing"):
+        found = await load_plan_orders(broker, plan, key, symbols)
     if await _kill_engaged(config, kill_switch):
-        await _cancel_live(broker, found)
+        await cancel_orders(broker, found.live(), log_event="kill_cancel_failed")
         return rec.early(
             ExecutionStatus.REJECTED, "kill switch is engaged", None, Reason.KILL_SWITCH
-        )
-    if found.live() and not config.dry_run:
-        found = await _stale(
-            broker,
-            clock=clock,
-            plan=plan,
-            key=key,
-            symbols=symbols,
-            found=found,
-            budget_s=(deadline.stop_at - clock.monotonic()) * _STALE_CANCEL_SHARE,
-            config=config,
         )
     ctx = RunContext(
         broker,
@@ -102,6 +94,8 @@ async def execute_plan(
         key,
         Tracker(broker, key, plan.timestamp - LIST_MARGIN),
     )
+    if found.live() and not config.dry_run:
+        found = await _cancel_stale(plan, ctx=ctx, symbols=symbols, found=found)
     return await _size_and_trade(
         plan, ctx=ctx, gate=gate, found=found, symbols=symbols, kill_switch=kill_switch, rec=rec
     )
@@ -144,57 +138,41 @@ async def _size_and_trade(
     return rec.final(sized, states, ctx.request_samples)
 
 
-async def _reconcile(
-    broker: BrokerPort, plan: RebalancePlan, key: str, symbols: Mapping[int, str]
-) -> PlanOrders:
+@contextmanager
+def _broker_failure_is_unavailable(step: str) -> Iterator[None]:
+    """Re-raise a BrokerError from a preflight ``step`` as BrokerUnavailableError: no order of
+    this attempt was sent yet, so the whole invocation is retried (and reconciles)."""
     try:
-        return await load_plan_orders(broker, plan, key, symbols)
+        yield
     except BrokerUnavailableError:
         raise
     except BrokerError as exc:
-        raise BrokerUnavailableError(f"reconciliation listing failed: {exc}") from exc
+        raise BrokerUnavailableError(f"{step} failed: {exc}") from exc
 
 
-async def _stale(
-    broker: BrokerPort,
-    *,
-    clock: Clock,
-    plan: RebalancePlan,
-    key: str,
-    symbols: Mapping[int, str],
-    found: PlanOrders,
-    budget_s: float,
-    config: ExecutionConfig,
+async def _cancel_stale(
+    plan: RebalancePlan, *, ctx: RunContext, symbols: Mapping[int, str], found: PlanOrders
 ) -> PlanOrders:
-    try:
+    """Cancel earlier attempts' live orders within a share of the window (see cancel_stale).
+    Raises BrokerUnavailableError when the broker fails."""
+    budget_s = (ctx.deadline.stop_at - ctx.clock.monotonic()) * _STALE_CANCEL_SHARE
+    with _broker_failure_is_unavailable("stale order reconciliation"):
         return await cancel_stale(
-            broker,
-            clock=clock,
+            ctx.broker,
+            clock=ctx.clock,
             plan=plan,
-            key=key,
+            key=ctx.plan_key,
             symbols=symbols,
             found=found,
             budget_s=budget_s,
-            poll_s=config.poll_interval_s,
+            poll_s=ctx.config.poll_interval_s,
         )
-    except BrokerUnavailableError:
-        raise
-    except BrokerError as exc:
-        raise BrokerUnavailableError(f"stale order reconciliation failed: {exc}") from exc
 
 
 async def _kill_engaged(config: ExecutionConfig, kill_switch: KillSwitch | None) -> bool:
     if config.kill_switch:
         return True
     return kill_switch is not None and await kill_switch.is_engaged()
-
-
-async def _cancel_live(broker: BrokerPort, found: PlanOrders) -> None:
-    for order in found.live():
-        try:
-            await broker.cancel_order(order.id)
-        except BrokerError as exc:
-            logger.warning("kill_cancel_failed", extra={"order_id": order.id, "error": str(exc)})
 
 
 def _size_all(

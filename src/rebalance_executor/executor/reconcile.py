@@ -9,7 +9,7 @@ is sized, so nothing is ever worked twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -111,15 +111,21 @@ async def cancel_stale(
     failure."""
     end = clock.monotonic() + budget_s
     while found.live():
-        for order in found.live():
-            try:
-                await broker.cancel_order(order.id)
-            except BrokerError as exc:
-                logger.warning(
-                    "stale_cancel_failed", extra={"order_id": order.id, "error": str(exc)}
-                )
+        await cancel_orders(broker, found.live(), log_event="stale_cancel_failed")
         if clock.monotonic() >= end:
             break
         await clock.sleep(poll_s)
         found = await load_plan_orders(broker, plan, key, symbols)
     return found
+
+
+async def cancel_orders(
+    broker: BrokerPort, orders: Iterable[BrokerOrder], *, log_event: str
+) -> None:
+    """Request cancellation of each order; a refused cancel is logged as ``log_event`` (with
+    ``order_id`` and ``error``) and the rest are still tried. Never raises BrokerError."""
+    for order in orders:
+        try:
+            await broker.cancel_order(order.id)
+        except BrokerError as exc:
+            logger.warning(log_event, extra={"order_id": order.id, "error": str(exc)})
