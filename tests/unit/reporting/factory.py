@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import boto3
 
@@ -65,6 +66,34 @@ def _limit_order(
     )
 
 
+def _traded(
+    index: int,
+    symbol: str,
+    action: Action,
+    outcome: ItemOutcome,
+    *,
+    arrival: tuple[float, str, str],
+    orders: tuple[OrderRecord, ...],
+    **fields: Any,
+) -> ItemResult:
+    """An item that sent ``orders``: its arrival quote, mid and start time come from
+    ``arrival`` (seconds after T0, bid, ask); ``fields`` are the rest of the ItemResult."""
+    t, bid, ask = arrival
+    quote = _quote(symbol, bid, ask, t)
+    return ItemResult(
+        index=index,
+        symbol=symbol,
+        action=action,
+        outcome=outcome,
+        arrival_quote=quote,
+        arrival_mid=quote.mid,
+        started_at=at(t),
+        orders_count=len(orders),
+        orders=orders,
+        **fields,
+    )
+
+
 def _sell_tlt() -> ItemResult:
     first = _limit_order(
         "a1b2c3-0-0",
@@ -87,26 +116,23 @@ def _sell_tlt() -> ItemResult:
         end=19,
         replaces="b-a1b2c3-0-0",
     )
-    return ItemResult(
-        index=0,
-        symbol="TLT",
-        action=Action.SELL,
-        outcome=ItemOutcome.FILLED,
+    return _traded(
+        0,
+        "TLT",
+        Action.SELL,
+        ItemOutcome.FILLED,
+        arrival=(1, "91.14", "91.16"),
+        orders=(first, second),
         planned_notional=D("-9115.00"),
         planned_qty=D(100),
         filled_qty=D(100),
         filled_notional=D("9114.80"),
         avg_fill_price=D("91.148"),
-        arrival_quote=_quote("TLT", "91.14", "91.16", 1),
-        arrival_mid=D("91.15"),
         slippage_bps=D("0.219"),
         fill_rate=D(1),
-        started_at=at(1),
         completed_at=at(19),
         time_to_complete_s=D(18),
-        orders_count=2,
         replaces_count=1,
-        orders=(first, second),
     )
 
 
@@ -121,26 +147,23 @@ def _buy_spy() -> ItemResult:
         avg="601.18",
         end=42,
     )
-    return ItemResult(
-        index=1,
-        symbol="SPY",
-        action=Action.BUY,
-        outcome=ItemOutcome.FILLED,
+    return _traded(
+        1,
+        "SPY",
+        Action.BUY,
+        ItemOutcome.FILLED,
+        arrival=(20, "601.05", "601.25"),
+        orders=(order,),
         planned_notional=D("7421.30"),
         planned_qty=D("12.345678901"),
         filled_qty=D("12.345678901"),
         filled_notional=D("7421.98"),
         avg_fill_price=D("601.18"),
-        arrival_quote=_quote("SPY", "601.05", "601.25", 20),
-        arrival_mid=D("601.15"),
         slippage_bps=D("0.499"),
         fill_rate=D(1),
-        started_at=at(20),
         completed_at=at(42),
         time_to_complete_s=D(22),
-        orders_count=1,
         replaces_count=2,
-        orders=(order,),
     )
 
 
@@ -155,11 +178,13 @@ def _buy_nvda_partial() -> ItemResult:
         avg="187.47",
         end=58,
     )
-    return ItemResult(
-        index=2,
-        symbol="NVDA",
-        action=Action.BUY,
-        outcome=ItemOutcome.PARTIAL,
+    return _traded(
+        2,
+        "NVDA",
+        Action.BUY,
+        ItemOutcome.PARTIAL,
+        arrival=(20, "187.35", "187.45"),
+        orders=(order,),
         reason=Reason.DEADLINE,
         reason_detail="stop point reached with 12 shares open",
         planned_notional=D("5622.00"),
@@ -167,13 +192,8 @@ def _buy_nvda_partial() -> ItemResult:
         filled_qty=D(18),
         filled_notional=D("3374.46"),
         avg_fill_price=D("187.47"),
-        arrival_quote=_quote("NVDA", "187.35", "187.45", 20),
-        arrival_mid=D("187.40"),
         slippage_bps=D("3.735"),
         fill_rate=D("0.6"),
-        started_at=at(20),
-        orders_count=1,
-        orders=(order,),
     )
 
 
@@ -188,20 +208,17 @@ def _buy_qqq_collar() -> ItemResult:
         avg=None,
         end=33,
     )
-    return ItemResult(
-        index=3,
-        symbol="QQQ",
-        action=Action.BUY,
-        outcome=ItemOutcome.NOT_FILLED,
+    return _traded(
+        3,
+        "QQQ",
+        Action.BUY,
+        ItemOutcome.NOT_FILLED,
+        arrival=(20, "512.20", "512.40"),
+        orders=(order,),
         reason=Reason.COLLAR,
         reason_detail="ask 521.10 is 170 bps above arrival (max 150)",
         planned_notional=D("2561.50"),
         planned_qty=D(5),
-        arrival_quote=_quote("QQQ", "512.20", "512.40", 20),
-        arrival_mid=D("512.30"),
-        started_at=at(20),
-        orders_count=1,
-        orders=(order,),
     )
 
 
