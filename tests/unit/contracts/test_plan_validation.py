@@ -13,14 +13,25 @@ from rebalance_executor.domain.plan import Action, RebalancePlan, validate_plan
 from rebalance_executor.events import InvalidEventError, parse_event
 from tests.unit.contracts.factories import VALID_PLAN, raw_item, raw_plan
 
+
+def _without(key: str) -> dict[str, Any]:
+    """The valid plan with ``key`` left out."""
+    return {k: v for k, v in VALID_PLAN.items() if k != key}
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """``{"x": {"x": ...}}`` nested ``depth`` levels deep."""
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(depth):
+        node["x"] = {}
+        node = node["x"]
+    return root
+
+
 REJECTIONS: list[tuple[str, dict[str, Any], str, str]] = [
     # (case id, raw plan, field, rule phrase)
-    (
-        "plan_id missing",
-        {k: v for k, v in VALID_PLAN.items() if k != "plan_id"},
-        "plan_id",
-        "is required",
-    ),
+    ("plan_id missing", _without("plan_id"), "plan_id", "is required"),
     ("plan_id empty", raw_plan(plan_id=""), "plan_id", "1-128 characters of A-Z a-z 0-9 . _ : -"),
     ("plan_id too long", raw_plan(plan_id="p" * 129), "plan_id", "1-128 characters"),
     ("plan_id bad char", raw_plan(plan_id="plan/1"), "plan_id", "1-128 characters"),
@@ -31,12 +42,7 @@ REJECTIONS: list[tuple[str, dict[str, Any], str, str]] = [
         "correlation_id",
         "1-128 characters",
     ),
-    (
-        "timestamp missing",
-        {k: v for k, v in VALID_PLAN.items() if k != "timestamp"},
-        "timestamp",
-        "is required",
-    ),
+    ("timestamp missing", _without("timestamp"), "timestamp", "is required"),
     (
         "timestamp naive",
         raw_plan(timestamp="2024-06-03T14:30:00"),
@@ -56,12 +62,7 @@ REJECTIONS: list[tuple[str, dict[str, Any], str, str]] = [
         "timestamp",
         "must be a representable UTC time",
     ),
-    (
-        "items missing",
-        {k: v for k, v in VALID_PLAN.items() if k != "items"},
-        "items",
-        "is required",
-    ),
+    ("items missing", _without("items"), "items", "is required"),
     ("items not a list", raw_plan(items={"SPY": 1}), "items", "must be a list of items"),
     ("item not an object", raw_plan(items=["SPY"]), "items.0", "must be a JSON object"),
     (
@@ -237,6 +238,18 @@ REJECTIONS: list[tuple[str, dict[str, Any], str, str]] = [
         "must be between 0 and 1440",
     ),
     ("metadata not an object", raw_plan(metadata=[1]), "metadata", "must be a JSON object"),
+    (
+        "metadata nested too deeply",
+        raw_plan(metadata=_nested(40)),
+        "metadata",
+        "must not nest deeper than 16",
+    ),
+    (
+        "metadata non-finite float",
+        raw_plan(metadata={"score": [1.0, float("inf")]}),
+        "metadata",
+        "must not contain NaN or Infinity",
+    ),
 ]
 
 
@@ -339,18 +352,3 @@ def test_round_trip_through_json_is_stable() -> None:
     plan = parse_event(raw_plan(correlation_id="c-1")).plan
     again = RebalancePlan.model_validate_json(plan.model_dump_json())
     assert again == plan
-
-
-def test_metadata_nesting_is_bounded() -> None:
-    deep: dict[str, Any] = {}
-    node = deep
-    for _ in range(40):
-        node["x"] = {}
-        node = node["x"]
-    with pytest.raises(InvalidEventError, match="metadata: must not nest deeper than 16"):
-        parse_event(raw_plan(metadata=deep))
-
-
-def test_metadata_must_not_hold_non_finite_floats() -> None:
-    with pytest.raises(InvalidEventError, match="metadata: must not contain NaN or Infinity"):
-        parse_event(raw_plan(metadata={"score": [1.0, float("inf")]}))
