@@ -49,15 +49,20 @@ class Sized:
         return self.planned_qty * self.ref_price if self.ref_price is not None else Decimal(0)
 
 
-def quote_problem(quote: Quote | None, now: datetime, config: ExecutionConfig) -> str | None:
-    """Why a quote cannot price a trade (None when it is fresh and valid)."""
+def quote_problem(quote: Quote | None, now: datetime | None, config: ExecutionConfig) -> str | None:
+    """Why a quote cannot price a trade (None when it is fresh and valid).
+
+    Unusable: missing, empty or crossed (bid <= 0 or ask <= bid), older than
+    ``quote_max_age_s`` (only checked when ``now`` is known), or wider than ``max_spread_bps``.
+    """
     if quote is None:
         return "no quote"
     if quote.bid <= 0 or quote.ask <= quote.bid:
         return f"crossed or empty quote bid={quote.bid} ask={quote.ask}"
-    age = (now - quote.timestamp).total_seconds()
-    if age > config.quote_max_age_s:
-        return f"quote is {age:.1f}s old (max {config.quote_max_age_s}s)"
+    if now is not None:
+        age = (now - quote.timestamp).total_seconds()
+        if age > config.quote_max_age_s:
+            return f"quote is {age:.1f}s old (max {config.quote_max_age_s}s)"
     if quote.spread_bps > config.max_spread_bps:
         return f"spread {quote.spread_bps:.1f}bps above {config.max_spread_bps}bps"
     return None

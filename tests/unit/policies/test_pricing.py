@@ -78,8 +78,10 @@ def test_quote_guards() -> None:
     config = ExecutionConfig(quote_max_age_s=5.0, max_spread_bps=D(50))
     assert quote_problem(state(quote("100.00", "100.02")), config) is None
     assert quote_problem(state(None), config) == "no quote"
-    assert quote_problem(state(quote("100.02", "100.00")), config) == "empty or crossed quote"
-    assert quote_problem(state(quote("0", "1.00")), config) == "empty or crossed quote"
+    crossed = quote_problem(state(quote("100.02", "100.00")), config)
+    assert crossed == "crossed or empty quote bid=100.02 ask=100.00"
+    empty = quote_problem(state(quote("0", "1.00")), config)
+    assert empty == "crossed or empty quote bid=0 ask=1.00"
     stale = quote_problem(state(quote("100.00", "100.02", age_s=6)), config)
     assert stale is not None
     assert "old" in stale

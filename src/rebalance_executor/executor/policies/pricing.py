@@ -11,6 +11,7 @@ from decimal import Decimal
 from rebalance_executor.domain.broker import Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.executor.policies.base import PolicyInput, round_to_tick
+from rebalance_executor.executor.sizing import quote_problem as sizing_quote_problem
 
 BPS = Decimal(10_000)
 
@@ -20,24 +21,9 @@ def _opposite(side: Side) -> Side:
 
 
 def quote_problem(state: PolicyInput, config: ExecutionConfig) -> str | None:
-    """Why the live quote must not be priced off (None when it is usable).
-
-    Unusable: missing, empty or crossed (bid <= 0 or ask <= bid), older than
-    ``quote_max_age_s`` (only checked when the input carries ``now``), or wider than
-    ``max_spread_bps``.
-    """
-    quote = state.quote
-    if quote is None:
-        return "no quote"
-    if quote.bid <= 0 or quote.ask <= quote.bid:
-        return "empty or crossed quote"
-    if state.now is not None:
-        age = (state.now - quote.timestamp).total_seconds()
-        if age > config.quote_max_age_s:
-            return f"quote is {age:.1f}s old"
-    if quote.spread_bps > config.max_spread_bps:
-        return f"spread {quote.spread_bps:.1f} bps is wider than {config.max_spread_bps} bps"
-    return None
+    """Why the live quote must not be priced off (None when it is usable): the sizing rules
+    (:func:`~rebalance_executor.executor.sizing.quote_problem`) applied to the policy input."""
+    return sizing_quote_problem(state.quote, state.now, config)
 
 
 def near_touch(quote: Quote, side: Side) -> Decimal:
