@@ -162,3 +162,28 @@ def print_sweep(
 def _best_baseline(by_policy: Mapping[str, PolicyStats]) -> Decimal | None:
     values = [s.slippage_bps for s in by_policy.values() if s.slippage_bps is not None]
     return min(values) if values else None
+
+
+def markdown_table(reports: Sequence[ScenarioReport]) -> str:
+    """The comparison table as GitHub markdown (for the README's results section)."""
+    lines = [
+        "| scenario (items) | policy | slippage bps | p95 bps | Δ vs market | fill % | wall s "
+        "| requests | req/order | peak/min |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for report in reports:
+        base = report.policies.get(BASELINE)
+        for index, (name, s) in enumerate(report.policies.items()):
+            delta = (
+                None
+                if base is None or s.slippage_bps is None or base.slippage_bps is None
+                else s.slippage_bps - base.slippage_bps
+            )
+            label = f"{report.scenario} ({report.item_count})" if index == 0 else ""
+            lines.append(
+                f"| {label} | {name} | {_bps(s.slippage_bps)} | {_bps(s.slippage_bps_p95)} "
+                f"| {_bps(delta)} | {s.fill_rate * 100:.2f} | {s.wall_s:.0f} "
+                f"| {s.requests_total:.0f} | {_num(s.requests_per_order)} "
+                f"| {s.peak_requests_per_min} |"
+            )
+    return "\n".join(lines) + "\n"

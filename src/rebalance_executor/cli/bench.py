@@ -32,7 +32,7 @@ from rebalance_executor.bench.runner import (
 )
 from rebalance_executor.bench.scenario import BenchScenario, ScenarioError, shipped_paths
 from rebalance_executor.bench.sweep import load_grid, run_sweep, sweep_json
-from rebalance_executor.bench.table import print_report, print_sweep
+from rebalance_executor.bench.table import markdown_table, print_report, print_sweep
 from rebalance_executor.cli.events_io import EXIT_BAD_INPUT, EXIT_OK
 from rebalance_executor.domain.config import SmartSchedule
 
@@ -55,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated")
     parser.add_argument("--json", type=Path, default=None, metavar="OUT")
     parser.add_argument("--png", type=Path, default=None, metavar="OUT")
+    parser.add_argument("--markdown", type=Path, default=None, metavar="OUT", help="table as .md")
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="worker processes")
     parser.add_argument(
         "--smart",
@@ -128,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
     if args.png is not None:
         args.png.parent.mkdir(parents=True, exist_ok=True)
         write_chart(reports, args.png)
+    if args.markdown is not None:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown_table(reports), encoding="utf-8")
     return EXIT_OK
 
 

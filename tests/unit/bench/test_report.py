@@ -14,7 +14,7 @@ from rebalance_executor.bench.report import (
     ratios,
     scenario_json,
 )
-from rebalance_executor.bench.table import target_checks
+from rebalance_executor.bench.table import markdown_table, target_checks
 from rebalance_executor.cli.bench import parse_policies, parse_smart
 
 SPEC_KEYS = {
@@ -128,3 +128,13 @@ def test_policy_and_smart_override_parsing_rejects_bad_input() -> None:
     for bad in (["repeg_interval_s"], ["start_aggressiveness=2"], ["no_such_field=1"]):
         with pytest.raises(ValueError, match="--smart"):
             parse_smart(bad)
+
+
+def test_markdown_table_has_a_row_per_policy_with_the_delta_to_market() -> None:
+    report = _report(market=[_run("market", 0, "100.02")], smart=[_run("smart", 0, "100.01")])
+    text = markdown_table([report])
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 3  # header + two policies
+    assert "| calm (1) | market | +2.00 |" in text
+    assert "| smart | +1.00 |" in text
+    assert "| -1.00 |" in text
