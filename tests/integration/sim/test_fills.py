@@ -25,6 +25,15 @@ def _market(symbol: str, qty: float, side: OrderSide) -> MarketOrderRequest:
     return MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=TimeInForce.DAY)
 
 
+def _paused(
+    factory: SimFactory, keys: tuple[str, str], *, seed: int = 0, scenario: Scenario | None = None
+) -> tuple[RunningSimulator, Any]:
+    """A simulator whose clock only moves when the test advances it, and a client for it."""
+    running = factory(seed=seed, scenario=scenario)
+    running.control.pause_clock()
+    return running, TradingClient(*keys, paper=True, url_override=running.base_url)
+
+
 def test_market_buy_fills_at_ask_and_moves_cash_position_and_buying_power(
     sim: RunningSimulator, alpaca_trading: Any, sim_keys: tuple[str, str]
 ) -> None:
@@ -127,9 +136,9 @@ def test_passive_order_inside_spread_fills_only_through_trade_prints(
         depth=Decimal(100),
         trade_rate_per_min=Decimal(30),
     )
-    running = sim_factory(seed=3, scenario=Scenario(symbols={"XYZ": spec}))
-    running.control.pause_clock()
-    client: Any = TradingClient(*sim_keys, paper=True, url_override=running.base_url)
+    running, client = _paused(
+        sim_factory, sim_keys, seed=3, scenario=Scenario(symbols={"XYZ": spec})
+    )
     quote = running.control.quote("XYZ")
     inside = float(quote.bid + Decimal("0.01"))
     order = client.submit_order(_limit("XYZ", 5, OrderSide.BUY, inside))
@@ -152,9 +161,7 @@ def test_passive_order_without_prints_never_fills(
         volatility=Decimal(0),
         trade_rate_per_min=Decimal(0),
     )
-    running = sim_factory(scenario=Scenario(symbols={"XYZ": spec}))
-    running.control.pause_clock()
-    client: Any = TradingClient(*sim_keys, paper=True, url_override=running.base_url)
+    running, client = _paused(sim_factory, sim_keys, scenario=Scenario(symbols={"XYZ": spec}))
     bid = running.control.quote("XYZ").bid
     order = client.submit_order(_limit("XYZ", 5, OrderSide.BUY, float(bid + Decimal("0.05"))))
     running.control.advance_time(3600)
@@ -163,9 +170,7 @@ def test_passive_order_without_prints_never_fills(
 
 
 def _run_session(factory: SimFactory, keys: tuple[str, str], seed: int) -> tuple[Any, Any]:
-    running = factory(seed=seed)
-    running.control.pause_clock()
-    client: Any = TradingClient(*keys, paper=True, url_override=running.base_url)
+    running, client = _paused(factory, keys, seed=seed)
     for symbol in ("SPY", "AAPL", "NVDA"):
         bid = running.control.quote(symbol).bid
         client.submit_order(_limit(symbol, 20, OrderSide.BUY, float(bid)))
