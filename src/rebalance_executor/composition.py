@@ -8,7 +8,7 @@ both see new clients whenever the handler rebuilds its dependencies.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import boto3
@@ -32,6 +32,7 @@ from rebalance_executor.domain.broker import BrokerPort
 from rebalance_executor.domain.clock import Clock, Deadline, SystemClock
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.locks import AccountLock
+from rebalance_executor.domain.progress import NullProgress, ProgressSink
 from rebalance_executor.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ class Dependencies:
     persistence: DynamoDBPersistenceLayer
     idempotency: IdempotencyConfig
     account_lock: AccountLock | None
+    # Item-by-item progress: silent in Lambda; `rebalance-executor run` swaps in a live display.
+    progress: ProgressSink = field(default_factory=NullProgress)
 
 
 def build_dependencies(settings: Settings, *, clock: Clock | None = None) -> Dependencies:

@@ -217,6 +217,7 @@ async def _plan_and_execute(
         deadline=deadline,
         config=deps.execution_config,
         kill_switch=deps.kill_switch,
+        progress=deps.progress,
     )
 
 

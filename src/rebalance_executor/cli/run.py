@@ -15,7 +15,8 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -34,11 +35,12 @@ from rebalance_executor.cli.events_io import (
     restamp,
 )
 from rebalance_executor.cli.local_aws import LocalResources, create_resources, running_moto_server
-from rebalance_executor.composition import build_dependencies
+from rebalance_executor.composition import Dependencies, build_dependencies
 from rebalance_executor.domain.result import ExecutionResult
 from rebalance_executor.handler import reset_dependencies
 from rebalance_executor.observability import PACKAGE_LOGGER, logger
 from rebalance_executor.reporting.html import write_html
+from rebalance_executor.reporting.progress import progress_for
 from rebalance_executor.reporting.terminal import print_result
 from rebalance_executor.settings import load_settings
 
@@ -139,22 +141,25 @@ def run(args: argparse.Namespace) -> int:
             patched_environ(local_environment(endpoint, sim.base_url, args.verbose))
         )
         create_resources(LocalResources(), endpoint)
-        deps = build_dependencies(load_settings(), clock=sim.clock)
+        progress = stack.enter_context(closing(progress_for(Console(stderr=True))))
+        deps = replace(build_dependencies(load_settings(), clock=sim.clock), progress=progress)
         reset_dependencies(deps)
         stack.callback(reset_dependencies)
-        return _invoke_and_report(
-            restamp(event, sim.clock.now()), args.timeout_s, deps.results, args.out
-        )
+        return _invoke_and_report(restamp(event, sim.clock.now()), args.timeout_s, deps, args.out)
 
 
-def _invoke_and_report(event: dict[str, Any], timeout_s: float, results: Any, out_dir: Path) -> int:
+def _invoke_and_report(
+    event: dict[str, Any], timeout_s: float, deps: Dependencies, out_dir: Path
+) -> int:
     try:
         response = invoke_handler(event, timeout_s=timeout_s)
     except Exception as exc:  # noqa: BLE001 - CLI boundary: a raising handler is exit 1
         sys.stderr.write(f"error: the handler raised {type(exc).__name__}: {exc}\n")
         return EXIT_HANDLER_RAISED
+    finally:
+        deps.progress.close()  # the live bar ends before the report is printed
     try:
-        document = results.read_json(*parse_s3_uri(str(response.get("result_uri"))))
+        document = deps.results.read_json(*parse_s3_uri(str(response.get("result_uri"))))
         result = ExecutionResult.model_validate(document)
         print_result(result, Console())
     except (ResultReadError, ValueError) as exc:

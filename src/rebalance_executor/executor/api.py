@@ -17,6 +17,7 @@ from rebalance_executor.domain.broker import BrokerError, BrokerPort, BrokerUnav
 from rebalance_executor.domain.clock import Clock, Deadline
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, RebalancePlan
+from rebalance_executor.domain.progress import NullProgress, ProgressSink
 from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, Reason
 from rebalance_executor.executor.build import apply_scale, block, new_state, size_buys
 from rebalance_executor.executor.context import RunContext
@@ -57,8 +58,11 @@ async def execute_plan(
     deadline: Deadline,
     config: ExecutionConfig,
     kill_switch: KillSwitch | None = None,
+    progress: ProgressSink | None = None,
 ) -> ExecutionResult:
     """Execute ``plan`` once, exactly once against the broker, before ``deadline``.
+
+    ``progress`` is shown each item's completion once trading starts (never for an early exit).
 
     Per-item problems become reasons in the result, never exceptions. Raises
     UnsupportedPolicyError for a policy not implemented, and BrokerUnavailableError when the
@@ -93,6 +97,7 @@ async def execute_plan(
         policy,
         key,
         Tracker(broker, key, plan.timestamp - LIST_MARGIN),
+        progress=progress or NullProgress(),
     )
     if found.live() and not config.dry_run:
         found = await _cancel_stale(plan, ctx=ctx, symbols=symbols, found=found)
@@ -125,6 +130,7 @@ async def _size_and_trade(
         for i, s in sized.items()
         if s.reason is None
     }
+    ctx.progress.start(len(plan.items), label=plan.plan_id)
     await _trade(
         plan,
         ctx=ctx,
@@ -135,7 +141,12 @@ async def _size_and_trade(
         kill_switch=kill_switch,
         rec=rec,
     )
-    return rec.final(sized, states, ctx.request_samples)
+    result = rec.final(sized, states, ctx.request_samples)
+    for item in result.items:  # HOLD, not traded, or unfinished when the window closed
+        state = states.get(item.index)
+        if state is None or not state.reported:
+            ctx.progress.item_done(item.symbol, item.outcome)
+    return result
 
 
 @contextmanager

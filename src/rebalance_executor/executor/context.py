@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from rebalance_executor.domain.broker import BrokerPort
 from rebalance_executor.domain.clock import Clock, Deadline
 from rebalance_executor.domain.config import ExecutionConfig
+from rebalance_executor.domain.progress import NullProgress, ProgressSink
 from rebalance_executor.executor.policies import OrderPolicy
+from rebalance_executor.executor.results import item_outcome
+from rebalance_executor.executor.state import ItemState
 from rebalance_executor.executor.tracker import Tracker
 
 
@@ -22,9 +25,16 @@ class RunContext:
     tracker: Tracker
     # (monotonic time, broker request count) samples for the peak-per-minute TCA figure
     request_samples: list[tuple[float, int]] = field(default_factory=list)
+    progress: ProgressSink = field(default_factory=NullProgress)
 
     def sample_requests(self) -> None:
         self.request_samples.append((self.clock.monotonic(), self.broker.request_count()))
+
+    def show_done(self, state: ItemState) -> None:
+        """Show a worked item's completion on the progress sink, once."""
+        if not state.reported:
+            state.reported = True
+            self.progress.item_done(state.symbol, item_outcome(state, state.filled_qty))
 
 
 @dataclass(frozen=True)

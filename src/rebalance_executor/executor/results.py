@@ -98,7 +98,8 @@ def untraded_result(
     )
 
 
-def _outcome(state: ItemState, filled: Decimal) -> ItemOutcome:
+def item_outcome(state: ItemState, filled: Decimal) -> ItemOutcome:
+    """The outcome of a worked item given its filled quantity."""
     if filled > 0 and within_tolerance(state.planned_qty, filled, state.ref_price):
         return ItemOutcome.FILLED
     if filled > 0:
@@ -125,7 +126,7 @@ def traded_result(state: ItemState, sized: Sized) -> ItemResult:
     avg = notional / filled if filled > 0 else None
     arrival: Quote | None = state.arrival_quote or state.quote
     arrival_mid = arrival.mid if arrival is not None else None
-    outcome = _outcome(state, filled)
+    outcome = item_outcome(state, filled)
     reason = None if outcome is ItemOutcome.FILLED else (state.reason or Reason.DEADLINE)
     orders = sorted(state.orders.values(), key=lambda o: o.client_order_id)
     started, completed = _broker_times(orders, state)

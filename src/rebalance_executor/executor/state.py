@@ -44,6 +44,8 @@ class ItemState:
     order_placed_at: float | None = None
     repegs: int = 0
     done: bool = False
+    # its completion was shown on the progress sink (each item is shown once)
+    reported: bool = False
     reason: Reason | None = None
     detail: str | None = None
 

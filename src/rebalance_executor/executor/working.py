@@ -59,6 +59,7 @@ def settle(state: ItemState, ctx: RunContext) -> bool:
     if state.pending_request is None and not state.live_orders and sendable_qty(state) <= 0:
         state.done = True
         state.completed_at = ctx.clock.now()
+        ctx.show_done(state)
     return state.done
 
 

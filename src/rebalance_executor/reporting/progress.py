@@ -1,7 +1,8 @@
 """Live progress of items done for long local runs (``run``, ``bench``).
 
-The executor reports through the small :class:`ProgressSink` protocol; the CLI passes a
-:class:`RichProgress`, everything else (Lambda, tests) the :class:`NullProgress` default. Sinks are
+The executor reports through the :class:`~rebalance_executor.domain.progress.ProgressSink` port;
+the CLI passes a :class:`RichProgress`, everything else (Lambda, tests) the ``NullProgress``
+default. Sinks are
 called from the event-loop thread; rich's ``Progress`` is internally locked, so bench workers in
 other threads may share one sink too.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Self
 
 from rich.console import Console
 from rich.progress import (
@@ -23,40 +24,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from rebalance_executor.domain.progress import NullProgress, ProgressSink
 from rebalance_executor.domain.result import ItemOutcome
 
 
 class ProgressError(RuntimeError):
     """A sink was used out of order (``item_done`` before ``start``): a wiring bug."""
-
-
-class ProgressSink(Protocol):
-    """Receives item completions of one or more runs."""
-
-    def start(self, total_items: int, label: str = "items") -> None:
-        """Begin a run of ``total_items`` items (call again for each run of a benchmark)."""
-        ...
-
-    def item_done(self, symbol: str, outcome: ItemOutcome) -> None:
-        """One item of the current run reached its final outcome."""
-        ...
-
-    def close(self) -> None:
-        """Stop any live display; idempotent."""
-        ...
-
-
-class NullProgress:
-    """A sink that shows nothing (the default outside the CLI)."""
-
-    def start(self, total_items: int, label: str = "items") -> None:
-        return None
-
-    def item_done(self, symbol: str, outcome: ItemOutcome) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
 
 class RichProgress:
@@ -122,3 +95,6 @@ def progress_for(console: Console) -> ProgressSink:
     if console.is_terminal:
         return RichProgress(console)
     return NullProgress()
+
+
+__all__ = ["NullProgress", "ProgressError", "ProgressSink", "RichProgress", "progress_for"]

@@ -218,3 +218,40 @@ def test_deadline_leaves_nothing_live_and_reports_deadline(broker: FakeBroker) -
     item = result.items[0]
     assert item.outcome is ItemOutcome.PARTIAL
     assert item.reason is Reason.DEADLINE
+
+
+class RecordingProgress:
+    """A ProgressSink that remembers what it was shown."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[int, str]] = []
+        self.done: list[tuple[str, ItemOutcome]] = []
+
+    def start(self, total_items: int, label: str = "items") -> None:
+        self.started.append((total_items, label))
+
+    def item_done(self, symbol: str, outcome: ItemOutcome) -> None:
+        self.done.append((symbol, outcome))
+
+    def close(self) -> None:
+        return None
+
+
+def test_progress_shows_every_item_once_with_its_final_outcome(broker: FakeBroker) -> None:
+    sink = RecordingProgress()
+    deadline = Deadline.from_remaining(broker.clock, 130, reserve_s=8.0)
+    result = asyncio.run(
+        execute_plan(
+            MIXED,
+            broker=broker,
+            clock=broker.clock,
+            deadline=deadline,
+            config=MARKET,
+            progress=sink,
+        )
+    )
+    assert sink.started == [(4, "p-1")]
+    assert sorted(sink.done) == sorted((i.symbol, i.outcome) for i in result.items)
+    # sells settle (and are shown) before any buy is
+    shown = [symbol for symbol, _ in sink.done]
+    assert shown.index("CCC") > max(shown.index("AAA"), shown.index("BBB"))
