@@ -2,9 +2,8 @@
 
 The executor reports through the :class:`~rebalance_executor.domain.progress.ProgressSink` port;
 the CLI passes a :class:`RichProgress`, everything else (Lambda, tests) the ``NullProgress``
-default. Sinks are
-called from the event-loop thread; rich's ``Progress`` is internally locked, so bench workers in
-other threads may share one sink too.
+default. Sinks are called from the event-loop thread; rich's ``Progress`` is internally locked,
+so bench workers in other threads may share one sink too.
 """
 
 from __future__ import annotations
