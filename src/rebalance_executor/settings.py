@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     deadline_reserve_s: float = Field(default=8.0, gt=0, le=300)
     broker_timeout_s: float = Field(default=10.0, gt=0, le=120)
     poll_interval_s: float = Field(default=_EXEC.poll_interval_s, gt=0, le=60)
+    max_poll_interval_s: float = Field(default=_EXEC.max_poll_interval_s, gt=0, le=60)
     sell_wait_max_s: float = Field(default=_EXEC.sell_wait_max_s, gt=0)
     # Smart policy tuning (SPEC §4.5); bounds mirror domain.config.SmartSchedule.
     smart_start_aggressiveness: Annotated[Decimal, Field(ge=0, le=1)] = _SMART.start_aggressiveness
@@ -193,6 +194,7 @@ class Settings(BaseSettings):
             max_spread_bps=self.max_spread_bps,
             max_collar_bps=self.max_collar_bps,
             poll_interval_s=self.poll_interval_s,
+            max_poll_interval_s=max(self.max_poll_interval_s, self.poll_interval_s),
             sell_wait_max_s=self.sell_wait_max_s,
         )
 

@@ -60,4 +60,7 @@ class ExecutionConfig(BaseModel):
     max_spread_bps: Decimal = Field(default=Decimal(100), gt=0)
     max_collar_bps: Decimal = Field(default=Decimal(150), gt=0)
     poll_interval_s: float = Field(default=1.0, gt=0)
+    # Quiet ticks (no fill, no order change) double the poll interval up to this cap; any
+    # activity resets it. Saves requests while limits rest (SPEC §8: requests per order).
+    max_poll_interval_s: float = Field(default=4.0, gt=0)
     sell_wait_max_s: float = Field(default=60.0, gt=0)

@@ -29,23 +29,47 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
     """
     window = Window(ctx.clock.monotonic(), min(stop_at, ctx.deadline.stop_at))
     ctx.tracker.register(states)
+    interval = ctx.config.poll_interval_s
     while True:
         active = [s for s in states if not settle(s, ctx)]
         if not active or window.over(ctx.clock):
             break
+        before = _activity(active)
         await asyncio.gather(*(step(s, ctx, window) for s in active))
         active = [s for s in active if not settle(s, ctx)]
         if not active:
             break
-        await ctx.clock.sleep(min(ctx.config.poll_interval_s, window.remaining(ctx.clock)))
+        await ctx.clock.sleep(min(interval, window.remaining(ctx.clock)))
         await ctx.tracker.poll(active, want_quotes=ctx.policy.uses_live_quotes)
         ctx.sample_requests()
         for state in active:
             state.sample_quote(ctx.tracker.quotes.get(state.symbol))
+        interval = _next_interval(interval, quiet=_activity(active) == before, ctx=ctx)
     unfinished = [s for s in states if not settle(s, ctx)]
     for state in unfinished:
         state.note_reason(Reason.DEADLINE, "working window ended with quantity unfilled")
     return await wind_down(unfinished, ctx)
+
+
+def _activity(states: Sequence[ItemState]) -> tuple[tuple[object, ...], ...]:
+    """What a tick can change: fills, orders (incl. replaces), their statuses, pending submits."""
+    return tuple(
+        (
+            s.filled_qty,
+            tuple(sorted((o.id, o.status) for o in s.orders.values())),
+            s.pending_request is not None,
+            s.done,
+        )
+        for s in states
+    )
+
+
+def _next_interval(interval: float, *, quiet: bool, ctx: RunContext) -> float:
+    """Back off while nothing happens (resting limits); snap back to the base on any activity."""
+    base = ctx.config.poll_interval_s
+    if not quiet:
+        return base
+    return min(max(interval * 2, base), max(ctx.config.max_poll_interval_s, base))
 
 
 def wind_down_until(ctx: RunContext) -> float:

@@ -255,3 +255,23 @@ def test_progress_shows_every_item_once_with_its_final_outcome(broker: FakeBroke
     # sells settle (and are shown) before any buy is
     shown = [symbol for symbol, _ in sink.done]
     assert shown.index("CCC") > max(shown.index("AAA"), shown.index("BBB"))
+
+
+@pytest.mark.parametrize("max_poll_s", [1.0, 4.0])
+def test_resting_orders_back_off_polling_but_never_beyond_the_cap(
+    broker: FakeBroker, max_poll_s: float
+) -> None:
+    """A limit that never fills: quiet ticks double the interval up to MAX_POLL_INTERVAL_S."""
+    broker.fills = False
+    config = ExecutionConfig(
+        policy=ExecutionPolicy.SMART, poll_interval_s=1.0, max_poll_interval_s=max_poll_s
+    )
+    # A fractional quantity: re-pegs go by cancel + new (the fake broker has no replace).
+    result = run(plan(("CCC", Action.BUY, "2010")), broker, config, window_s=60.0)
+    assert result.items[0].outcome is ItemOutcome.NOT_FILLED
+    listings = broker.calls.count("list_orders")
+    if max_poll_s == 1.0:
+        assert listings >= 50  # one per second over the ~60 s window
+    else:
+        # Re-pegs reset the interval to 1 s, so the count lies between 60/4 and 60/1.
+        assert 15 <= listings <= 35
