@@ -105,7 +105,9 @@ def _scale_lines(
     rpo_ax.axhline(4, color="black", linestyle="--", linewidth=0.8)
     rpo_ax.set_title("API requests per order (target ≤ 4)", fontsize=10)
     poll_ax.set_title(
-        "Poll requests per simulated minute\n(orders list + quotes: per tick)", fontsize=10
+        "Poll requests per simulated minute: one batch per tick\n"
+        "(orders list + quotes), does not grow with items",
+        fontsize=10,
     )
     poll_ax.set_ylim(bottom=0)
     wall_ax.set_title("Plan wall time (simulated s)", fontsize=10)

@@ -36,7 +36,7 @@ from rebalance_executor.bench.table import markdown_table, print_report, print_s
 from rebalance_executor.cli.events_io import EXIT_BAD_INPUT, EXIT_OK
 from rebalance_executor.domain.config import SmartSchedule
 
-DEFAULT_SEEDS = 5
+DEFAULT_SEEDS = 10
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
