@@ -21,7 +21,7 @@ from rebalance_executor.cli.main import main
 TINY = {
     "name": "tiny",
     "description": "two liquid symbols, one sell and one buy",
-    "budget_s": 90,
+    "budget_s": 240,
     "time_scale": 30,
     "cash": "20000",
     "positions": {"AAA": "100"},
