@@ -112,79 +112,60 @@ VOLATILE: Final[dict[str, Spec]] = {
 }
 
 
+# stem: (description, market, signed trade dollars, liquidated symbol, extra symbol keys)
+QUALITY: Final[dict[str, tuple[str, dict[str, Spec], str, dict[str, str]]]] = {
+    "calm": (
+        "Liquid ETFs, low volatility (10-12%), 1-3 bps spreads: a quiet rebalance.",
+        CALM,
+        "SPY:-15000 TLT:-8000 GLD:-6000 QQQ:12000 VTI:10000 IWM:8000 EFA:8000 AGG:10000 "
+        "BND:9000 VNQ:6000 liquidate:GLD",
+        {},
+    ),
+    "normal": (
+        "Large caps and ETFs at ordinary volatility (8-45%), 1-3 bps spreads.",
+        NORMAL,
+        "SPY:-12000 NVDA:-9000 HYG:-7000 QQQ:11000 IWM:7000 AAPL:9000 MSFT:12000 AMZN:8000 "
+        "TLT:10000 XLE:6000 liquidate:HYG",
+        {},
+    ),
+    "wide-spread": (
+        "Illiquid country/sector ETFs: 25-60 bps spreads, thin books, 0.25 prints/min.",
+        ILLIQUID,
+        "EWN:-6000 GXC:-5000 EPU:-4000 EIDO:7000 KBWY:6000 PFFD:9000 ECH:6000 FLGB:5000 "
+        "liquidate:EPU",
+        {"trade_rate_per_min": "0.25"},
+    ),
+    "volatile": (
+        "High-volatility names (60-100% annualised), 3-8 bps spreads.",
+        VOLATILE,
+        "TSLA:-8000 COIN:-6000 SOXL:-5000 NVDA:10000 AMD:8000 MSTR:6000 ARKK:7000 TQQQ:9000 "
+        "liquidate:SOXL",
+        {},
+    ),
+}
+
+
+def _trades(text: str) -> tuple[dict[str, int], tuple[str, ...]]:
+    """``"SPY:-100 QQQ:200 liquidate:SPY"`` → ({symbol: dollars}, liquidated symbols)."""
+    trades: dict[str, int] = {}
+    liquidate: list[str] = []
+    for token in text.split():
+        key, value = token.split(":")
+        if key == "liquidate":
+            liquidate.append(value)
+        else:
+            trades[key] = int(value)
+    return trades, tuple(liquidate)
+
+
 def shipped() -> dict[str, dict[str, Any]]:
     """Every shipped scenario by file stem."""
-    out = {
-        "calm": _scenario(
-            "calm",
-            "Liquid ETFs, low volatility (10-12%), 1-3 bps spreads: a quiet rebalance.",
-            {s: _symbol(v) for s, v in CALM.items()},
-            {
-                "SPY": -15000,
-                "TLT": -8000,
-                "GLD": -6000,
-                "QQQ": 12000,
-                "VTI": 10000,
-                "IWM": 8000,
-                "EFA": 8000,
-                "AGG": 10000,
-                "BND": 9000,
-                "VNQ": 6000,
-            },
-            liquidate=("GLD",),
-        ),
-        "normal": _scenario(
-            "normal",
-            "Large caps and ETFs at ordinary volatility (8-45%), 1-3 bps spreads.",
-            {s: _symbol(v) for s, v in NORMAL.items()},
-            {
-                "SPY": -12000,
-                "NVDA": -9000,
-                "HYG": -7000,
-                "QQQ": 11000,
-                "IWM": 7000,
-                "AAPL": 9000,
-                "MSFT": 12000,
-                "AMZN": 8000,
-                "TLT": 10000,
-                "XLE": 6000,
-            },
-            liquidate=("HYG",),
-        ),
-        "wide-spread": _scenario(
-            "wide-spread",
-            "Illiquid country/sector ETFs: 25-60 bps spreads, thin books, 0.25 prints/min.",
-            {s: _symbol(v, trade_rate_per_min="0.25") for s, v in ILLIQUID.items()},
-            {
-                "EWN": -6000,
-                "GXC": -5000,
-                "EPU": -4000,
-                "EIDO": 7000,
-                "KBWY": 6000,
-                "PFFD": 9000,
-                "ECH": 6000,
-                "FLGB": 5000,
-            },
-            liquidate=("EPU",),
-        ),
-        "volatile": _scenario(
-            "volatile",
-            "High-volatility names (60-100% annualised), 3-8 bps spreads.",
-            {s: _symbol(v) for s, v in VOLATILE.items()},
-            {
-                "TSLA": -8000,
-                "COIN": -6000,
-                "SOXL": -5000,
-                "NVDA": 10000,
-                "AMD": 8000,
-                "MSTR": 6000,
-                "ARKK": 7000,
-                "TQQQ": 9000,
-            },
-            liquidate=("SOXL",),
-        ),
-        "trending-against": _trending(),
-    }
+    out = {}
+    for stem, (description, market, text, extra) in QUALITY.items():
+        trades, liquidate = _trades(text)
+        symbols = {s: _symbol(v, **extra) for s, v in market.items()}
+        out[stem] = _scenario(stem, description, symbols, trades, liquidate=liquidate)
+    out["trending-against"] = _trending()
     for n in (10, 50, 200):
         out[f"scale_{n}"] = _scale(n)
     return out
