@@ -63,4 +63,5 @@ class ExecutionConfig(BaseModel):
     # Quiet ticks (no fill, no order change) double the poll interval up to this cap; any
     # activity resets it. Saves requests while limits rest (SPEC §8: requests per order).
     max_poll_interval_s: float = Field(default=4.0, gt=0)
-    sell_wait_max_s: float = Field(default=60.0, gt=0)
+    # Cap on the sell phase when buys follow (it also takes at most half the remaining window).
+    sell_wait_max_s: float = Field(default=300.0, gt=0)

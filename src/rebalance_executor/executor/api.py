@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # At most this share of the trading window goes to waiting for stale cancels before sizing.
 _STALE_CANCEL_SHARE = 0.1
+# When buys follow, the sell phase may use at most this share of the remaining window.
+_SELL_WINDOW_SHARE = 0.5
 
 
 class KillSwitch(Protocol):
@@ -224,7 +226,7 @@ async def _trade(
     """SELL phase, then (if sells are final and no kill) BUY phase sized to buying power."""
     sells = [s for s in states.values() if s.item.action is Action.SELL]
     buys = [s for s in states.values() if s.item.action is Action.BUY]
-    sells_clean = await run_phase(sells, ctx, ctx.clock.monotonic() + ctx.config.sell_wait_max_s)
+    sells_clean = await run_phase(sells, ctx, _sell_phase_stop(ctx, buys_follow=bool(buys)))
     rec.mark("sells")
     if await _kill_engaged(ctx.config, kill_switch):
         for state in buys:
@@ -239,6 +241,16 @@ async def _trade(
     ):
         await run_phase([s for s in buys if not s.done], ctx, ctx.deadline.stop_at)
     rec.mark("buys")
+
+
+def _sell_phase_stop(ctx: RunContext, *, buys_follow: bool) -> float:
+    """Monotonic stop of the sell phase: the whole window when no buy follows, otherwise at
+    most half of what is left (buys need their own time) and never past ``sell_wait_max_s``."""
+    now = ctx.clock.monotonic()
+    remaining = max(0.0, ctx.deadline.stop_at - now)
+    if not buys_follow:
+        return now + remaining
+    return now + min(ctx.config.sell_wait_max_s, remaining * _SELL_WINDOW_SHARE)
 
 
 async def _resize_buys(

@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 # Share of the deadline's wind-down reserve (stop_at..hard_at) cancels and final reads may use;
 # the rest is for writing the result.
 _WIND_DOWN_SHARE = 0.5
+# Adaptive polling never leaves fewer ticks than this in a phase's window.
+_MIN_TICKS_PER_WINDOW = 20
 # Longest a mid-run wind-down (e.g. the sell phase hitting sell_wait_max_s) may take.
 _MID_RUN_WIND_DOWN_S = 30.0
 
@@ -44,7 +46,9 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
         ctx.sample_requests()
         for state in active:
             state.sample_quote(ctx.tracker.quotes.get(state.symbol))
-        interval = _next_interval(interval, quiet=_activity(active) == before, ctx=ctx)
+        interval = _next_interval(
+            interval, quiet=_activity(active) == before, ctx=ctx, window=window
+        )
     unfinished = [s for s in states if not settle(s, ctx)]
     for state in unfinished:
         state.note_reason(Reason.DEADLINE, "working window ended with quantity unfilled")
@@ -64,12 +68,17 @@ def _activity(states: Sequence[ItemState]) -> tuple[tuple[object, ...], ...]:
     )
 
 
-def _next_interval(interval: float, *, quiet: bool, ctx: RunContext) -> float:
-    """Back off while nothing happens (resting limits); snap back to the base on any activity."""
+def _next_interval(interval: float, *, quiet: bool, ctx: RunContext, window: Window) -> float:
+    """Back off while nothing happens (resting limits); snap back to the base on any activity.
+
+    Never longer than 1/_MIN_TICKS_PER_WINDOW of the phase's window: policies decide (re-peg,
+    cross) only on ticks, so a short window must still see enough of them.
+    """
     base = ctx.config.poll_interval_s
     if not quiet:
         return base
-    return min(max(interval * 2, base), max(ctx.config.max_poll_interval_s, base))
+    cap = min(ctx.config.max_poll_interval_s, (window.stop - window.start) / _MIN_TICKS_PER_WINDOW)
+    return min(max(interval * 2, base), max(cap, base))
 
 
 def wind_down_until(ctx: RunContext) -> float:

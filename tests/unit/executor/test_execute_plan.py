@@ -275,3 +275,20 @@ def test_resting_orders_back_off_polling_but_never_beyond_the_cap(
     else:
         # Re-pegs reset the interval to 1 s, so the count lies between 60/4 and 60/1.
         assert 15 <= listings <= 35
+
+
+@pytest.mark.parametrize("with_buy", [True, False])
+def test_sell_phase_leaves_half_the_window_to_buys_and_all_of_it_when_none(
+    broker: FakeBroker, with_buy: bool
+) -> None:
+    broker.fills = False  # sells rest until the phase ends
+    items = [("BBB", Action.SELL, "-201")] + ([("CCC", Action.BUY, "1010")] if with_buy else [])
+    config = ExecutionConfig(policy=ExecutionPolicy.SMART, sell_wait_max_s=1000.0)
+    result = run(plan(*items), broker, config, window_s=200.0)
+    assert result.budget is not None
+    sells_s = float(result.budget.sells_s)
+    if with_buy:
+        assert 90 <= sells_s <= 110  # half of the ~200 s window, plus the wind-down
+        assert float(result.budget.buys_s) >= 80
+    else:
+        assert sells_s >= 180
