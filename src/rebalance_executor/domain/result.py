@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -168,6 +168,11 @@ class ExecutionResult(_Frozen):
         return sum(1 for i in self.items if i.outcome is ItemOutcome.FILLED)
 
 
+def _cents(amount: Decimal) -> Decimal:
+    """Round half-even to cents for the summary; the result document keeps exact values."""
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
 class ExecutionSummary(_Frozen):
     """The handler's compact JSON response (SPEC §3.3); also what idempotency stores."""
 
@@ -192,8 +197,8 @@ class ExecutionSummary(_Frozen):
             items_total=len(result.items),
             items_filled=result.items_filled,
             orders_submitted=result.orders_submitted,
-            planned_notional=result.planned_notional,
-            filled_notional=result.filled_notional,
+            planned_notional=_cents(result.planned_notional),
+            filled_notional=_cents(result.filled_notional),
             slippage_bps=result.tca.slippage_bps if result.tca else None,
             result_uri=result_uri,
             attempt=attempt,

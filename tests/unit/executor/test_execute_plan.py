@@ -11,7 +11,13 @@ from rebalance_executor.domain.broker import BrokerUnavailableError, Side
 from rebalance_executor.domain.clock import Deadline
 from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
-from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, ItemOutcome, Reason
+from rebalance_executor.domain.result import (
+    ExecutionResult,
+    ExecutionStatus,
+    ExecutionSummary,
+    ItemOutcome,
+    Reason,
+)
 from rebalance_executor.executor import KillSwitch, execute_plan
 from tests.fakes.broker import T0, FakeBroker, VirtualClock
 from tests.fakes.kill_switch import FakeKillSwitch
@@ -292,3 +298,14 @@ def test_sell_phase_leaves_half_the_window_to_buys_and_all_of_it_when_none(
         assert float(result.budget.buys_s) >= 80
     else:
         assert sells_s >= 180
+
+
+def test_summary_rounds_notionals_to_cents_while_the_result_keeps_them_exact(
+    broker: FakeBroker,
+) -> None:
+    broker.quote("CCC", "199.983", "200.017")  # fills at a price that makes sub-cent notionals
+    result = run(plan(("CCC", Action.BUY, "1010.5")), broker)
+    summary = ExecutionSummary.of(result, "s3://b/k", attempt=1)
+    assert result.filled_notional != summary.filled_notional
+    assert summary.filled_notional == result.filled_notional.quantize(Decimal("0.01"))
+    assert summary.planned_notional.as_tuple().exponent == -2
