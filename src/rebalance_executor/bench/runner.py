@@ -16,9 +16,9 @@ import multiprocessing
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager, redirect_stdout
+from contextlib import AbstractContextManager, contextmanager, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -37,6 +37,7 @@ from rebalance_executor.bench.metrics import (
 )
 from rebalance_executor.bench.scenario import BenchScenario, plan_event
 from rebalance_executor.cli.local_aws import REGION, LocalResources, create_resources
+from rebalance_executor.cli.local_env import logger_levels, patched_environ
 from rebalance_executor.composition import Dependencies, build_dependencies
 from rebalance_executor.domain.config import SmartSchedule
 from rebalance_executor.domain.result import ExecutionResult
@@ -85,7 +86,7 @@ def run_one(spec: RunSpec) -> RunRecord:
             step_s=scenario.step_s,
         ) as sim,
         _clock_paused(sim),
-        _patched_environ(_environment(scenario, spec, api_key, sim.base_url)),
+        patched_environ(_environment(scenario, spec, api_key, sim.base_url)),
         mock_aws(),
     ):
         create_resources(LocalResources())
@@ -228,37 +229,10 @@ def _clock_paused(sim: RunningSimulator) -> Iterator[None]:
     yield
 
 
-@contextmanager
-def _patched_environ(values: Mapping[str, str | None]) -> Iterator[None]:
-    """Set (or unset, for None) variables for the block; restore the environment after it."""
-    saved = {name: os.environ.get(name) for name in values}
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    try:
-        yield
-    finally:
-        for name, old in saved.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
-
-
-@contextmanager
-def _quiet_logs() -> Iterator[None]:
+def _quiet_logs() -> AbstractContextManager[None]:
     """Only errors from the executor's loggers while benchmarking (warnings are per-item noise)."""
     names = (PACKAGE_LOGGER, logger.name, "werkzeug", "botocore", "aws_lambda_powertools")
-    saved = {name: logging.getLogger(name).level for name in names}
-    for name in names:
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for name, level in saved.items():
-            logging.getLogger(name).setLevel(level)
+    return logger_levels(dict.fromkeys(names, logging.ERROR))
 
 
 def default_jobs() -> int:

@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, closing, contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, ExitStack, closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
@@ -35,6 +34,7 @@ from rebalance_executor.cli.events_io import (
     restamp,
 )
 from rebalance_executor.cli.local_aws import LocalResources, create_resources, running_moto_server
+from rebalance_executor.cli.local_env import logger_levels, patched_environ
 from rebalance_executor.composition import Dependencies, build_dependencies
 from rebalance_executor.domain.result import ExecutionResult
 from rebalance_executor.handler import reset_dependencies
@@ -90,33 +90,11 @@ def local_environment(aws_endpoint: str, sim_url: str, verbose: bool) -> dict[st
     return env
 
 
-@contextmanager
-def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
-    """Set variables for the block and restore the previous environment after it."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, old in saved.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
-
-
-@contextmanager
-def _quiet_logs() -> Iterator[None]:
+def _quiet_logs() -> AbstractContextManager[None]:
     """Only warnings from our loggers, nothing from the moto server, for the block."""
-    names = (PACKAGE_LOGGER, logger.name, "werkzeug")
-    saved = {name: logging.getLogger(name).level for name in names}
-    for name in names:
-        logging.getLogger(name).setLevel(logging.WARNING if name != "werkzeug" else logging.ERROR)
-    try:
-        yield
-    finally:
-        for name, level in saved.items():
-            logging.getLogger(name).setLevel(level)
+    return logger_levels(
+        {PACKAGE_LOGGER: logging.WARNING, logger.name: logging.WARNING, "werkzeug": logging.ERROR}
+    )
 
 
 def run(args: argparse.Namespace) -> int:
