@@ -159,7 +159,9 @@ def verdict_table(verdict: TargetVerdict) -> Table:
     """One row per scenario: each SPEC §8 target for smart, ✓ met / ✗ missed / — not judged."""
     table = Table(title="Targets for smart (computed; significant = paired 95% interval < 0)")
     for header in _VERDICT_HEADERS:
-        table.add_column(header, justify="left" if header == "scenario" else "right")
+        table.add_column(
+            header, justify="left" if header.startswith(("scenario", "beats")) else "right"
+        )
     for v in verdict.scenarios:
         table.add_row(*_verdict_cells(v))
     return table
