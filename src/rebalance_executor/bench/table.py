@@ -275,7 +275,7 @@ def _markdown_verdict(verdict: TargetVerdict) -> str:
         "✓ met, ✗ missed, — not judged).",
         "",
         "| " + " | ".join(_VERDICT_HEADERS) + " |",
-        "|---|" + "---:|" * (len(_VERDICT_HEADERS) - 1),
+        "|---|---|---|" + "---:|" * (len(_VERDICT_HEADERS) - 3),
     ]
     lines += ["| " + " | ".join(_verdict_cells(v)) + " |" for v in verdict.scenarios]
     lines += ["", *(f"- missed: {m}" for m in verdict.misses())]

@@ -134,7 +134,7 @@ class TargetVerdict:
     def not_judged(self) -> list[str]:
         out = [line for v in self.scenarios for line in v.not_judged()]
         if self.scale_200 is None:
-            out.append("scale set's 200-item plan not run: its peak requests/min not judged")
+            out.append("scale set's 200-item plan not run (its peak < 200 requests/min target)")
         return out
 
 
