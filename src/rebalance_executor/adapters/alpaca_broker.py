@@ -111,6 +111,7 @@ class AlpacaBroker:
         self._deadline = deadline
         self._max_attempts = max_attempts
         self._requests = 0
+        self._in_flight = 0
         self._rng = random.Random()
 
     @classmethod
@@ -158,12 +159,18 @@ class AlpacaBroker:
     def request_count(self) -> int:
         return self._requests
 
+    @property
+    def in_flight(self) -> int:
+        """HTTP calls sent (rate-limit token taken) and not yet returned."""
+        return self._in_flight
+
     # --- transport ------------------------------------------------------------------------------
 
     async def _attempt(self, fn: Callable[..., object], *args: Any, write: bool = False) -> object:
         """One rate-limited HTTP call. Raises _TransientError (retry-worthy) or a BrokerError."""
         await self._limiter.acquire()
         self._requests += 1
+        self._in_flight += 1
         try:
             return await asyncio.to_thread(fn, *args)
         except APIError as exc:
@@ -174,6 +181,8 @@ class AlpacaBroker:
             raise _TransientError(f"HTTP {status}", ambiguous=write and status != 429) from exc
         except requests.RequestException as exc:
             raise _TransientError(type(exc).__name__, ambiguous=write) from exc
+        finally:
+            self._in_flight -= 1
 
     async def _backoff(self, attempt: int, op: str, detail: str) -> None:
         """Sleep before retry ``attempt``; raises BrokerUnavailableError when out of budget."""

@@ -28,6 +28,7 @@ from moto import mock_aws
 from alpaca_sim.testing import RunningSimulator, running_simulator
 from rebalance_executor import handler
 from rebalance_executor.adapters import secrets
+from rebalance_executor.adapters.alpaca_broker import AlpacaBroker
 from rebalance_executor.adapters.s3_results import parse_s3_uri
 from rebalance_executor.bench.metrics import (
     POLL_ENDPOINTS,
@@ -40,6 +41,8 @@ from rebalance_executor.bench.virtual_time import SteppedClock
 from rebalance_executor.cli.local_aws import REGION, LocalResources, create_resources
 from rebalance_executor.cli.local_env import logger_levels, patched_environ
 from rebalance_executor.composition import Dependencies, build_dependencies
+from rebalance_executor.domain.broker import BrokerPort
+from rebalance_executor.domain.clock import Deadline
 from rebalance_executor.domain.config import SmartSchedule
 from rebalance_executor.domain.result import ExecutionResult
 from rebalance_executor.lambda_context import CountdownContext
@@ -172,7 +175,18 @@ def _invoke(
 
 
 def _dependencies(sim: RunningSimulator, smart: SmartSchedule | None) -> Dependencies:
-    deps = build_dependencies(load_settings(), clock=SteppedClock(sim))
+    brokers: list[AlpacaBroker] = []
+    clock = SteppedClock(sim, busy=lambda: any(b.in_flight for b in brokers))
+    deps = build_dependencies(load_settings(), clock=clock)
+    create = deps.broker_factory
+
+    def tracked(deadline: Deadline) -> BrokerPort:
+        broker = create(deadline)
+        if isinstance(broker, AlpacaBroker):
+            brokers.append(broker)
+        return broker
+
+    deps = dataclasses.replace(deps, broker_factory=tracked)
     if smart is None:
         return deps
     config = deps.execution_config.model_copy(update={"smart": smart})

@@ -12,20 +12,29 @@ executor saw (no latency noise), which favours no policy in expectation.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
+from typing import Final
 
 from alpaca_sim.testing import RunningSimulator
+
+# Real seconds between checks while broker calls are still in flight.
+_SETTLE_POLL_S: Final = 0.001
 
 
 class SteppedClock:
     """The simulator's clock, advanced by the executor's sleeps (never by real time).
 
     The simulator's clock must be paused (``control.pause_clock()``) for the whole run; otherwise
-    real time would move it too and runs would stop being reproducible.
+    real time would move it too and runs would stop being reproducible. ``busy`` reports broker
+    calls still in flight (worker threads): a sleep first lets them reach the simulator, so a
+    request sent at simulated time t is served at t even when another coroutine (the rate
+    limiter, say) sleeps meanwhile.
     """
 
-    def __init__(self, sim: RunningSimulator) -> None:
+    def __init__(self, sim: RunningSimulator, busy: Callable[[], bool] = lambda: False) -> None:
         self._sim = sim
+        self._busy = busy
 
     def now(self) -> datetime:
         return self._sim.clock.now()
@@ -35,6 +44,8 @@ class SteppedClock:
 
     async def sleep(self, seconds: float) -> None:
         """Advance simulated time by ``seconds`` (negative or zero: only yield to the loop)."""
+        while self._busy():
+            await asyncio.sleep(_SETTLE_POLL_S)
         if seconds > 0:
             self._sim.control.advance_time(seconds)
         await asyncio.sleep(0)
