@@ -49,3 +49,21 @@ def test_two_runs_of_one_seed_agree_exactly(tmp_path: Path, policy: str) -> None
         second.wall_s,
     )
     assert first.fill_rate > 0
+
+
+def test_sleep_waits_for_in_flight_calls_before_moving_time() -> None:
+    start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    with running_simulator(seed=1, start=start) as sim:
+        sim.control.pause_clock()
+        answers = iter([True, True, False])
+        seen: list[float] = []
+
+        def busy() -> bool:
+            seen.append(sim.clock.monotonic())
+            return next(answers)
+
+        clock = SteppedClock(sim, busy=busy)
+        t0 = clock.monotonic()
+        asyncio.run(clock.sleep(2.0))
+        assert seen == [t0, t0, t0]  # time did not move while calls were in flight
+        assert clock.monotonic() == pytest.approx(t0 + 2.0)
