@@ -52,7 +52,7 @@ class SmartSchedule(BaseModel):
     cross_with_market: bool = False
     # Live spreads narrower than this are taken at once: passive orders there are delayed
     # market orders that lose the gap overshoot (docs/executor.md).
-    min_passive_spread_bps: Decimal = Field(default=Decimal("0"), ge=0)
+    min_passive_spread_bps: Decimal = Field(default=Decimal("15"), ge=0)
     # Fraction of the window after which the remainder is finished through the book.
     finish_fraction: Decimal = Field(default=Decimal("0.9"), gt=0, le=1)
     finish_buffer_bps: Decimal = Field(default=Decimal("10"), ge=0, le=500)

@@ -208,3 +208,11 @@ def test_next_decision_rechecks_a_resting_take_and_ignores_a_market_order() -> N
 def test_finish_fraction_before_the_final_cross_is_rejected() -> None:
     with pytest.raises(ValueError, match="finish_fraction"):
         SmartSchedule(final_cross_fraction=D("0.9"), finish_fraction=D("0.8"))
+
+
+def test_shipped_defaults_take_tight_spreads_and_work_wide_ones() -> None:
+    shipped = ExecutionConfig()
+    volatile_name = quote("100.00", "100.08")  # 8 bps, the widest outside wide-spread
+    illiquid_etf = quote("100.00", "100.25")  # 25 bps, the narrowest of wide-spread
+    assert POLICY.decide(state(volatile_name), shipped).limit_price == D("100.08")
+    assert POLICY.decide(state(illiquid_etf), shipped).limit_price == D("100.01")
