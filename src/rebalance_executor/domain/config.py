@@ -30,8 +30,11 @@ class SmartSchedule(BaseModel):
     effective interval is ``min(repeg_interval_s, final_cross_fraction x window / (max_repegs +
     1))``, so the ladder compresses to short windows (deadline wind-down, SPEC §4.7).
 
-    Defaults: chosen by the paired sweep on tuning seeds 1000-1019 over the 8 shipped scenarios
-    (docs/bench/sweep_round7*.json, docs/executor.md).
+    Defaults: chosen by the paired sweep round 7 on tuning seeds 1000-1019 over the 8 shipped
+    scenarios (docs/bench/sweep_round7*.json, table in docs/executor.md): a 15 bps gate (tight
+    spreads taken at once: tie with market; wide-spread worked passively one tick inside for
+    60 s, then taken AT the far touch: -5.25 ± 0.65 bps vs market paired), buffer 0 beat 3 bps
+    there (-4.00 ± 0.73), a longer ladder (30 s x 4) did not differ (-5.41 ± 0.98).
 
     Raises pydantic ValidationError when ``finish_fraction < final_cross_fraction``.
     """
