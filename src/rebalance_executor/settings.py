@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     smart_final_cross_fraction: Annotated[Decimal, Field(gt=0, le=1)] = _SMART.final_cross_fraction
     smart_cross_buffer_bps: Annotated[Decimal, Field(ge=0)] = _SMART.cross_buffer_bps
     smart_cross_with_market: bool = _SMART.cross_with_market
+    smart_min_passive_spread_bps: Annotated[Decimal, Field(ge=0)] = _SMART.min_passive_spread_bps
+    smart_finish_fraction: Annotated[Decimal, Field(gt=0, le=1)] = _SMART.finish_fraction
+    smart_finish_buffer_bps: Annotated[Decimal, Field(ge=0, le=500)] = _SMART.finish_buffer_bps
+    smart_recheck_s: float = Field(default=_SMART.recheck_s, gt=0)
 
     @model_validator(mode="after")
     def _check_credentials(self) -> Self:
@@ -144,6 +148,12 @@ class Settings(BaseSettings):
                 "Alpaca credentials are missing: set ALPACA_SECRET_ID or ALPACA_API_KEY "
                 "and ALPACA_SECRET_KEY"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _check_smart_phases(self) -> Self:
+        if self.smart_finish_fraction < self.smart_final_cross_fraction:
+            raise ValueError("SMART_FINISH_FRACTION must be >= SMART_FINAL_CROSS_FRACTION")
         return self
 
     @model_validator(mode="after")
@@ -176,6 +186,10 @@ class Settings(BaseSettings):
             final_cross_fraction=self.smart_final_cross_fraction,
             cross_buffer_bps=self.smart_cross_buffer_bps,
             cross_with_market=self.smart_cross_with_market,
+            min_passive_spread_bps=self.smart_min_passive_spread_bps,
+            finish_fraction=self.smart_finish_fraction,
+            finish_buffer_bps=self.smart_finish_buffer_bps,
+            recheck_s=self.smart_recheck_s,
         )
 
     def execution_config(self) -> ExecutionConfig:

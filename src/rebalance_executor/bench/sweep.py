@@ -3,8 +3,11 @@
 ``rebalance-executor bench --all --seed-base 1000 --seeds N --sweep GRID.json`` runs ``market``
 and ``anchor`` once per (scenario, seed) and ``smart`` once per candidate; each candidate is a
 set of SmartSchedule overrides. Candidates are ranked by (scenarios where smart beats both
-baselines at ≥ 99.5% fill, then mean slippage margin against the better baseline). Run it on
-TUNING seeds only; report the chosen defaults on held-out seeds (``bench --all``).
+baselines at ≥ 99.5% fill, then mean slippage margin against the better baseline). The JSON also
+holds, per candidate and scenario, the PAIRED difference to each baseline: the mean over seeds of
+(smart - baseline) slippage with its standard error (same seed = same quote path, so the market
+noise common to both cancels). Run it on TUNING seeds only; report the chosen defaults on
+held-out seeds (``bench --all``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,36 @@ class CandidateScore:
     wins: int  # scenarios where smart beats both baselines at >= 99.5% fill
     mean_margin_bps: Decimal  # mean over scenarios of (smart - better baseline); < 0 is better
     per_scenario: dict[str, PolicyStats]
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Mean and standard error over seeds of (candidate - baseline) slippage, in bps."""
+
+    mean_bps: Decimal
+    se_bps: Decimal | None  # None from a single seed
+    n: int
+
+
+def paired(mine: PolicyStats, baseline: PolicyStats) -> Paired | None:
+    """The paired difference over the seeds both have a slippage figure for; None when none.
+
+    Both must list their seeds in the same order (``run_sweep`` guarantees it); raises
+    ValueError when their seed counts differ.
+    """
+    diffs = [
+        a - b
+        for a, b in zip(mine.seed_slippage_bps, baseline.seed_slippage_bps, strict=True)
+        if a is not None and b is not None
+    ]
+    if not diffs:
+        return None
+    n = len(diffs)
+    mean = sum(diffs, Decimal(0)) / n
+    if n == 1:
+        return Paired(mean, None, 1)
+    var = sum(((d - mean) ** 2 for d in diffs), Decimal(0)) / (n - 1)
+    return Paired(mean, (var / n).sqrt(), n)
 
 
 def load_grid(path: Path) -> list[Candidate]:
@@ -138,7 +171,19 @@ def sweep_json(
                 "wins": s.wins,
                 "mean_margin_bps": round(float(s.mean_margin_bps), 2),
                 "smart": {sc: policy_json(st) for sc, st in s.per_scenario.items()},
+                "paired": {
+                    sc: {p: _paired_json(st, baselines[sc][p]) for p in BASELINES}
+                    for sc, st in s.per_scenario.items()
+                },
             }
             for s in scores
         ],
     }
+
+
+def _paired_json(mine: PolicyStats, baseline: PolicyStats) -> dict[str, Any] | None:
+    pair = paired(mine, baseline)
+    if pair is None:
+        return None
+    se = None if pair.se_bps is None else round(float(pair.se_bps), 3)
+    return {"mean_bps": round(float(pair.mean_bps), 3), "se_bps": se, "n": pair.n}

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class ExecutionPolicy(StrEnum):
@@ -19,29 +20,53 @@ class ExecutionPolicy(StrEnum):
 
 
 class SmartSchedule(BaseModel):
-    """Tuning of the smart policy (SPEC §4.5).
+    """Tuning of the smart policy (SPEC §4.5); see docs/executor.md "smart".
 
-    Defaults chosen by the benchmark sweep on tuning seeds 1000-1011 (README "Benchmark",
-    docs/bench/sweep_round*.json): 10% of the spread in from the near touch (rounded passively,
-    so on a spread under 10 ticks it joins the touch), re-pegged to the live quote every 20 s,
-    marketable after 60 s. The schedule compresses to the phase's working window: the
-    effective re-peg interval is ``min(repeg_interval_s, final_cross_fraction x window /
-    (max_repegs + 1))``, so the whole passive ladder fits before the final cross.
+    Phases on the working window: passive (a limit strictly inside the spread, laddered every
+    ``repeg_interval_s``) while the live spread is at least ``min_passive_spread_bps``; then
+    *take* (a limit ``cross_buffer_bps`` through the far touch, re-pegged when the quote moves
+    away) from ``(max_repegs + 1) x interval`` or ``final_cross_fraction`` of the window; then
+    *finish* (``finish_buffer_bps`` through, or a market order) from ``finish_fraction``. The
+    effective interval is ``min(repeg_interval_s, final_cross_fraction x window / (max_repegs +
+    1))``, so the ladder compresses to short windows (deadline wind-down, SPEC §4.7).
+
+    Defaults: chosen by the paired sweep round 7 on tuning seeds 1000-1019 over the 8 shipped
+    scenarios (docs/bench/sweep_round7*.json, table in docs/executor.md): a 15 bps gate (tight
+    spreads taken at once: tie with market; wide-spread worked passively one tick inside for
+    60 s, then taken AT the far touch: -5.25 ± 0.65 bps vs market paired), buffer 0 beat 3 bps
+    there (-4.00 ± 0.73), a longer ladder (30 s x 4) did not differ (-5.41 ± 0.98).
+
+    Raises pydantic ValidationError when ``finish_fraction < final_cross_fraction``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # Position inside the spread as a fraction from the near touch (0) to the far touch (1).
-    start_aggressiveness: Decimal = Field(default=Decimal("0.1"), ge=0, le=1)
+    # Position inside the spread as a fraction from the near touch (0) to the far touch (1);
+    # the price is always at least one tick better than the near touch (print priority).
+    start_aggressiveness: Decimal = Field(default=Decimal("0"), ge=0, le=1)
     step_aggressiveness: Decimal = Field(default=Decimal("0"), ge=0, le=1)
     repeg_interval_s: float = Field(default=20.0, gt=0)
     max_repegs: int = Field(default=2, ge=0)
-    # Fraction of the trading window after which the remainder goes marketable regardless.
+    # Fraction of the trading window after which the remainder is taken regardless.
     final_cross_fraction: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
-    # The final marketable limit sits this far through the far touch (still collar-bounded).
-    cross_buffer_bps: Decimal = Field(default=Decimal("10"), ge=0, le=500)
-    # Finish with a plain market order instead of a collar-bounded marketable limit.
+    # The take limit sits this far through the far touch (0 = at it: no walking the book).
+    cross_buffer_bps: Decimal = Field(default=Decimal("0"), ge=0, le=500)
+    # Take with a plain market order instead of a collar-bounded limit (and finish likewise).
     cross_with_market: bool = False
+    # Live spreads narrower than this are taken at once: passive orders there are delayed
+    # market orders that lose the gap overshoot (docs/executor.md).
+    min_passive_spread_bps: Decimal = Field(default=Decimal("15"), ge=0)
+    # Fraction of the window after which the remainder is finished through the book.
+    finish_fraction: Decimal = Field(default=Decimal("0.9"), gt=0, le=1)
+    finish_buffer_bps: Decimal = Field(default=Decimal("10"), ge=0, le=500)
+    # Longest wait between quote checks while an order rests that a quote move could obsolete.
+    recheck_s: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _finish_after_cross(self) -> Self:
+        if self.finish_fraction < self.final_cross_fraction:
+            raise ValueError("finish_fraction must be >= final_cross_fraction")
+        return self
 
 
 class ExecutionConfig(BaseModel):

@@ -23,7 +23,9 @@ BPS = Decimal(10_000)
 
 
 def test_quiet_market_fills_inside_the_spread(sim_factory: SimFactory) -> None:
-    sim = sim_factory(seed=7, time_scale=20.0, scenario=scenario(QUIET=spec("100.00")))
+    # 30 bps: wide enough for the spread gate (SMART_MIN_PASSIVE_SPREAD_BPS) to work it passively
+    quiet = spec("100.00", spread_bps="30")
+    sim = sim_factory(seed=7, time_scale=20.0, scenario=scenario(QUIET=quiet))
     h = Harness.start(sim)
     h.account("100000")
     arrival = sim.control.quote("QUIET")
@@ -47,9 +49,10 @@ def test_quiet_market_fills_inside_the_spread(sim_factory: SimFactory) -> None:
 
 
 def test_runaway_market_stops_at_the_collar(sim_factory: SimFactory) -> None:
-    # ~+2.5% per simulated minute: the market leaves a 40 bps collar within seconds
+    # ~+2.5% per simulated minute: the market leaves a 40 bps collar within seconds; 30 bps
+    # spread so the spread gate works it passively (a tight one is taken at once, before it runs)
     runaway = spec(
-        "100.00", spread_bps="4", volatility="0.05", drift="3000", trade_rate_per_min="0"
+        "100.00", spread_bps="30", volatility="0.05", drift="3000", trade_rate_per_min="0"
     )
     sim = sim_factory(seed=3, time_scale=20.0, scenario=scenario(RUN=runaway))
     h = Harness.start(sim)

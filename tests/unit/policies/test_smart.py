@@ -23,6 +23,7 @@ CONFIG = ExecutionConfig(
         max_repegs=3,
         final_cross_fraction=D("0.8"),
         cross_buffer_bps=D(10),
+        min_passive_spread_bps=D(0),  # the ladder itself, on any spread
     ),
     max_collar_bps=D(100),
 )

@@ -150,7 +150,11 @@ def test_kill_switch_on_redelivery_cancels_the_plans_live_orders(rig: Rig) -> No
         if name == "submit_order":
             submitted.append(name)
 
-    rig.rebuild(lambda inner: InterceptingBroker(inner, crash_after_submit))
+    # gate 0: SPY's 1 bps spread would otherwise be taken at once instead of resting
+    rig.rebuild(
+        lambda inner: InterceptingBroker(inner, crash_after_submit),
+        SMART_MIN_PASSIVE_SPREAD_BPS="0",
+    )
     event = rig.event([("SPY", "BUY", "2000")])
     plan_id = event["detail"]["plan_id"]
     with pytest.raises(CrashInjected):
@@ -307,7 +311,8 @@ def test_price_collar_stops_chasing_a_runaway_market(rig: Rig) -> None:
                 "SPY", arrival.bid * Decimal("1.05"), arrival.ask * Decimal("1.05")
             )
 
-    rig.rebuild(lambda inner: InterceptingBroker(inner, run_away))
+    # gate 0: work SPY passively so the run-away happens while the item is still working
+    rig.rebuild(lambda inner: InterceptingBroker(inner, run_away), SMART_MIN_PASSIVE_SPREAD_BPS="0")
     event = rig.event([("SPY", "BUY", "5000")])
     summary = rig.invoke(event)
     plan_id = event["detail"]["plan_id"]

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from rebalance_executor.domain.broker import Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig
-from rebalance_executor.executor.policies.base import PolicyInput, round_to_tick
+from rebalance_executor.executor.policies.base import PolicyInput, round_to_tick, tick_size
 from rebalance_executor.executor.sizing import quote_problem as sizing_quote_problem
 
 BPS = Decimal(10_000)
@@ -44,6 +44,30 @@ def passive_price(quote: Quote, side: Side, aggressiveness: Decimal) -> Decimal:
         else quote.ask - aggressiveness * spread
     )
     return round_to_tick(raw, side)
+
+
+def spread_bps(quote: Quote) -> Decimal:
+    """The quoted spread in bps of the mid (quotes reaching here are guarded: mid > 0)."""
+    return (quote.ask - quote.bid) / quote.mid * BPS
+
+
+def inside_price(quote: Quote, side: Side, aggressiveness: Decimal) -> Decimal | None:
+    """:func:`passive_price`, but strictly inside the spread: at least one tick better than the
+    near touch (first in line for trade prints, not behind the displayed queue) and at least one
+    tick short of the far touch. None when the spread is under two ticks (no such price)."""
+    near, far = near_touch(quote, side), far_touch(quote, side)
+    tick = tick_size(min(quote.bid, quote.ask))
+    if quote.ask - quote.bid < 2 * tick:
+        return None
+    price = passive_price(quote, side, aggressiveness)
+    if side is Side.BUY:
+        return min(max(price, near + tick), far - tick)
+    return max(min(price, near - tick), far + tick)
+
+
+def is_strictly_inside(limit: Decimal | None, quote: Quote) -> bool:
+    """True when ``limit`` lies strictly between the bid and the ask (either side)."""
+    return limit is not None and quote.bid < limit < quote.ask
 
 
 def through_far(quote: Quote, side: Side, buffer_bps: Decimal) -> Decimal:

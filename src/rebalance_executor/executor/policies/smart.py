@@ -1,25 +1,38 @@
-"""The ``smart`` policy (SPEC §4.5): passive inside the spread, re-pegged on a schedule with rising
-aggressiveness, then a marketable order for the remainder, never beyond the price collar.
+"""The ``smart`` policy (SPEC §4.5): passive strictly inside the spread where the spread pays for
+waiting, re-pegged on a schedule, then taken at the far touch, never beyond the price collar.
 
-Schedule, on the seconds elapsed in the phase's working window (``t``):
+Phases, on the seconds elapsed in the phase's working window (``t``) and the schedule
+(:class:`~rebalance_executor.domain.config.SmartSchedule`):
+
 - ``interval = min(repeg_interval_s, final_cross_fraction x window / (max_repegs + 1))`` — the
   ladder compresses to fit short windows (the deadline wind-down of §4.7);
-- level ``k = min(floor(t / interval), max_repegs)``; the limit sits ``start + k x step`` of the
-  spread from the near touch, re-pegged to the live quote at most once per ``interval``;
-- at ``t >= (max_repegs + 1) x interval`` (which is never later than ``final_cross_fraction`` of
-  the window) the remainder goes marketable: a limit ``cross_buffer_bps`` through the far touch,
-  capped at the collar (or a market order when ``cross_with_market``).
+- *passive* until ``(max_repegs + 1) x interval`` (never later than ``final_cross_fraction`` of
+  the window), and only while the live spread is at least ``min_passive_spread_bps`` and two
+  ticks wide: a limit ``start + k x step`` of the spread from the near touch (``k`` = the
+  interval count), always at least one tick better than the near touch so trade prints reach it
+  first (an order AT the touch waits behind the displayed queue). Re-pegged to the live quote
+  when ``interval`` has passed or when the near touch caught up with it;
+- *take*: a limit ``cross_buffer_bps`` through the far touch (0 = at it: fills the displayed
+  size without walking the book), re-pegged to the new far touch when the quote moves away;
+- *finish* from ``finish_fraction`` of the window: ``finish_buffer_bps`` through the far touch
+  (or a market order when ``cross_with_market``, which also makes *take* a market order).
+
+Why the gate: a resting limit fills at its own price when the opposite quote reaches it, so where
+the spread is no wider than a few seconds of price movement a passive order is a delayed market
+order that also pays the gap overshoot (docs/executor.md).
 
 Guards: on a missing, stale, crossed or too-wide quote the live order is held and nothing new is
 sent. The collar is ``arrival_mid x (1 ± MAX_COLLAR_BPS)``: prices are clamped to it, and when the
-market itself has run through it (the near touch while passive, the far touch when crossing) the
+market itself has run through it (the near touch while passive, the far touch when taking) the
 item stops with ``Reason.COLLAR`` instead of chasing.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from rebalance_executor.domain.broker import OrderType, Quote
 from rebalance_executor.domain.config import ExecutionConfig, SmartSchedule
@@ -36,16 +49,33 @@ from rebalance_executor.executor.policies.pricing import (
     clamp,
     collar_bound,
     far_touch,
+    inside_price,
     is_marketable,
+    is_strictly_inside,
     near_touch,
-    passive_price,
     quote_problem,
+    spread_bps,
     through_far,
     within,
 )
 
 # Window assumed when the caller does not say (only the un-compressed schedule applies then).
 _UNKNOWN_WINDOW_S = math.inf
+
+
+class Phase(StrEnum):
+    PASSIVE = "passive"
+    TAKE = "take"
+    FINISH = "finish"
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """Where the item is on the schedule: its time-based phase and when that phase ends."""
+
+    phase: Phase
+    interval: float
+    until_next_phase_s: float  # inf when no later phase is scheduled
 
 
 def schedule_interval(schedule: SmartSchedule, window_s: float | None) -> float:
@@ -55,41 +85,103 @@ def schedule_interval(schedule: SmartSchedule, window_s: float | None) -> float:
     return max(1e-9, min(schedule.repeg_interval_s, fitted))
 
 
+def _clock(state: PolicyInput, schedule: SmartSchedule) -> _Clock:
+    interval = schedule_interval(schedule, state.window_s)
+    t = state.elapsed_s
+    window = _UNKNOWN_WINDOW_S if state.window_s is None else state.window_s
+    take_at = min(
+        interval * (schedule.max_repegs + 1), float(schedule.final_cross_fraction) * window
+    )
+    finish_at = float(schedule.finish_fraction) * window
+    if state.window_s is not None and state.elapsed_fraction >= schedule.finish_fraction:
+        return _Clock(Phase.FINISH, interval, math.inf)
+    if t >= take_at or (
+        state.window_s is not None and state.elapsed_fraction >= schedule.final_cross_fraction
+    ):
+        return _Clock(Phase.TAKE, interval, finish_at - t)
+    return _Clock(Phase.PASSIVE, interval, take_at - t)
+
+
 class SmartPolicy:
-    """Quote-pegged limit ladder with a collar-bounded final cross."""
+    """Spread-gated passive limit, then a far-touch take, then a collar-bounded finish."""
 
     name = "smart"
     uses_live_quotes = True
 
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:
-        """The order the item should have live now; STOP(COLLAR) when the market ran away."""
+        """The order the item should have live now; KEEP on an unusable quote; STOP(COLLAR)
+        when the market ran through the collar."""
         if quote_problem(state, config) is not None or state.quote is None:
             return KEEP
-        quote, side = state.quote, state.side
+        quote, schedule = state.quote, config.smart
         arrival = state.arrival_quote.mid if state.arrival_quote is not None else quote.mid
-        bound = collar_bound(arrival, side, config.max_collar_bps)
-        near = near_touch(quote, side)
-        if not within(near, bound, side):
+        bound = collar_bound(arrival, state.side, config.max_collar_bps)
+        clock = _clock(state, schedule)
+        price = _passive_target(state, quote, schedule, clock)
+        if price is None:
+            finish = clock.phase is Phase.FINISH
+            return _take(state, quote, bound, arrival, schedule, finish=finish)
+        near = near_touch(quote, state.side)
+        if not within(near, bound, state.side):
             return stop(Reason.COLLAR, _collar_detail("near touch", near, arrival, bound))
-        schedule = config.smart
-        interval = schedule_interval(schedule, state.window_s)
-        if state.elapsed_s >= interval * (schedule.max_repegs + 1) or (
-            state.window_s is not None and state.elapsed_fraction >= schedule.final_cross_fraction
-        ):
-            return _cross(state, quote, bound, arrival, schedule)
+        return _passive(state, quote, clamp(price, bound, state.side), clock.interval)
+
+    def next_decision_s(self, state: PolicyInput, config: ExecutionConfig) -> float | None:
+        """Seconds from now until decide() may want a different order: 0.0 = decide now (no
+        live order, an unusable quote, or decide() already wants a change); None when only a
+        fill or cancel can change anything (a market order is live)."""
         live = state.live_order
-        if live is not None and (state.live_order_age_s or 0.0) < interval:
-            return KEEP
-        level = min(int(state.elapsed_s // interval), schedule.max_repegs)
-        aggressiveness = min(
-            Decimal(1), schedule.start_aggressiveness + level * schedule.step_aggressiveness
-        )
-        price = clamp(passive_price(quote, side, aggressiveness), bound, side)
+        if live is None or quote_problem(state, config) is not None or state.quote is None:
+            return 0.0
+        desired = self.decide(state, config)
+        if desired.kind is not DesiredKind.KEEP and not desired.matches(live):
+            return 0.0
+        if live.type is OrderType.MARKET:
+            return None
+        schedule = config.smart
+        clock = _clock(state, schedule)
+        # A resting limit can be obsoleted by any quote move (priority lost, quote moved away),
+        # so the quote is re-checked at least every recheck_s.
+        waits = [schedule.recheck_s, clock.until_next_phase_s]
+        if clock.phase is Phase.PASSIVE:
+            waits.append(clock.interval - (state.live_order_age_s or 0.0))
+        return max(0.0, min(waits))
+
+
+def _passive_target(
+    state: PolicyInput, quote: Quote, schedule: SmartSchedule, clock: _Clock
+) -> Decimal | None:
+    """The passive limit for now, or None when the item should be taken instead (past the
+    passive phase, spread under the gate, or no price strictly inside the spread)."""
+    if clock.phase is not Phase.PASSIVE or spread_bps(quote) < schedule.min_passive_spread_bps:
+        return None
+    level = min(int(state.elapsed_s // clock.interval), schedule.max_repegs)
+    aggressiveness = min(
+        Decimal(1), schedule.start_aggressiveness + level * schedule.step_aggressiveness
+    )
+    return inside_price(quote, state.side, aggressiveness)
+
+
+def _passive(state: PolicyInput, quote: Quote, price: Decimal, interval: float) -> Desired:
+    live = state.live_order
+    if live is None:
         return Desired(DesiredKind.LIMIT, limit_price=price)
+    if live.type is not OrderType.LIMIT or is_marketable(live.limit_price, quote, state.side):
+        return KEEP  # executing against the quote now: let it
+    fresh = (state.live_order_age_s or 0.0) < interval
+    if fresh and is_strictly_inside(live.limit_price, quote):
+        return KEEP
+    return Desired(DesiredKind.LIMIT, limit_price=price)
 
 
-def _cross(
-    state: PolicyInput, quote: Quote, bound: Decimal, arrival: Decimal, schedule: SmartSchedule
+def _take(
+    state: PolicyInput,
+    quote: Quote,
+    bound: Decimal,
+    arrival: Decimal,
+    schedule: SmartSchedule,
+    *,
+    finish: bool,
 ) -> Desired:
     side, live = state.side, state.live_order
     far = far_touch(quote, side)
@@ -97,13 +189,18 @@ def _cross(
         return stop(Reason.COLLAR, _collar_detail("far touch", far, arrival, bound))
     if schedule.cross_with_market:
         return MARKET
-    if (
-        live is not None
-        and live.type is OrderType.LIMIT
-        and is_marketable(live.limit_price, quote, side)
+    buffer = schedule.finish_buffer_bps if finish else schedule.cross_buffer_bps
+    price = clamp(through_far(quote, side, buffer), bound, side)
+    if live is None:
+        return Desired(DesiredKind.LIMIT, limit_price=price)
+    if live.type is OrderType.MARKET:
+        return KEEP
+    # Already marketable: let it execute instead of chasing tick by tick; the finish still
+    # replaces a limit less aggressive than its own so the remainder may walk the book.
+    if is_marketable(live.limit_price, quote, side) and (
+        not finish or (live.limit_price is not None and within(price, live.limit_price, side))
     ):
-        return KEEP  # already marketable: let it execute instead of chasing tick by tick
-    price = clamp(through_far(quote, side, schedule.cross_buffer_bps), bound, side)
+        return KEEP
     return Desired(DesiredKind.LIMIT, limit_price=price)
 
 
