@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     smart_finish_fraction: Annotated[Decimal, Field(gt=0, le=1)] = _SMART.finish_fraction
     smart_finish_buffer_bps: Annotated[Decimal, Field(ge=0, le=500)] = _SMART.finish_buffer_bps
     smart_recheck_s: float = Field(default=_SMART.recheck_s, gt=0)
+    smart_take_on_move_spreads: Annotated[Decimal, Field(ge=0)] = _SMART.take_on_move_spreads
 
     @model_validator(mode="after")
     def _check_credentials(self) -> Self:
@@ -190,6 +191,7 @@ class Settings(BaseSettings):
             finish_fraction=self.smart_finish_fraction,
             finish_buffer_bps=self.smart_finish_buffer_bps,
             recheck_s=self.smart_recheck_s,
+            take_on_move_spreads=self.smart_take_on_move_spreads,
         )
 
     def execution_config(self) -> ExecutionConfig:

@@ -61,6 +61,10 @@ class SmartSchedule(BaseModel):
     finish_buffer_bps: Decimal = Field(default=Decimal("10"), ge=0, le=500)
     # Longest wait between quote checks while an order rests that a quote move could obsolete.
     recheck_s: float = Field(default=5.0, gt=0)
+    # Leave the passive phase once the mid has moved this many arrival spreads from the arrival
+    # mid (either way): a market moving faster than its spread fills resting orders at stale
+    # prices and drifts away from the others (0 = never).
+    take_on_move_spreads: Decimal = Field(default=Decimal("0"), ge=0)
 
     @model_validator(mode="after")
     def _finish_after_cross(self) -> Self:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from rebalance_executor.domain.broker import BrokerOrder, OrderStatus, OrderType, Side
+from rebalance_executor.domain.broker import BrokerOrder, OrderStatus, OrderType, Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig, SmartSchedule
 from rebalance_executor.domain.result import Reason
 from rebalance_executor.executor.policies import DesiredKind, SmartPolicy
@@ -216,3 +216,30 @@ def test_shipped_defaults_take_tight_spreads_and_work_wide_ones() -> None:
     illiquid_etf = quote("100.00", "100.25")  # 25 bps, the narrowest of wide-spread
     assert POLICY.decide(state(volatile_name), shipped).limit_price == D("100.08")
     assert POLICY.decide(state(illiquid_etf), shipped).limit_price == D("100.01")
+
+
+# --- leaving the passive phase when the market moves faster than its spread -------------------
+
+
+@pytest.mark.parametrize(
+    ("live", "kind_price"),
+    [
+        (quote("100.09", "100.29"), ("limit", "100.10")),  # mid +9c < 1 spread (20c): passive
+        (quote("100.20", "100.40"), ("limit", "100.40")),  # mid +20c = 1 spread: take the ask
+        (quote("99.80", "100.00"), ("limit", "100.00")),  # -20c, in our favour: take as well
+    ],
+)
+def test_a_move_of_one_spread_from_arrival_ends_the_passive_phase(
+    live: Quote, kind_price: tuple[str, str]
+) -> None:
+    config = _with(take_on_move_spreads=D(1))
+    desired = POLICY.decide(state(live, arrival=WIDE, t=5.0), config)
+    assert (desired.kind.value, str(desired.limit_price)) == kind_price
+
+
+def test_the_move_trigger_is_off_at_zero_and_without_an_arrival_quote() -> None:
+    moved = quote("100.20", "100.40")
+    off = POLICY.decide(state(moved, arrival=WIDE, t=5.0), _with(take_on_move_spreads=D(0)))
+    assert off.limit_price == D("100.21")  # still one tick inside
+    unknown = POLICY.decide(state(moved, t=5.0), _with(take_on_move_spreads=D(1)))
+    assert unknown.limit_price == D("100.21")

@@ -12,6 +12,8 @@ Phases, on the seconds elapsed in the phase's working window (``t``) and the sch
   interval count), always at least one tick better than the near touch so trade prints reach it
   first (an order AT the touch waits behind the displayed queue). Re-pegged to the live quote
   when ``interval`` has passed or when the near touch caught up with it;
+  The passive phase also ends early once the mid has moved ``take_on_move_spreads`` arrival
+  spreads from the arrival mid (a market moving faster than its spread);
 - *take*: a limit ``cross_buffer_bps`` through the far touch (0 = at it: fills the displayed
   size without walking the book), re-pegged to the new far touch when the quote moves away;
 - *finish* from ``finish_fraction`` of the window: ``finish_buffer_bps`` through the far touch
@@ -155,11 +157,21 @@ def _passive_target(
     passive phase, spread under the gate, or no price strictly inside the spread)."""
     if clock.phase is not Phase.PASSIVE or spread_bps(quote) < schedule.min_passive_spread_bps:
         return None
+    if _moved_too_far(state, quote, schedule.take_on_move_spreads):
+        return None
     level = min(int(state.elapsed_s // clock.interval), schedule.max_repegs)
     aggressiveness = min(
         Decimal(1), schedule.start_aggressiveness + level * schedule.step_aggressiveness
     )
     return inside_price(quote, state.side, aggressiveness)
+
+
+def _moved_too_far(state: PolicyInput, quote: Quote, spreads: Decimal) -> bool:
+    """True when the mid is ``spreads`` arrival spreads or more from the arrival mid."""
+    arrival = state.arrival_quote
+    if spreads <= 0 or arrival is None:
+        return False
+    return abs(quote.mid - arrival.mid) >= spreads * (arrival.ask - arrival.bid)
 
 
 def _passive(state: PolicyInput, quote: Quote, price: Decimal, interval: float) -> Desired:
