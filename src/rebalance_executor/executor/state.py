@@ -42,6 +42,9 @@ class ItemState:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     order_placed_at: float | None = None
+    # monotonic time the policy next wants to decide (inf: not until the item's orders change);
+    # 0.0 so a fresh item decides on its first tick
+    decide_at: float = 0.0
     repegs: int = 0
     done: bool = False
     # its completion was shown on the progress sink (each item is shown once)
@@ -69,6 +72,10 @@ class ItemState:
         return [o for o in self.orders.values() if not o.status.is_terminal]
 
     @property
+    def live_ids(self) -> frozenset[str]:
+        return frozenset(o.id for o in self.orders.values() if not o.status.is_terminal)
+
+    @property
     def live_unfilled(self) -> Decimal:
         return sum(((o.qty or Decimal(0)) - o.filled_qty for o in self.live_orders), Decimal(0))
 
@@ -76,6 +83,16 @@ class ItemState:
     def need(self) -> Decimal:
         """Quantity still to fill toward the target (may be <= 0 when done)."""
         return self.target_qty - self.filled_qty
+
+    def activity(self) -> tuple[object, ...]:
+        """What a tick can change: fills, orders (incl. replaces), their statuses, pending
+        submits, completion. Equal values mean nothing happened to the item."""
+        return (
+            self.filled_qty,
+            tuple(sorted((o.id, o.status) for o in self.orders.values())),
+            self.pending_request is not None,
+            self.done,
+        )
 
     def record(self, order: BrokerOrder) -> None:
         """Take the broker's latest view of one of this item's orders."""
