@@ -1,7 +1,9 @@
 """The benchmark PNG (matplotlib, Agg backend): quality by scenario and policy, plus scale.
 
 Top row: notional-weighted slippage (bps, lower is better; p95 as a thin marker) and fill rate
-by scenario and policy. Bottom row (when scale scenarios ran): requests per order and plan wall
+by scenario and policy. Middle row: the paired per-seed difference smart - market and smart -
+anchor with its 95% interval as error bars (below 0 = smart cheaper). Bottom row (when scale
+scenarios ran): requests per order and plan wall
 time against the plan's item count — constant per-tick polling shows as falling requests per
 order while wall time stays flat.
 """
@@ -19,7 +21,8 @@ matplotlib.use("Agg")  # headless: must precede pyplot's import
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from rebalance_executor.bench.report import ScenarioReport
+from rebalance_executor.bench.report import ScenarioReport, paired
+from rebalance_executor.bench.targets import CANDIDATE, RIVALS
 
 COLORS: Final = {"market": "#d62728", "anchor": "#ff7f0e", "smart": "#2ca02c"}
 _OTHER: Final = "#7f7f7f"
@@ -28,13 +31,14 @@ _OTHER: Final = "#7f7f7f"
 def write_chart(reports: Sequence[ScenarioReport], path: Path) -> None:
     """Render the figure to ``path`` (PNG). Raises OSError when it cannot be written."""
     scale = sorted((r for r in reports if r.kind == "scale"), key=lambda r: r.item_count)
-    rows = 2 if scale else 1
+    rows = 3 if scale else 2
     fig = plt.figure(figsize=(15, 5.2 * rows))
     grid = fig.add_gridspec(rows, 6)
     policies = _policies(reports)
     _quality_bars(fig.add_subplot(grid[0, :3]), fig.add_subplot(grid[0, 3:]), reports, policies)
+    _paired_points(fig.add_subplot(grid[1, :]), reports)
     if scale:
-        panels = [fig.add_subplot(grid[1, 2 * k : 2 * k + 2]) for k in range(3)]
+        panels = [fig.add_subplot(grid[2, 2 * k : 2 * k + 2]) for k in range(3)]
         _scale_lines(panels, scale, policies)
     seeds = reports[0].seeds if reports else ()
     fig.suptitle(
@@ -83,6 +87,48 @@ def _quality_bars(
         ax.set_xticks(range(len(reports)), labels, fontsize=8)
         ax.legend(fontsize=8)
         ax.grid(axis="y", alpha=0.3)
+
+
+def _paired_points(ax: Axes, reports: Sequence[ScenarioReport]) -> None:
+    """smart - rival per scenario: the paired mean, with the 95% interval as error bars."""
+    diffs = [paired(r).get(CANDIDATE, {}) for r in reports]
+    for k, rival in enumerate(RIVALS):
+        points = [
+            (i + (k - 0.5) * 0.2, d)
+            for i, by in enumerate(diffs)
+            if (d := by.get(rival)) is not None
+        ]
+        if not points:
+            continue
+        xs = [x for x, _ in points]
+        means = [float(d.mean_bps) for _, d in points]
+        # an interval needs >= 2 seeds; a single seed is drawn as a bare point
+        errors = [
+            (float(d.mean_bps - d.ci95_bps[0]), float(d.ci95_bps[1] - d.mean_bps))
+            if d.ci95_bps is not None
+            else (0.0, 0.0)
+            for _, d in points
+        ]
+        ax.errorbar(
+            xs,
+            means,
+            yerr=[[lo for lo, _ in errors], [hi for _, hi in errors]],
+            fmt="o",
+            capsize=4,
+            color=COLORS.get(rival, _OTHER),
+            label=f"{CANDIDATE} - {rival}",
+        )
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_title(
+        "Paired by seed: smart - other slippage (bps), mean and 95% interval; "
+        "below 0 = smart cheaper, significant when the whole bar is below 0",
+        fontsize=10,
+    )
+    ax.set_xticks(range(len(reports)), [f"{r.scenario}\n({r.item_count})" for r in reports])
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_xlim(-0.6, len(reports) - 0.4)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
 
 
 def _scale_lines(

@@ -22,6 +22,7 @@ from rebalance_executor.bench.metrics import (
     percentile,
     weighted_slippage,
 )
+from rebalance_executor.bench.paired import PairedDiff, comparisons, paired_diff
 from rebalance_executor.bench.scenario import BenchScenario
 
 BASELINE: Final = "market"
@@ -44,6 +45,12 @@ class PolicyStats:
     seed_slippage_bps: tuple[Decimal | None, ...]
     polls_per_min: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
+    seeds: tuple[int, ...] = ()  # aligned with seed_slippage_bps
+
+    @property
+    def by_seed(self) -> dict[int, Decimal | None]:
+        """Per-seed notional-weighted slippage, keyed by seed (for paired comparisons)."""
+        return dict(zip(self.seeds, self.seed_slippage_bps, strict=True))
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ def aggregate(records: Sequence[RunRecord]) -> PolicyStats:
         decision_slippage_bps=weighted_slippage(items, decision=True),
         executor_slippage_bps=(sum(exec_slips, ZERO) / len(exec_slips)) if exec_slips else None,
         seed_slippage_bps=tuple(r.slippage_bps for r in records),
+        seeds=tuple(r.seed for r in records),
         statuses=dict(Counter(r.status for r in records)),
         polls_per_min=sum(r.polls_per_min for r in records) / len(records),
     )
@@ -100,6 +108,30 @@ def scenario_report(
         quote_paths_identical=paths_identical(records),
         real_s=sum(r.real_s for r in records),
     )
+
+
+def paired(report: ScenarioReport) -> dict[str, dict[str, PairedDiff | None]]:
+    """``[policy][other]`` = paired per-seed difference (policy - other); see bench.paired.
+
+    Every policy gets an entry (market's is empty); None where no seed measured both.
+    """
+    out: dict[str, dict[str, PairedDiff | None]] = {name: {} for name in report.policies}
+    for policy, other in comparisons(list(report.policies)):
+        mine, theirs = report.policies[policy].by_seed, report.policies[other].by_seed
+        out[policy][other] = paired_diff(mine, theirs)
+    return out
+
+
+def paired_json(diff: PairedDiff | None) -> dict[str, Any] | None:
+    """``{mean_bps, se_bps, ci95_bps: [lo, hi], n}``; se and interval are null below 2 seeds."""
+    if diff is None:
+        return None
+    return {
+        "mean_bps": _num(diff.mean_bps, 3),
+        "se_bps": _num(diff.se_bps, 3),
+        "ci95_bps": None if diff.ci95_bps is None else [_num(v, 3) for v in diff.ci95_bps],
+        "n": diff.n,
+    }
 
 
 def ratios(report: ScenarioReport) -> dict[str, dict[str, float | None]]:
@@ -156,25 +188,40 @@ def policy_json(stats: PolicyStats) -> dict[str, Any]:
 
 
 def scenario_json(report: ScenarioReport) -> dict[str, Any]:
-    """One scenario's document: ``scenario``, ``seeds``, ``policies.<name>``, ``ratios``."""
+    """One scenario's document: ``scenario``, ``seeds``, ``policies.<name>`` (with ``paired``
+    per-seed differences against the policies ranked before it), ``ratios_vs_market``."""
+    pairs = paired(report)
     return {
         "scenario": report.scenario,
         "kind": report.kind,
         "items": report.item_count,
         "seeds": list(report.seeds),
-        "policies": {name: policy_json(s) for name, s in report.policies.items()},
+        "policies": {
+            name: {
+                **policy_json(s),
+                "paired": {o: paired_json(d) for o, d in pairs[name].items()},
+            }
+            for name, s in report.policies.items()
+        },
         "ratios_vs_market": ratios(report),
         "quote_paths_identical": report.quote_paths_identical,
         "real_s": _num(report.real_s, 1),
     }
 
 
-def bench_json(reports: Sequence[ScenarioReport], elapsed_s: float, jobs: int) -> dict[str, Any]:
-    """The file ``--json`` writes: one scenario → its document; several → under ``scenarios``."""
+def bench_json(
+    reports: Sequence[ScenarioReport],
+    elapsed_s: float,
+    jobs: int,
+    targets: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The file ``--json`` writes: one scenario → its document; several → under ``scenarios``.
+
+    ``targets`` (bench.targets.targets_json) is stored at the top level when given.
+    """
+    tail: dict[str, Any] = {"elapsed_s": round(elapsed_s, 1), "jobs": jobs}
+    if targets is not None:
+        tail["targets"] = targets
     if len(reports) == 1:
-        return {**scenario_json(reports[0]), "elapsed_s": round(elapsed_s, 1), "jobs": jobs}
-    return {
-        "scenarios": [scenario_json(r) for r in reports],
-        "elapsed_s": round(elapsed_s, 1),
-        "jobs": jobs,
-    }
+        return {**scenario_json(reports[0]), **tail}
+    return {"scenarios": [scenario_json(r) for r in reports], **tail}

@@ -36,6 +36,7 @@ from rebalance_executor.bench.metrics import (
     measure_items,
 )
 from rebalance_executor.bench.scenario import BenchScenario, plan_event
+from rebalance_executor.bench.virtual_time import SteppedClock
 from rebalance_executor.cli.local_aws import REGION, LocalResources, create_resources
 from rebalance_executor.cli.local_env import logger_levels, patched_environ
 from rebalance_executor.composition import Dependencies, build_dependencies
@@ -93,9 +94,9 @@ def run_one(spec: RunSpec) -> RunRecord:
         secrets.clear_cache()
         deps = _dependencies(sim, spec.smart)
         handler.reset_dependencies(deps)
-        # Every run starts trading at the same simulated instant, whatever the set-up cost.
+        # Every run starts trading at the same simulated instant, whatever the set-up cost; the
+        # clock stays paused: only the executor's sleeps move it (SteppedClock).
         sim.control.advance_time(max(0.0, START_OFFSET_S - sim.clock.monotonic()))
-        sim.control.resume_clock()
         try:
             result, response = _invoke(scenario, spec, sim, deps)
         finally:
@@ -171,7 +172,7 @@ def _invoke(
 
 
 def _dependencies(sim: RunningSimulator, smart: SmartSchedule | None) -> Dependencies:
-    deps = build_dependencies(load_settings(), clock=sim.clock)
+    deps = build_dependencies(load_settings(), clock=SteppedClock(sim))
     if smart is None:
         return deps
     config = deps.execution_config.model_copy(update={"smart": smart})
@@ -224,7 +225,7 @@ def _environment(
 
 @contextmanager
 def _clock_paused(sim: RunningSimulator) -> Iterator[None]:
-    """Hold simulated time while moto and the dependencies are set up (resumed by the caller)."""
+    """Stop real time from moving simulated time, for the whole run (see SteppedClock)."""
     sim.control.pause_clock()
     yield
 

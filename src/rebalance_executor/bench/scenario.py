@@ -56,8 +56,8 @@ class BenchScenario(BaseModel):
     items: tuple[PlanItem, ...] = Field(min_length=1)
     # The Lambda timeout (simulated seconds) the countdown context starts from.
     budget_s: float = Field(default=300.0, ge=20, le=900)
-    # Simulated seconds per real second: high enough that a run takes seconds, low enough that
-    # loopback latency (real ms x time_scale) stays a realistic broker round trip.
+    # Simulated seconds per real second for real-time use of the scenario (``sim``/``run``); the
+    # benchmark itself runs on a discrete-event clock (bench/virtual_time.py) and ignores it.
     time_scale: float = Field(default=30.0, gt=0, le=1000)
     step_s: float = Field(default=1.0, gt=0, le=60)
     # Extra handler environment (SPEC §3.4 names), e.g. a wider MAX_SPREAD_BPS.

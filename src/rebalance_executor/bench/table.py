@@ -1,4 +1,5 @@
-"""The terminal comparison table (rich): one row per scenario and policy, plus target checks."""
+"""The comparison tables (rich terminal and markdown): figures per scenario and policy, the
+paired per-seed differences, and the computed target verdict for smart."""
 
 from __future__ import annotations
 
@@ -9,15 +10,20 @@ from typing import TYPE_CHECKING, Final
 from rich.console import Console
 from rich.table import Table
 
-from rebalance_executor.bench.report import BASELINE, PolicyStats, ScenarioReport
+from rebalance_executor.bench.paired import PairedDiff
+from rebalance_executor.bench.report import BASELINE, PolicyStats, ScenarioReport, paired
+
+# re-exported: sweep.py imports FILL_TARGET from here
+from rebalance_executor.bench.targets import FILL_TARGET as FILL_TARGET  # noqa: PLC0414
+from rebalance_executor.bench.targets import (
+    PEAK_PER_MIN_TARGET,
+    ScenarioVerdict,
+    TargetVerdict,
+    judge,
+)
 
 if TYPE_CHECKING:
     from rebalance_executor.bench.sweep import CandidateScore
-
-FILL_TARGET: Final = Decimal("0.995")
-REQUESTS_PER_ORDER_TARGET: Final = Decimal(4)
-PEAK_PER_MIN_TARGET: Final = 200
-CANDIDATE: Final = "smart"
 
 
 def _bps(value: Decimal | None) -> str:
@@ -77,52 +83,124 @@ def _best_policy(report: ScenarioReport) -> str | None:
     return min(scored)[1] if scored else None
 
 
-def target_checks(reports: Sequence[ScenarioReport]) -> list[str]:
-    """Issue-6 targets for ``smart``, one line per miss (empty when all are met or not run)."""
-    misses = []
+def paired_table(reports: Sequence[ScenarioReport]) -> Table:
+    """Per-seed paired differences (policy - other): mean, SE, 95% interval, seeds paired."""
+    table = Table(title="Paired by seed: policy - other slippage (bps; - = policy cheaper)")
+    for header in ("scenario", "policy - other", "mean", "SE", "95% interval", "n"):
+        table.add_column(header, justify="left" if header[0] in "sp" else "right")
     for report in reports:
-        smart = report.policies.get(CANDIDATE)
-        if smart is None:
-            continue
-        misses.extend(_misses(report, smart))
-    return misses
-
-
-def _misses(report: ScenarioReport, smart: PolicyStats) -> list[str]:
-    out = []
-    name = report.scenario
-    for other in ("market", "anchor"):
-        rival = report.policies.get(other)
-        if rival is None or rival.slippage_bps is None:
-            continue
-        if smart.slippage_bps is None or smart.slippage_bps >= rival.slippage_bps:
-            out.append(
-                f"{name}: smart slippage {_bps(smart.slippage_bps)} bps does not beat "
-                f"{other} {_bps(rival.slippage_bps)} bps"
+        rows = _paired_rows(report)
+        for index, (pair, diff) in enumerate(rows):
+            table.add_row(
+                report.scenario if index == 0 else "",
+                pair,
+                *_paired_cells(diff),
+                end_section=index == len(rows) - 1,
             )
-    if smart.fill_rate < FILL_TARGET:
-        out.append(f"{name}: smart fill rate {smart.fill_rate * 100:.2f}% < 99.5%")
-    rpo = smart.requests_per_order
-    if rpo is not None and rpo > REQUESTS_PER_ORDER_TARGET:
-        out.append(f"{name}: smart {rpo:.2f} requests per order > 4")
-    if smart.peak_requests_per_min >= PEAK_PER_MIN_TARGET:
-        out.append(f"{name}: smart peak {smart.peak_requests_per_min} requests/min ≥ 200")
-    if not report.quote_paths_identical:
-        out.append(f"{name}: policies did NOT see identical quote paths")
-    return out
+    return table
+
+
+def _paired_rows(report: ScenarioReport) -> list[tuple[str, PairedDiff | None]]:
+    return [
+        (f"{policy} - {other}", diff)
+        for policy, by_other in paired(report).items()
+        for other, diff in by_other.items()
+    ]
+
+
+def _paired_cells(diff: PairedDiff | None) -> tuple[str, str, str, str]:
+    if diff is None:
+        return ("—", "—", "—", "0")
+    ci = diff.ci95_bps
+    interval = "—" if ci is None else f"[{ci[0]:+.2f}, {ci[1]:+.2f}]"
+    return (_bps(diff.mean_bps), _num(diff.se_bps), interval, str(diff.n))
+
+
+_VERDICT_HEADERS: Final = (
+    "scenario",
+    "beats market",
+    "beats anchor",
+    "fill ≥ 99.5%",
+    "req/order ≤ 4",
+    "peak/min < 200",
+    "met",
+    "significantly",
+)
+
+
+def _verdict_cells(v: ScenarioVerdict) -> list[str]:
+    checks = v.checks
+    beats = {b.rival: _beat_cell(b.beats, b.significant) for b in v.beats}
+    return [
+        v.scenario,
+        beats["market"],
+        beats["anchor"],
+        f"{_mark(checks['fill_rate_ok'])} {v.fill_rate * 100:.2f}",
+        f"{_mark(checks['requests_per_order_ok'])} {_num(v.requests_per_order)}",
+        f"{_mark(checks['peak_ok'])} {v.peak_requests_per_min}",
+        _mark(v.met),
+        _mark(v.met_significantly),
+    ]
+
+
+def _beat_cell(beats: bool | None, significant: bool | None) -> str:
+    if beats is None:
+        return "not judged"
+    if not beats:
+        return "✗ no"
+    return "✓ yes, significant" if significant else "✓ yes, not significant"
+
+
+def _mark(ok: bool | None) -> str:
+    return "—" if ok is None else ("✓" if ok else "✗")
+
+
+def verdict_table(verdict: TargetVerdict) -> Table:
+    """One row per scenario: each SPEC §8 target for smart, ✓ met / ✗ missed / — not judged."""
+    table = Table(title="Targets for smart (computed; significant = paired 95% interval < 0)")
+    for header in _VERDICT_HEADERS:
+        table.add_column(
+            header, justify="left" if header.startswith(("scenario", "beats")) else "right"
+        )
+    for v in verdict.scenarios:
+        table.add_row(*_verdict_cells(v))
+    return table
+
+
+def verdict_summary(verdict: TargetVerdict) -> str:
+    """One line: how many scenarios meet the targets on means and significantly."""
+    total = len(verdict.scenarios)
+    on_means = sum(v.met for v in verdict.scenarios)
+    significant = sum(v.met_significantly for v in verdict.scenarios)
+    scale = verdict.scale_200
+    peak = (
+        "200-item plan not run"
+        if scale is None
+        else f"200-item plan peak {scale.peak_requests_per_min}/min "
+        f"{'<' if scale.peak_requests_per_min < PEAK_PER_MIN_TARGET else '≥'} 200"
+    )
+    return (
+        f"smart meets the targets in {on_means}/{total} scenarios on means, "
+        f"{significant}/{total} significantly; {peak}"
+    )
 
 
 def print_report(reports: Sequence[ScenarioReport], console: Console, elapsed_s: float) -> None:
-    """The table, then the target verdict (misses listed, never hidden)."""
+    """The table, the paired differences, then the target verdict (misses listed, never hidden)."""
     console.print(build_table(reports))
-    misses = target_checks(reports)
-    if any(CANDIDATE in r.policies for r in reports):
-        if misses:
+    if any(len(r.policies) > 1 for r in reports):
+        console.print(paired_table(reports))
+    verdict = judge(reports)
+    if verdict is not None:
+        console.print(verdict_table(verdict))
+        if verdict.misses():
             console.print("[bold red]Targets missed:[/bold red]")
-            for line in misses:
-                console.print(f"  • {line}")
-        else:
-            console.print("[bold green]All issue-6 targets met for smart.[/bold green]")
+        for line in verdict.misses():
+            console.print(f"  • {line}")
+        for line in verdict.not_judged():
+            console.print(f"  [yellow]not judged:[/yellow] {line}")
+        style = "green" if verdict.met_significantly else "yellow" if verdict.met else "red"
+        console.print(f"[bold {style}]{verdict_summary(verdict)}[/bold {style}]")
     console.print(f"elapsed {elapsed_s:.0f} s real")
 
 
@@ -165,7 +243,48 @@ def _best_baseline(by_policy: Mapping[str, PolicyStats]) -> Decimal | None:
 
 
 def markdown_table(reports: Sequence[ScenarioReport]) -> str:
-    """The comparison table as GitHub markdown (for the README's results section)."""
+    """The comparison table as GitHub markdown (for docs/bench/bench.md and the README), then
+    the paired differences and the target verdict as two more tables."""
+    sections = [_markdown_main(reports)]
+    if any(len(r.policies) > 1 for r in reports):
+        sections.append(_markdown_paired(reports))
+    verdict = judge(reports)
+    if verdict is not None:
+        sections.append(_markdown_verdict(verdict))
+    return "\n".join(sections)
+
+
+def _markdown_paired(reports: Sequence[ScenarioReport]) -> str:
+    lines = [
+        "Paired by seed: policy - other slippage (bps; - = policy cheaper), "
+        "mean over seeds with its standard error and 95% t interval.",
+        "",
+        "| scenario | policy - other | mean | SE | 95% interval | n |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for report in reports:
+        for index, (pair, diff) in enumerate(_paired_rows(report)):
+            label = report.scenario if index == 0 else ""
+            lines.append(f"| {label} | {pair} | " + " | ".join(_paired_cells(diff)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_verdict(verdict: TargetVerdict) -> str:
+    lines = [
+        "Targets for smart (computed; significant = paired 95% interval entirely below 0; "
+        "✓ met, ✗ missed, — not judged).",
+        "",
+        "| " + " | ".join(_VERDICT_HEADERS) + " |",
+        "|---|---|---|" + "---:|" * (len(_VERDICT_HEADERS) - 3),
+    ]
+    lines += ["| " + " | ".join(_verdict_cells(v)) + " |" for v in verdict.scenarios]
+    lines += ["", *(f"- missed: {m}" for m in verdict.misses())]
+    lines += [f"- not judged: {m}" for m in verdict.not_judged()]
+    lines += ["", f"**{verdict_summary(verdict)}**"]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_main(reports: Sequence[ScenarioReport]) -> str:
     lines = [
         "| scenario (items) | policy | slippage bps | p95 bps | Δ vs market | fill % | wall s "
         "| requests | req/order | peak/min |",

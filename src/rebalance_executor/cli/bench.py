@@ -33,6 +33,7 @@ from rebalance_executor.bench.runner import (
 from rebalance_executor.bench.scenario import BenchScenario, ScenarioError, shipped_paths
 from rebalance_executor.bench.sweep import load_grid, run_sweep, sweep_json
 from rebalance_executor.bench.table import markdown_table, print_report, print_sweep
+from rebalance_executor.bench.targets import judge, targets_json
 from rebalance_executor.cli.events_io import EXIT_BAD_INPUT, EXIT_OK
 from rebalance_executor.domain.config import SmartSchedule
 
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     elapsed = time.monotonic() - started
     print_report(reports, console, elapsed)
     if args.json is not None:
-        document = bench_json(reports, elapsed, args.jobs)
+        document = bench_json(reports, elapsed, args.jobs, targets_json(judge(reports)))
         if smart is not None:
             document["smart_overrides"] = {k: str(v) for k, v in smart.model_dump().items()}
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -74,8 +74,17 @@ def test_bench_runs_every_policy_through_the_handler_and_writes_json_and_png(
         assert figures["requests_total"] >= 5, name
         assert figures["requests_per_order"] > 0, name
     assert document["ratios_vs_market"]["market"]["requests_ratio"] == 1.0
+    # one seed: a paired mean but no interval, so no beat can be significant
+    smart_vs_market = document["policies"]["smart"]["paired"]["market"]
+    assert smart_vs_market["n"] == 1
+    assert smart_vs_market["ci95_bps"] is None
+    targets = document["targets"]["scenarios"]["tiny"]
+    assert targets["beats"]["market"]["significant"] is not True
+    assert targets["checks"]["fill_rate_ok"] is True
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Execution quality" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Execution quality" in printed
+    assert "Targets for smart" in printed
 
 
 def test_an_invalid_scenario_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""Aggregation over seeds, the SPEC §8 JSON keys, ratios against market, and target checks."""
+"""Aggregation over seeds, the SPEC §8 JSON keys, ratios against market, and target misses."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from rebalance_executor.bench.report import (
     ratios,
     scenario_json,
 )
-from rebalance_executor.bench.table import markdown_table, target_checks
+from rebalance_executor.bench.table import markdown_table
+from rebalance_executor.bench.targets import TargetVerdict, judge
 from rebalance_executor.cli.bench import parse_policies, parse_smart
 
 SPEC_KEYS = {
@@ -104,7 +105,9 @@ def test_target_checks_name_every_missed_target() -> None:
         anchor=[_run("anchor", 0, "100.03")],
         smart=[_run("smart", 0, "100.02", qty="9", requests=50, orders=10, peak=250)],
     )
-    misses = target_checks([report])
+    verdict = judge([report])
+    assert verdict is not None
+    misses = verdict.misses()
     joined = "\n".join(misses)
     assert "does not beat market" in joined
     assert "does not beat anchor" not in joined
@@ -112,7 +115,9 @@ def test_target_checks_name_every_missed_target() -> None:
     assert "5.00 requests per order" in joined
     assert "peak 250" in joined
     good = _report(market=[_run("market", 0, "100.03")], smart=[_run("smart", 0, "100.01")])
-    assert target_checks([good]) == []
+    good_verdict = judge([good])
+    assert isinstance(good_verdict, TargetVerdict)
+    assert good_verdict.misses() == []
 
 
 def test_policy_and_smart_override_parsing_rejects_bad_input() -> None:
@@ -133,7 +138,8 @@ def test_policy_and_smart_override_parsing_rejects_bad_input() -> None:
 def test_markdown_table_has_a_row_per_policy_with_the_delta_to_market() -> None:
     report = _report(market=[_run("market", 0, "100.02")], smart=[_run("smart", 0, "100.01")])
     text = markdown_table([report])
-    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    main = text.split("\n\n")[0]  # the paired and verdict tables follow
+    rows = [line for line in main.splitlines() if line.startswith("| ") and "---" not in line]
     assert len(rows) == 3  # header + two policies
     assert "| calm (1) | market | +2.00 |" in text
     assert "| smart | +1.00 |" in text
