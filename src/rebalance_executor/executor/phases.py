@@ -5,7 +5,6 @@ that leaves nothing of the plan live."""
 from __future__ import annotations
 
 import asyncio
-import os
 import logging
 from collections.abc import Mapping, Sequence
 
@@ -25,6 +24,8 @@ logger = logging.getLogger(__name__)
 # Share of the deadline's wind-down reserve (stop_at..hard_at) cancels and final reads may use;
 # the rest is for writing the result.
 _WIND_DOWN_SHARE = 0.5
+# Bounds the fill-detection backoff's exponent (the cap is MAX_POLL_INTERVAL_S anyway).
+_MAX_DOUBLINGS = 16
 # Longest a mid-run wind-down (e.g. the sell phase hitting sell_wait_max_s) may take.
 _MID_RUN_WIND_DOWN_S = 30.0
 
@@ -40,33 +41,33 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
     """
     window = Window(ctx.clock.monotonic(), min(stop_at, ctx.deadline.stop_at))
     ctx.tracker.register(states)
-    interval = ctx.config.poll_interval_s
+    quiet_ticks = 0
     while True:
         active = [s for s in states if not settle(s, ctx)]
         if not active or window.over(ctx.clock):
             break
-        before = [s.activity() for s in active]
         await asyncio.gather(*(step(s, ctx, window) for s in active))
         active = [s for s in active if not settle(s, ctx)]
         if not active:
             break
+        quiet_ticks = 0 if any(awaiting_news(s, ctx) for s in active) else quiet_ticks
         stepped = {s.index: s.live_ids for s in active}
-        await ctx.clock.sleep(_sleep_s(active, interval, ctx, window))
+        await ctx.clock.sleep(_sleep_s(active, _poll_interval(quiet_ticks, ctx), ctx, window))
+        quiet_ticks = min(quiet_ticks + 1, _MAX_DOUBLINGS)
         await ctx.tracker.poll_orders(active)
-        quiet = [s.activity() for s in active] == before
-        urgent = any(awaiting_news(s, ctx) for s in active)
         active = [s for s in active if not settle(s, ctx)]
         _redecide_changed(active, stepped, ctx)
         await _refresh_quotes(active, ctx)
         ctx.sample_requests()
-        interval = _next_interval(interval, quiet=quiet, urgent=urgent, ctx=ctx)
     unfinished = [s for s in states if not settle(s, ctx)]
     for state in unfinished:
         state.note_reason(Reason.DEADLINE, "working window ended with quantity unfilled")
     return await wind_down(unfinished, ctx)
 
 
-def _sleep_s(states: Sequence[ItemState], interval: float, ctx: RunContext, window: Window) -> float:
+def _sleep_s(
+    states: Sequence[ItemState], interval: float, ctx: RunContext, window: Window
+) -> float:
     """Until the next fill-detection poll, the earliest decision scheduled in the future or the
     window's end, whichever comes first. A decision already due rides the next poll: the
     policy was just asked and found nothing to change (e.g. its quote was unusable)."""
@@ -94,17 +95,13 @@ async def _refresh_quotes(states: Sequence[ItemState], ctx: RunContext) -> None:
     await ctx.tracker.poll_quotes([s for s in states if decision_due(s, ctx)])
 
 
-def _next_interval(interval: float, *, quiet: bool, urgent: bool, ctx: RunContext) -> float:
-    """Fill-detection backoff: double while nothing happens (resting limits), up to
-    MAX_POLL_INTERVAL_S; back to POLL_INTERVAL_S on any activity. Decisions do not depend on
-    it: they are scheduled by the policy."""
+def _poll_interval(quiet_ticks: int, ctx: RunContext) -> float:
+    """Fill-detection backoff: POLL_INTERVAL_S while the next listing is expected to bring news
+    (a cancel, replace or submit to see final, a marketable order to see filled), doubling per
+    tick without such news up to MAX_POLL_INTERVAL_S (resting passive limits). Decisions do not
+    wait for it: the policies schedule them."""
     base = ctx.config.poll_interval_s
-    if (urgent if _MODE == "urgent" else not quiet):
-        return base
-    return min(max(interval * 2, base), max(ctx.config.max_poll_interval_s, base))
-
-
-_MODE = os.environ.get("POLL_MODE", "quiet")
+    return min(base * float(2**quiet_ticks), max(ctx.config.max_poll_interval_s, base))
 
 
 def wind_down_until(ctx: RunContext) -> float:

@@ -84,16 +84,6 @@ class ItemState:
         """Quantity still to fill toward the target (may be <= 0 when done)."""
         return self.target_qty - self.filled_qty
 
-    def activity(self) -> tuple[object, ...]:
-        """What a tick can change: fills, orders (incl. replaces), their statuses, pending
-        submits, completion. Equal values mean nothing happened to the item."""
-        return (
-            self.filled_qty,
-            tuple(sorted((o.id, o.status) for o in self.orders.values())),
-            self.pending_request is not None,
-            self.done,
-        )
-
     def record(self, order: BrokerOrder) -> None:
         """Take the broker's latest view of one of this item's orders."""
         self.orders[order.id] = order

@@ -86,7 +86,11 @@ def awaiting_news(state: ItemState, ctx: RunContext) -> bool:
     """True when the next listing is likely to change the item soon: a submit to resolve, a
     cancel or replace to see final, or a live order expected to execute at once (market, or a
     limit marketable against the item's last quote)."""
-    if decision_blocked(state, ctx) or state.unconfirmed or state.cancel_requested.keys() & state.live_ids:
+    if (
+        decision_blocked(state, ctx)
+        or state.unconfirmed
+        or state.cancel_requested.keys() & state.live_ids
+    ):
         return True
     quote = ctx.tracker.quotes.get(state.symbol, state.quote)
     for order in state.live_orders:

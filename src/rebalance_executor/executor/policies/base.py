@@ -1,8 +1,9 @@
 """The order-working policy plug-point (SPEC §4.5).
 
 When a decision is due the working loop asks the item's policy what order it should have live
-for the item's remaining quantity, then makes it so: keep the live order, re-peg it (replace when allowed, else
-cancel and re-send after the cancel is final), cross, or stand aside. Policies are pure: they
+for the item's remaining quantity, then makes it so: keep the live order, re-peg it (replace
+when allowed, else cancel and re-send after the cancel is final), cross, or stand aside. The
+policy also says when it next wants to be asked (``next_decision_s``). Policies are pure: they
 see values, never the broker.
 """
 
