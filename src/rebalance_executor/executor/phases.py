@@ -57,7 +57,7 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
         await ctx.tracker.poll_orders(active)
         active = [s for s in active if not settle(s, ctx)]
         _redecide_changed(active, stepped, ctx)
-        await _refresh_quotes(active, ctx)
+        await _refresh_quotes(active, ctx, window)
         ctx.sample_requests()
     unfinished = [s for s in states if not settle(s, ctx)]
     for state in unfinished:
@@ -88,9 +88,10 @@ def _redecide_changed(
             state.decide_at = min(state.decide_at, now)
 
 
-async def _refresh_quotes(states: Sequence[ItemState], ctx: RunContext) -> None:
-    """Fresh quotes for the items about to decide (none for policies that ignore quotes)."""
-    if not ctx.policy.uses_live_quotes:
+async def _refresh_quotes(states: Sequence[ItemState], ctx: RunContext, window: Window) -> None:
+    """Fresh quotes for the items about to decide (none for policies that ignore quotes, none
+    once the window is over: nothing is decided then)."""
+    if not ctx.policy.uses_live_quotes or window.over(ctx.clock):
         return
     await ctx.tracker.poll_quotes([s for s in states if decision_due(s, ctx)])
 
