@@ -50,11 +50,11 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
         active = [s for s in active if not settle(s, ctx)]
         if not active:
             break
-        quiet_ticks = 0 if any(awaiting_news(s, ctx) for s in active) else quiet_ticks
         stepped = {s.index: s.live_ids for s in active}
         await ctx.clock.sleep(_sleep_s(active, _poll_interval(quiet_ticks, ctx), ctx, window))
-        quiet_ticks = min(quiet_ticks + 1, _MAX_DOUBLINGS)
         await ctx.tracker.poll_orders(active)
+        late = any(awaiting_news(s, ctx) for s in active)
+        quiet_ticks = 0 if late else min(quiet_ticks + 1, _MAX_DOUBLINGS)
         active = [s for s in active if not settle(s, ctx)]
         _redecide_changed(active, stepped, ctx)
         await _refresh_quotes(active, ctx, window)
@@ -97,10 +97,11 @@ async def _refresh_quotes(states: Sequence[ItemState], ctx: RunContext, window: 
 
 
 def _poll_interval(quiet_ticks: int, ctx: RunContext) -> float:
-    """Fill-detection backoff: POLL_INTERVAL_S while the next listing is expected to bring news
-    (a cancel, replace or submit to see final, a marketable order to see filled), doubling per
-    tick without such news up to MAX_POLL_INTERVAL_S (resting passive limits). Decisions do not
-    wait for it: the policies schedule them."""
+    """Fill-detection backoff: doubles per listing, from POLL_INTERVAL_S up to
+    MAX_POLL_INTERVAL_S, and starts over after a listing that leaves news outstanding (a cancel
+    or submit not settled yet, a marketable order not filled yet). A broker settles those
+    within a listing or two, so our own writes do not reset it: that is what keeps a resting
+    book cheap. Decisions do not wait for it: the policies schedule them."""
     base = ctx.config.poll_interval_s
     return min(base * float(2**quiet_ticks), max(ctx.config.max_poll_interval_s, base))
 

@@ -83,10 +83,10 @@ def decision_due(state: ItemState, ctx: RunContext) -> bool:
 
 
 def awaiting_news(state: ItemState, ctx: RunContext) -> bool:
-    """True when the next listing is likely to bring news the item waits for: a submit to
-    resolve, a cancel to see final (the remainder is re-sent after it), or a live order expected
-    to execute at once (market, or a limit marketable against the item's last quote). A replaced
-    order's final fills are not waited for while its replacement works."""
+    """True while the item waits on news a listing should bring: a submit to resolve, a cancel
+    to see final (the remainder is re-sent after it), or a live order expected to execute at
+    once (market, or a limit marketable against the item's last quote). A replaced order's
+    final fills are not waited for while its replacement works."""
     if decision_blocked(state, ctx) or state.cancel_requested.keys() & state.live_ids:
         return True
     quote = ctx.tracker.quotes.get(state.symbol, state.quote)

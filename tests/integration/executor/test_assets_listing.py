@@ -21,7 +21,8 @@ LISTING = "GET /v2/assets"
 
 
 def per_symbol_reads(sim: RunningSimulator) -> int:
-    return sum(c for e, c in sim.control.request_counts().items() if e.startswith("GET /v2/assets/"))
+    counts = sim.control.request_counts()
+    return sum(c for endpoint, c in counts.items() if endpoint.startswith("GET /v2/assets/"))
 
 
 def listings(sim: RunningSimulator) -> int:
@@ -72,9 +73,7 @@ def test_unknown_symbol_in_a_plan_is_not_traded_whichever_path_read_it(
     sim = sim_factory(seed=5, time_scale=20.0)
     h = Harness.start(sim)
     h.account("100000")
-    plan = h.plan(
-        *(item(s, Action.BUY, "1000") for s in known), item("NOPE", Action.BUY, "1000")
-    )
+    plan = h.plan(*(item(s, Action.BUY, "1000") for s in known), item("NOPE", Action.BUY, "1000"))
     result = h.run(plan)
     by_symbol = {i.symbol: i for i in result.items}
     unknown = by_symbol["NOPE"]

@@ -36,9 +36,7 @@ from rebalance_executor.executor.tracker import Tracker
 from tests.fakes.broker import T0, FakeBroker, VirtualClock
 
 KEY = "0123456789abcdef"
-CONFIG = ExecutionConfig(
-    policy=ExecutionPolicy.SMART, poll_interval_s=1.0, max_poll_interval_s=8.0
-)
+CONFIG = ExecutionConfig(policy=ExecutionPolicy.SMART, poll_interval_s=1.0, max_poll_interval_s=8.0)
 
 
 @dataclass

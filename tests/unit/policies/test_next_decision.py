@@ -119,7 +119,8 @@ def test_decide_keeps_the_order_until_the_announced_time_and_changes_it_then(
 ) -> None:
     order = limit_order("100.01")
     delay = policy.next_decision_s(state(Q, t=t, order=order, order_age_s=age), config)
-    assert delay is not None and delay > 0
+    assert delay is not None
+    assert delay > 0
 
     def at(dt: float) -> DesiredKind:
         later = state(MOVED, arrival=Q, t=t + dt, order=order, order_age_s=age + dt)
