@@ -12,6 +12,7 @@ from rebalance_executor.domain.result import Reason
 from rebalance_executor.executor.context import RunContext, Window
 from rebalance_executor.executor.state import ItemState
 from rebalance_executor.executor.working import (
+    awaiting_cancel,
     awaiting_news,
     cancel_live,
     decision_due,
@@ -51,7 +52,9 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
         if not active:
             break
         stepped = {s.index: s.live_ids for s in active}
-        await ctx.clock.sleep(_sleep_s(active, _poll_interval(quiet_ticks, ctx), ctx, window))
+        await ctx.clock.sleep(
+            _sleep_s(active, _poll_interval(quiet_ticks, active, ctx), ctx, window)
+        )
         await ctx.tracker.poll_orders(active)
         late = any(awaiting_news(s, ctx) for s in active)
         quiet_ticks = 0 if late else min(quiet_ticks + 1, _MAX_DOUBLINGS)
@@ -96,13 +99,17 @@ async def _refresh_quotes(states: Sequence[ItemState], ctx: RunContext, window: 
     await ctx.tracker.poll_quotes([s for s in states if decision_due(s, ctx)])
 
 
-def _poll_interval(quiet_ticks: int, ctx: RunContext) -> float:
+def _poll_interval(quiet_ticks: int, states: Sequence[ItemState], ctx: RunContext) -> float:
     """Fill-detection backoff: doubles per listing, from POLL_INTERVAL_S up to
     MAX_POLL_INTERVAL_S, and starts over after a listing that leaves news outstanding (a cancel
-    or submit not settled yet, a marketable order not filled yet). A broker settles those
-    within a listing or two, so our own writes do not reset it: that is what keeps a resting
-    book cheap. Decisions do not wait for it: the policies schedule them."""
+    or submit not settled yet, a marketable order not filled yet). A cancel just requested gets
+    one listing after POLL_INTERVAL_S (the item is out of the market until a listing shows it
+    final) without resetting the backoff; other writes (a new passive limit, a replace) do not
+    shorten it: that is what keeps a resting book cheap. Decisions do not wait for it: the
+    policies schedule them."""
     base = ctx.config.poll_interval_s
+    if any(awaiting_cancel(s) for s in states):
+        return base
     return min(base * float(2**quiet_ticks), max(ctx.config.max_poll_interval_s, base))
 
 

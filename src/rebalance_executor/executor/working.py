@@ -82,12 +82,17 @@ def decision_due(state: ItemState, ctx: RunContext) -> bool:
     return state.decide_at <= ctx.clock.monotonic() and not decision_blocked(state, ctx)
 
 
+def awaiting_cancel(state: ItemState) -> bool:
+    """True while a cancel we requested is not yet seen final in a listing."""
+    return bool(state.cancel_requested.keys() & state.live_ids)
+
+
 def awaiting_news(state: ItemState, ctx: RunContext) -> bool:
     """True while the item waits on news a listing should bring: a submit to resolve, a cancel
     to see final (the remainder is re-sent after it), or a live order expected to execute at
     once (market, or a limit marketable against the item's last quote). A replaced order's
     final fills are not waited for while its replacement works."""
-    if decision_blocked(state, ctx) or state.cancel_requested.keys() & state.live_ids:
+    if decision_blocked(state, ctx) or awaiting_cancel(state):
         return True
     quote = ctx.tracker.quotes.get(state.symbol, state.quote)
     for order in state.live_orders:
