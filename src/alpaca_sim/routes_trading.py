@@ -87,8 +87,22 @@ def get_clock(engine: Engine, account: Account) -> dict[str, Any]:
 
 
 @router.get("/assets")
-def get_assets(engine: Engine, account: Account) -> list[dict[str, Any]]:
-    return [schemas.asset_json(s, spec) for s, spec in engine.scenario.symbols.items()]
+def get_assets(
+    engine: Engine,
+    account: Account,
+    status: str | None = None,
+    asset_class: str = "us_equity",
+    exchange: str | None = None,
+) -> list[dict[str, Any]]:
+    """Filtered as Alpaca filters (no status: all; asset_class defaults to us_equity). Every
+    simulated asset is an active US equity."""
+    if status not in (None, "active") or asset_class != "us_equity":
+        return []
+    return [
+        schemas.asset_json(s, spec)
+        for s, spec in engine.scenario.symbols.items()
+        if exchange is None or spec.exchange == exchange
+    ]
 
 
 @router.get("/assets/{symbol}")

@@ -1,24 +1,32 @@
-"""The working loop of a phase (SPEC §4.3, §4.7): all its items concurrently on one event loop,
-one batched poll per tick, and a wind-down that leaves nothing of the plan live."""
+"""The working loop of a phase (SPEC §4.3, §4.6, §4.7): all its items concurrently on one event
+loop, batched polls paced by fill detection and the policy's decision schedule, and a wind-down
+that leaves nothing of the plan live."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rebalance_executor.domain.result import Reason
 from rebalance_executor.executor.context import RunContext, Window
 from rebalance_executor.executor.state import ItemState
-from rebalance_executor.executor.working import cancel_live, settle, step
+from rebalance_executor.executor.working import (
+    awaiting_cancel,
+    awaiting_news,
+    cancel_live,
+    decision_due,
+    settle,
+    step,
+)
 
 logger = logging.getLogger(__name__)
 
 # Share of the deadline's wind-down reserve (stop_at..hard_at) cancels and final reads may use;
 # the rest is for writing the result.
 _WIND_DOWN_SHARE = 0.5
-# Adaptive polling never leaves fewer ticks than this in a phase's window.
-_MIN_TICKS_PER_WINDOW = 20
+# Bounds the fill-detection backoff's exponent (the cap is MAX_POLL_INTERVAL_S anyway).
+_MAX_DOUBLINGS = 16
 # Longest a mid-run wind-down (e.g. the sell phase hitting sell_wait_max_s) may take.
 _MID_RUN_WIND_DOWN_S = 30.0
 
@@ -27,58 +35,82 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
     """Work ``states`` until all are done or ``stop_at``; then cancel what is live and wait for
     the cancels to be final. Returns True when nothing of the phase is left live.
 
-    Never raises BrokerError: broker trouble becomes item reasons.
+    Each tick: step every item (safety work always, the policy's decision when due), sleep
+    until the fill-detection backoff, the earliest scheduled decision or the window's end,
+    list orders (only when something is live), then fetch quotes for the items whose decision
+    is now due (one multi-symbol call). Never raises BrokerError: trouble becomes item reasons.
     """
     window = Window(ctx.clock.monotonic(), min(stop_at, ctx.deadline.stop_at))
     ctx.tracker.register(states)
-    interval = ctx.config.poll_interval_s
+    quiet_ticks = 0
     while True:
         active = [s for s in states if not settle(s, ctx)]
         if not active or window.over(ctx.clock):
             break
-        before = _activity(active)
         await asyncio.gather(*(step(s, ctx, window) for s in active))
         active = [s for s in active if not settle(s, ctx)]
         if not active:
             break
-        await ctx.clock.sleep(min(interval, window.remaining(ctx.clock)))
-        await ctx.tracker.poll(active, want_quotes=ctx.policy.uses_live_quotes)
-        ctx.sample_requests()
-        for state in active:
-            state.sample_quote(ctx.tracker.quotes.get(state.symbol))
-        interval = _next_interval(
-            interval, quiet=_activity(active) == before, ctx=ctx, window=window
+        stepped = {s.index: s.live_ids for s in active}
+        await ctx.clock.sleep(
+            _sleep_s(active, _poll_interval(quiet_ticks, active, ctx), ctx, window)
         )
+        await ctx.tracker.poll_orders(active)
+        late = any(awaiting_news(s, ctx) for s in active)
+        quiet_ticks = 0 if late else min(quiet_ticks + 1, _MAX_DOUBLINGS)
+        active = [s for s in active if not settle(s, ctx)]
+        _redecide_changed(active, stepped, ctx)
+        await _refresh_quotes(active, ctx, window)
+        ctx.sample_requests()
     unfinished = [s for s in states if not settle(s, ctx)]
     for state in unfinished:
         state.note_reason(Reason.DEADLINE, "working window ended with quantity unfilled")
     return await wind_down(unfinished, ctx)
 
 
-def _activity(states: Sequence[ItemState]) -> tuple[tuple[object, ...], ...]:
-    """What a tick can change: fills, orders (incl. replaces), their statuses, pending submits."""
-    return tuple(
-        (
-            s.filled_qty,
-            tuple(sorted((o.id, o.status) for o in s.orders.values())),
-            s.pending_request is not None,
-            s.done,
-        )
-        for s in states
-    )
+def _sleep_s(
+    states: Sequence[ItemState], interval: float, ctx: RunContext, window: Window
+) -> float:
+    """Until the next fill-detection poll, the earliest decision scheduled in the future or the
+    window's end, whichever comes first. A decision already due rides the next poll: the
+    policy was just asked and found nothing to change (e.g. its quote was unusable)."""
+    now = ctx.clock.monotonic()
+    upcoming = [s.decide_at - now for s in states if s.decide_at > now]
+    return min([interval, window.remaining(ctx.clock), *upcoming])
 
 
-def _next_interval(interval: float, *, quiet: bool, ctx: RunContext, window: Window) -> float:
-    """Back off while nothing happens (resting limits); snap back to the base on any activity.
+def _redecide_changed(
+    states: Sequence[ItemState], stepped: Mapping[int, frozenset[str]], ctx: RunContext
+) -> None:
+    """An item whose live orders changed since its step (filled, cancelled, replaced, expired)
+    decides on this tick: the schedule its policy gave assumed the order it saw would stand.
+    A partial fill alone does not: no policy wants a different order for it."""
+    now = ctx.clock.monotonic()
+    for state in states:
+        if state.live_ids != stepped[state.index]:
+            state.decide_at = min(state.decide_at, now)
 
-    Never longer than 1/_MIN_TICKS_PER_WINDOW of the phase's window: policies decide (re-peg,
-    cross) only on ticks, so a short window must still see enough of them.
-    """
+
+async def _refresh_quotes(states: Sequence[ItemState], ctx: RunContext, window: Window) -> None:
+    """Fresh quotes for the items about to decide (none for policies that ignore quotes, none
+    once the window is over: nothing is decided then)."""
+    if not ctx.policy.uses_live_quotes or window.over(ctx.clock):
+        return
+    await ctx.tracker.poll_quotes([s for s in states if decision_due(s, ctx)])
+
+
+def _poll_interval(quiet_ticks: int, states: Sequence[ItemState], ctx: RunContext) -> float:
+    """Fill-detection backoff: doubles per listing, from POLL_INTERVAL_S up to
+    MAX_POLL_INTERVAL_S, and starts over after a listing that leaves news outstanding (a cancel
+    or submit not settled yet, a marketable order not filled yet). A cancel just requested gets
+    one listing after POLL_INTERVAL_S (the item is out of the market until a listing shows it
+    final) without resetting the backoff; other writes (a new passive limit, a replace) do not
+    shorten it: that is what keeps a resting book cheap. Decisions do not wait for it: the
+    policies schedule them."""
     base = ctx.config.poll_interval_s
-    if not quiet:
+    if any(awaiting_cancel(s) for s in states):
         return base
-    cap = min(ctx.config.max_poll_interval_s, (window.stop - window.start) / _MIN_TICKS_PER_WINDOW)
-    return min(max(interval * 2, base), max(cap, base))
+    return min(base * float(2**quiet_ticks), max(ctx.config.max_poll_interval_s, base))
 
 
 def wind_down_until(ctx: RunContext) -> float:
@@ -107,7 +139,7 @@ async def wind_down(states: Sequence[ItemState], ctx: RunContext) -> bool:
         await ctx.clock.sleep(
             min(ctx.config.poll_interval_s, max(0.0, until - ctx.clock.monotonic()))
         )
-        await ctx.tracker.poll(live, want_quotes=False)
+        await ctx.tracker.poll_orders(live)
         ctx.sample_requests()
         for state in live:
             settle(state, ctx)

@@ -42,6 +42,9 @@ class ItemState:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     order_placed_at: float | None = None
+    # monotonic time the policy next wants to decide (inf: not until the item's orders change);
+    # 0.0 so a fresh item decides on its first tick
+    decide_at: float = 0.0
     repegs: int = 0
     done: bool = False
     # its completion was shown on the progress sink (each item is shown once)
@@ -67,6 +70,10 @@ class ItemState:
     @property
     def live_orders(self) -> list[BrokerOrder]:
         return [o for o in self.orders.values() if not o.status.is_terminal]
+
+    @property
+    def live_ids(self) -> frozenset[str]:
+        return frozenset(o.id for o in self.orders.values() if not o.status.is_terminal)
 
     @property
     def live_unfilled(self) -> Decimal:

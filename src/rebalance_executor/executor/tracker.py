@@ -1,5 +1,5 @@
-"""Batched state polling (SPEC §4.6): one orders listing and one quotes call per tick for every
-item in flight, never one poll loop per order."""
+"""Batched state polling (SPEC §4.6): at most one orders listing (items with live orders) and one
+multi-symbol quotes call (items whose decision is due) per tick, never one poll loop per order."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ class Tracker:
         self._since = since
         self._items: dict[int, ItemState] = {}
         self.quotes: dict[str, Quote] = {}
-        self.polls = 0
 
     def register(self, states: Iterable[ItemState]) -> None:
         for state in states:
@@ -50,20 +49,24 @@ class Tracker:
             state.confirm(order)
             state.next_seq = max(state.next_seq, parsed[1] + 1)
 
-    async def poll(self, states: Sequence[ItemState], *, want_quotes: bool) -> None:
-        """Refresh orders of items with live orders and, when asked, quotes of all ``states``.
-
-        Broker failures are logged and skipped: the next tick polls again.
+    async def poll_orders(self, states: Sequence[ItemState]) -> None:
+        """One orders listing for the items of ``states`` with live or unconfirmed orders (none
+        when no item has any). Broker failures are logged and skipped: the next tick lists again.
         """
-        self.polls += 1
         live = [s for s in states if s.live_orders or s.unconfirmed]
         if live:
             await self._poll_orders(live)
-        if want_quotes and states:
-            try:
-                self.quotes.update(await self._broker.get_latest_quotes({s.symbol for s in states}))
-            except BrokerError as exc:
-                logger.warning("quote_poll_failed", extra={"error": str(exc)})
+
+    async def poll_quotes(self, states: Sequence[ItemState]) -> None:
+        """One multi-symbol latest-quotes call for ``states`` (none when empty). Broker failures
+        are logged and skipped: the items keep their last quote (the policies' stale-quote guard
+        decides whether it is still usable)."""
+        if not states:
+            return
+        try:
+            self.quotes.update(await self._broker.get_latest_quotes({s.symbol for s in states}))
+        except BrokerError as exc:
+            logger.warning("quote_poll_failed", extra={"error": str(exc)})
 
     async def _poll_orders(self, live: Sequence[ItemState]) -> None:
         # Unconfirmed (replaced-by-us) orders are listed too, so their last fills are read.

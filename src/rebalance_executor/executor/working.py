@@ -11,12 +11,15 @@ Safety rules enforced here, whatever the policy says:
 - an order replaced by us stays "unconfirmed" until a listing shows its final fills, so a fill
   that landed just before the replace is counted before the next order is sized;
 - a policy's STOP (e.g. the price collar) cancels what is live and never sends again;
-- no new order after the window's stop point.
+- no new order after the window's stop point;
+- all of the above runs on every tick, whatever the policy's decision schedule says: only the
+  policy's own ``decide`` waits for ``next_decision_s``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from decimal import Decimal
 
 from rebalance_executor.domain.broker import (
@@ -35,6 +38,7 @@ from rebalance_executor.domain.result import PricePoint, Reason
 from rebalance_executor.executor.context import RunContext, Window
 from rebalance_executor.executor.ids import client_order_id
 from rebalance_executor.executor.policies import Desired, DesiredKind, PolicyInput
+from rebalance_executor.executor.policies.pricing import is_marketable
 from rebalance_executor.executor.sizing import round_qty
 from rebalance_executor.executor.state import ItemState
 
@@ -63,22 +67,72 @@ def settle(state: ItemState, ctx: RunContext) -> bool:
     return state.done
 
 
+def decision_blocked(state: ItemState, ctx: RunContext) -> bool:
+    """True while safety work must finish before the policy may decide: an unresolved submit,
+    a cancel not yet final, or a replaced order whose final fills are not read yet."""
+    return (
+        state.pending_request is not None
+        or _awaiting_cancel(state, ctx)
+        or bool(state.unconfirmed and not state.live_orders)
+    )
+
+
+def decision_due(state: ItemState, ctx: RunContext) -> bool:
+    """True when the item's policy wants to decide now and nothing blocks it."""
+    return state.decide_at <= ctx.clock.monotonic() and not decision_blocked(state, ctx)
+
+
+def awaiting_cancel(state: ItemState) -> bool:
+    """True while a cancel we requested is not yet seen final in a listing."""
+    return bool(state.cancel_requested.keys() & state.live_ids)
+
+
+def awaiting_news(state: ItemState, ctx: RunContext) -> bool:
+    """True while the item waits on news a listing should bring: a submit to resolve, a cancel
+    to see final (the remainder is re-sent after it), or a live order expected to execute at
+    once (market, or a limit marketable against the item's last quote). A replaced order's
+    final fills are not waited for while its replacement works."""
+    if decision_blocked(state, ctx) or awaiting_cancel(state):
+        return True
+    quote = ctx.tracker.quotes.get(state.symbol, state.quote)
+    for order in state.live_orders:
+        if order.type is OrderType.MARKET:
+            return True
+        if quote is not None and is_marketable(order.limit_price, quote, state.side):
+            return True
+    return False
+
+
 async def step(state: ItemState, ctx: RunContext, window: Window) -> None:
-    """Advance one item by at most one broker write. Never raises :class:`BrokerError`."""
+    """Advance one item by at most one broker write. Never raises :class:`BrokerError`.
+
+    The safety work (resolving an unknown submit, cancelling over-commitment) runs on every
+    call; the policy is asked only when its decision is due (``state.decide_at``), and then
+    says when it next wants to be asked.
+    """
     if state.pending_request is not None:
         await _resolve_pending(state, state.pending_request, ctx, window)
         return
-    if settle(state, ctx) or _awaiting_cancel(state, ctx):
+    if settle(state, ctx) or decision_blocked(state, ctx):
         return
-    if state.unconfirmed and not state.live_orders:
-        return  # a replaced order's final fills are not read yet: never size on a guess
     live = state.live_orders
     if len(live) > 1 or (live and _unfilled(live[0]) > state.need + _QTY_EPSILON):
         # More committed than needed (a fill raced a replace, or an adopted stale order).
         await _cancel_all(state, ctx, live)
         return
-    order = live[0] if live else None
-    desired = ctx.policy.decide(_policy_input(state, ctx, window, order), ctx.config)
+    if state.decide_at > ctx.clock.monotonic():
+        return
+    await _decide_and_act(state, ctx, window, live[0] if live else None)
+    _schedule(state, ctx, window)
+
+
+async def _decide_and_act(
+    state: ItemState, ctx: RunContext, window: Window, order: BrokerOrder | None
+) -> None:
+    live = state.live_orders
+    seen = _policy_input(state, ctx, window, order)
+    state.sample_quote(seen.quote)  # the quote path (TCA charts) is the quotes decided on
+    desired = ctx.policy.decide(seen, ctx.config)
     if desired.kind is DesiredKind.STOP:
         if live:
             await _cancel_all(state, ctx, live)
@@ -88,6 +142,27 @@ async def step(state: ItemState, ctx: RunContext, window: Window) -> None:
         await _adjust(state, ctx, window, order, desired)
     elif desired.sends and not window.over(ctx.clock):
         await _submit(state, ctx, _new_request(state, ctx, sendable_qty(state), desired))
+
+
+def _schedule(state: ItemState, ctx: RunContext, window: Window) -> None:
+    """Ask the policy when it next wants to decide, given what is live after this decision.
+
+    While a cancel or a submit is in flight the answer waits for the listing that settles it
+    (the loop re-decides when the item's orders change), so "now" is kept.
+    """
+    now = ctx.clock.monotonic()
+    live = state.live_orders
+    if (
+        state.done
+        or state.pending_request is not None
+        or len(live) > 1
+        or any(o.id in state.cancel_requested for o in live)
+    ):
+        state.decide_at = now
+        return
+    order = live[0] if live else None
+    delay = ctx.policy.next_decision_s(_policy_input(state, ctx, window, order), ctx.config)
+    state.decide_at = math.inf if delay is None else now + max(0.0, delay)
 
 
 def _unfilled(order: BrokerOrder) -> Decimal:

@@ -39,7 +39,7 @@ def test_quiet_market_fills_inside_the_spread(sim_factory: SimFactory) -> None:
     assert got.slippage_bps < (arrival.ask - arrival.mid) / arrival.mid * BPS
     maker = [f for f in sim.control.fills(h.key) if f.liquidity == "maker"]
     assert maker, "expected passive fills inside the spread"
-    assert got.quote_path  # sampled on the poll ticks
+    assert got.quote_path  # the quotes its decisions were made on
     assert got.orders_count >= 1
     assert got.time_to_complete_s is not None
     assert result.tca is not None

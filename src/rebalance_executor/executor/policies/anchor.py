@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from rebalance_executor.domain.broker import Quote, Side
+from rebalance_executor.domain.broker import OrderType, Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.executor.policies.base import (
     KEEP,
@@ -62,3 +62,18 @@ class AnchorPolicy:
         if live is not None and age is not None and age <= t - REPEG_AFTER_S:
             return KEEP  # already placed (or re-pegged) during this stage
         return Desired(DesiredKind.LIMIT, limit_price=second)
+
+    def next_decision_s(self, state: PolicyInput, config: ExecutionConfig) -> float | None:
+        """The next stage mark (10 s, 20 s) while the stage's order is live; 0.0 when no order is
+        live, the quote kept the stage's order from being placed, or the market stage wants one;
+        None once a market order is live."""
+        t, live, age = state.elapsed_s, state.live_order, state.live_order_age_s
+        if live is None:
+            return 0.0
+        if t >= MARKET_AFTER_S:
+            return None if live.type is OrderType.MARKET else 0.0
+        if t < REPEG_AFTER_S:
+            return REPEG_AFTER_S - t
+        if age is not None and age <= t - REPEG_AFTER_S:
+            return MARKET_AFTER_S - t  # this stage's re-peg is live
+        return 0.0

@@ -1,8 +1,9 @@
 """The order-working policy plug-point (SPEC §4.5).
 
-Each tick the working loop asks the item's policy what order it should have live for the item's
-remaining quantity, then makes it so: keep the live order, re-peg it (replace when allowed, else
-cancel and re-send after the cancel is final), cross, or stand aside. Policies are pure: they
+When a decision is due the working loop asks the item's policy what order it should have live
+for the item's remaining quantity, then makes it so: keep the live order, re-peg it (replace
+when allowed, else cancel and re-send after the cancel is final), cross, or stand aside. The
+policy also says when it next wants to be asked (``next_decision_s``). Policies are pure: they
 see values, never the broker.
 """
 
@@ -92,7 +93,12 @@ class PolicyInput:
 
 
 class OrderPolicy(Protocol):
-    """Decides, per tick, the order an item should have live."""
+    """Decides the order an item should have live, and when it next needs deciding.
+
+    The working loop calls ``decide`` only when ``next_decision_s`` (asked right after each
+    decision, on the same input with the resulting live order) says it is due, or when the item's
+    orders changed (a fill, a cancel, a replace seen in a listing).
+    """
 
     @property
     def name(self) -> str: ...
@@ -103,6 +109,12 @@ class OrderPolicy(Protocol):
         ...
 
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired: ...
+
+    def next_decision_s(self, state: PolicyInput, config: ExecutionConfig) -> float | None:
+        """Seconds from now until decide() may want a different order (the loop then fetches a
+        fresh quote and calls decide); 0.0 = decide now; None = nothing scheduled while the live
+        order stands (only a fill or cancel changes anything)."""
+        ...
 
 
 def tick_size(price: Decimal) -> Decimal:

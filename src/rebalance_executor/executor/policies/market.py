@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rebalance_executor.domain.broker import OrderType
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.executor.policies.base import MARKET, Desired, PolicyInput
 
@@ -14,3 +15,9 @@ class MarketPolicy:
 
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:
         return MARKET
+
+    def next_decision_s(self, state: PolicyInput, config: ExecutionConfig) -> float | None:
+        """Decide now while no market order is live (an adopted limit is replaced by one);
+        a live market order needs nothing until it fills or is cancelled."""
+        live = state.live_order
+        return None if live is not None and live.type is OrderType.MARKET else 0.0
