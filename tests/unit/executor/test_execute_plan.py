@@ -9,7 +9,7 @@ import pytest
 
 from rebalance_executor.domain.broker import BrokerUnavailableError, Side
 from rebalance_executor.domain.clock import Deadline
-from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy
+from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy, SmartSchedule
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
 from rebalance_executor.domain.result import (
     ExecutionResult,
@@ -270,7 +270,10 @@ def test_resting_orders_back_off_polling_but_never_beyond_the_cap(
     """A limit that never fills: quiet ticks double the interval up to MAX_POLL_INTERVAL_S."""
     broker.fills = False
     config = ExecutionConfig(
-        policy=ExecutionPolicy.SMART, poll_interval_s=1.0, max_poll_interval_s=max_poll_s
+        policy=ExecutionPolicy.SMART,
+        smart=SmartSchedule(min_passive_spread_bps=Decimal(0)),  # rest passively, never take
+        poll_interval_s=1.0,
+        max_poll_interval_s=max_poll_s,
     )
     # A fractional quantity: re-pegs go by cancel + new (the fake broker has no replace).
     result = run(plan(("CCC", Action.BUY, "2010")), broker, config, window_s=60.0)

@@ -63,8 +63,6 @@ from rebalance_executor.executor.policies.pricing import (
 
 # Window assumed when the caller does not say (only the un-compressed schedule applies then).
 _UNKNOWN_WINDOW_S = math.inf
-# How soon a live marketable limit is looked at again: it should have executed already.
-CROSS_RECHECK_S = 2.0
 
 
 class Phase(StrEnum):
@@ -186,28 +184,6 @@ def _passive(state: PolicyInput, quote: Quote, price: Decimal, interval: float) 
     if fresh and is_strictly_inside(live.limit_price, quote):
         return KEEP
     return Desired(DesiredKind.LIMIT, limit_price=price)
-
-    def next_decision_s(self, state: PolicyInput, config: ExecutionConfig) -> float | None:
-        """0.0 without a live order or a usable quote; else the time until the live order is
-        due for its re-peg or the cross point comes, whichever is first; once crossing, a short
-        re-check of a marketable limit (the market may have moved off it), None for a live
-        market order."""
-        live, quote = state.live_order, state.quote
-        if live is None or quote is None or quote_problem(state, config) is not None:
-            return 0.0
-        schedule = config.smart
-        interval = schedule_interval(schedule, state.window_s)
-        cross_at = interval * (schedule.max_repegs + 1)
-        if state.window_s is not None:
-            cross_at = min(cross_at, float(schedule.final_cross_fraction) * state.window_s)
-        if state.elapsed_s < cross_at:
-            age = state.live_order_age_s or 0.0
-            return max(0.0, min(interval - age, cross_at - state.elapsed_s))
-        if live.type is OrderType.MARKET:
-            return None
-        if not schedule.cross_with_market and is_marketable(live.limit_price, quote, state.side):
-            return CROSS_RECHECK_S
-        return 0.0
 
 
 def _take(
