@@ -91,8 +91,8 @@ class ExecutionConfig(BaseModel):
     poll_interval_s: float = Field(default=1.0, gt=0)
     # Fill detection: each orders listing doubles the interval to the next one up to this cap;
     # a listing that leaves a cancel, submit or marketable order unsettled starts it over.
-    # Saves requests while limits rest (SPEC §8: requests per order); 8 s chosen by a sweep
-    # (4/8/16) on tuning seeds 1000-1019 (docs/executor.md "Polling").
+    # Saves requests while limits rest (SPEC §8: requests per order); 8 s chosen by a 4/8/16
+    # sweep on tuning seeds 1000-1019 (docs/executor.md "Polling").
     max_poll_interval_s: float = Field(default=8.0, gt=0)
     # Cap on the sell phase when buys follow (it also takes at most half the remaining window).
     sell_wait_max_s: float = Field(default=300.0, gt=0)
