@@ -11,7 +11,9 @@ import pytest
 from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy, SmartSchedule
 from rebalance_executor.settings import DataFeed, Settings, SettingsError, load_settings
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
+ROOT = Path(__file__).resolve().parents[3]
+DOCS = ROOT / "docs" / "configuration.md"
+README = ROOT / "README.md"
 
 SPEC_NAMES = [
     "ALPACA_API_KEY", "ALPACA_SECRET_KEY", "ALPACA_SECRET_ID", "ALPACA_PAPER",
@@ -47,15 +49,16 @@ def test_every_setting_is_documented() -> None:
     assert documented == {name.upper() for name in Settings.model_fields}
 
 
-def _documented_defaults() -> dict[str, str]:
-    text = DOCS.read_text(encoding="utf-8")
+def _documented_defaults(path: Path = DOCS) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([A-Z0-9_]+)` \| `([^`]*)` \|", text, flags=re.MULTILINE)
     return dict(rows)
 
 
-def test_documented_defaults_are_the_real_defaults() -> None:
-    """The table must not drift when a default changes (e.g. the benchmark's smart tuning)."""
-    documented = _documented_defaults()
+@pytest.mark.parametrize("path", [DOCS, README], ids=["configuration.md", "README.md"])
+def test_documented_defaults_are_the_real_defaults(path: Path) -> None:
+    """The tables must not drift when a default changes (e.g. the benchmark's smart tuning)."""
+    documented = _documented_defaults(path)
     assert len(documented) >= 25  # every row with a value; unset ones have none
     for name, shown in documented.items():
         actual = Settings.model_fields[name.lower()].default
