@@ -28,14 +28,7 @@ SPEC_NAMES = [
 ]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """Only the variables a test sets are visible; local keys by default."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("ALPACA_API_KEY", "test-key-id")
-    monkeypatch.setenv("ALPACA_SECRET_KEY", "test-secret-value")
-    return monkeypatch
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def test_every_spec_name_is_a_setting() -> None:

@@ -7,16 +7,9 @@ from decimal import Decimal
 import pytest
 
 from rebalance_executor.domain.config import SmartSchedule
-from rebalance_executor.settings import Settings, SettingsError, load_settings
+from rebalance_executor.settings import SettingsError, load_settings
 
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("ALPACA_API_KEY", "test-key-id")
-    monkeypatch.setenv("ALPACA_SECRET_KEY", "test-secret-value")
-    return monkeypatch
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def test_defaults_mirror_the_schedule() -> None:
@@ -30,6 +23,7 @@ def test_gate_finish_and_recheck_come_from_the_environment(clean_env: pytest.Mon
         "SMART_FINISH_BUFFER_BPS": "20",
         "SMART_RECHECK_S": "3",
         "SMART_CROSS_BUFFER_BPS": "0",
+        "SMART_TAKE_ON_MOVE_SPREADS": "1.5",
     }
     for name, value in env.items():
         clean_env.setenv(name, value)
@@ -38,6 +32,7 @@ def test_gate_finish_and_recheck_come_from_the_environment(clean_env: pytest.Mon
     assert schedule.finish_fraction == Decimal("0.95")
     assert schedule.finish_buffer_bps == Decimal(20)
     assert schedule.recheck_s == 3.0
+    assert schedule.take_on_move_spreads == Decimal("1.5")
     assert schedule.cross_buffer_bps == 0
 
 
