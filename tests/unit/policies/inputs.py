@@ -33,6 +33,12 @@ def limit_order(price: str, side: Side = Side.BUY, qty: str = "10") -> BrokerOrd
     )
 
 
+def market_order(side: Side = Side.BUY, qty: str = "10") -> BrokerOrder:
+    return limit_order("100.00", side, qty).model_copy(
+        update={"type": OrderType.MARKET, "limit_price": None}
+    )
+
+
 def state(
     live: Quote | None,
     *,

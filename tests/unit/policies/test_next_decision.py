@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from rebalance_executor.domain.broker import BrokerOrder, OrderType
 from rebalance_executor.domain.config import ExecutionConfig, SmartSchedule
 from rebalance_executor.executor.policies import (
     AnchorPolicy,
@@ -17,7 +16,7 @@ from rebalance_executor.executor.policies import (
     OrderPolicy,
     SmartPolicy,
 )
-from tests.unit.policies.inputs import limit_order, quote, state
+from tests.unit.policies.inputs import limit_order, market_order, quote, state
 
 D = Decimal
 Q = quote("100.00", "100.10")
@@ -33,10 +32,6 @@ SMART_CONFIG = ExecutionConfig(
     )
 )
 EPS = 1e-6
-
-
-def market_order() -> BrokerOrder:
-    return limit_order("100.00").model_copy(update={"type": OrderType.MARKET, "limit_price": None})
 
 
 def test_market_decides_until_a_market_order_is_live() -> None:

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from rebalance_executor.domain.broker import BrokerOrder, OrderStatus, OrderType, Quote, Side
+from rebalance_executor.domain.broker import Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig, SmartSchedule
 from rebalance_executor.domain.result import Reason
 from rebalance_executor.executor.policies import DesiredKind, SmartPolicy
-from tests.unit.policies.inputs import limit_order, quote, state
+from tests.unit.policies.inputs import limit_order, market_order, quote, state
 
 D = Decimal
 POLICY = SmartPolicy()
@@ -34,18 +34,6 @@ TIGHT = quote("100.00", "100.02")  # 2 bps: under the gate
 
 def _with(**fields: object) -> ExecutionConfig:
     return CONFIG.model_copy(update={"smart": SCHEDULE.model_copy(update=fields)})
-
-
-def market_order() -> BrokerOrder:
-    return BrokerOrder(
-        id="m1",
-        client_order_id="k-0-1",
-        symbol="SPY",
-        side=Side.BUY,
-        type=OrderType.MARKET,
-        qty=D(10),
-        status=OrderStatus.NEW,
-    )
 
 
 # --- the spread gate ---------------------------------------------------------------------------
