@@ -73,7 +73,9 @@ def test_anchor_without_a_live_order_or_with_a_market_one() -> None:
     [
         (3.0, 3.0, 7.0),  # age reaches the 10 s re-peg interval first
         (35.0, 2.0, 5.0),  # the cross point (4 x 10 s) comes first
-        (12.0, 12.0, 0.0),  # overdue re-peg (the last one landed on the same price)
+        # overdue, but the re-peg lands on the same price: next look at the recheck (60 s) or
+        # the cross point (40 s), not on every tick
+        (12.0, 12.0, 28.0),
     ],
 )
 def test_smart_waits_for_the_repeg_or_the_cross(t: float, age: float, expected: float) -> None:

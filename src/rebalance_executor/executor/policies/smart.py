@@ -145,8 +145,11 @@ class SmartPolicy:
         # A resting limit can be obsoleted by any quote move (priority lost, quote moved away),
         # so the quote is re-checked at least every recheck_s.
         waits = [schedule.recheck_s, clock.until_next_phase_s]
-        if clock.phase is Phase.PASSIVE:
-            waits.append(clock.interval - (state.live_order_age_s or 0.0))
+        repeg_in = clock.interval - (state.live_order_age_s or 0.0)
+        # An overdue re-peg that decide() keeps (the quote gives the same price) waits for the
+        # next quote check instead of asking again on every tick.
+        if clock.phase is Phase.PASSIVE and repeg_in > 0:
+            waits.append(repeg_in)
         return max(0.0, min(waits))
 
 
