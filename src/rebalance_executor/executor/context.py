@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Final
 
 from rebalance_executor.domain.broker import BrokerPort
 from rebalance_executor.domain.clock import Clock, Deadline
@@ -12,6 +14,11 @@ from rebalance_executor.executor.policies import OrderPolicy
 from rebalance_executor.executor.results import item_outcome
 from rebalance_executor.executor.state import ItemState
 from rebalance_executor.executor.tracker import Tracker
+
+# Scheduled decisions land on a grid of this many seconds from the window's start (at most a
+# twentieth of the window), so the items' decisions coincide and share one quotes call.
+DECISION_GRID_S: Final = 5.0
+_TICKS_PER_WINDOW: Final = 20
 
 
 @dataclass
@@ -49,6 +56,13 @@ class Window:
 
     def remaining(self, clock: Clock) -> float:
         return max(0.0, self.stop - clock.monotonic())
+
+    def on_grid(self, t: float) -> float:
+        """The first decision-grid point at or after ``t`` (see DECISION_GRID_S)."""
+        step = min(DECISION_GRID_S, (self.stop - self.start) / _TICKS_PER_WINDOW)
+        if step <= 0 or t <= self.start:
+            return t
+        return self.start + math.ceil((t - self.start) / step - 1e-9) * step
 
     def elapsed_fraction(self, clock: Clock) -> float:
         span = self.stop - self.start

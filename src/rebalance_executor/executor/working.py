@@ -162,7 +162,10 @@ def _schedule(state: ItemState, ctx: RunContext, window: Window) -> None:
         return
     order = live[0] if live else None
     delay = ctx.policy.next_decision_s(_policy_input(state, ctx, window, order), ctx.config)
-    state.decide_at = math.inf if delay is None else now + max(0.0, delay)
+    if delay is None:
+        state.decide_at = math.inf
+    else:
+        state.decide_at = now if delay <= 0 else window.on_grid(now + delay)
 
 
 def _unfilled(order: BrokerOrder) -> Decimal:

@@ -128,10 +128,10 @@ def work(
 
 def test_decisions_happen_on_the_policy_schedule_each_after_one_fresh_quote() -> None:
     broker = make_broker()  # the limit rests: nothing fills
-    policy = ScriptedPolicy(every={"AAA": 7.0})
+    policy = ScriptedPolicy(every={"AAA": 6.0})  # on the 3 s decision grid of a 60 s window
     clean = work(broker, policy, [buy(0, "AAA", broker)], window_s=60.0)
     assert clean  # the wind-down cancelled the resting order
-    assert policy.times("AAA") == [0.0, 7.0, 14.0, 21.0, 28.0, 35.0, 42.0, 49.0, 56.0]
+    assert policy.times("AAA") == [0.0, 6.0, 12.0, 18.0, 24.0, 30.0, 36.0, 42.0, 48.0, 54.0]
     # the first decision uses the sizing quote; every later one exactly one quote call before
     assert [t for t, _ in broker.quoted] == policy.times("AAA")[1:]
     assert broker.calls.count("submit_order") == 1  # same price: nothing re-sent
@@ -140,12 +140,23 @@ def test_decisions_happen_on_the_policy_schedule_each_after_one_fresh_quote() ->
 def test_quotes_are_fetched_only_for_the_items_whose_decision_is_due() -> None:
     broker = make_broker()
     policy = ScriptedPolicy(every={"AAA": 5.0, "BBB": 20.0})
-    work(broker, policy, [buy(0, "AAA", broker), buy(1, "BBB", broker)], window_s=41.0)
-    assert policy.times("BBB") == [0.0, 20.0, 40.0]
+    work(broker, policy, [buy(0, "AAA", broker), buy(1, "BBB", broker)], window_s=100.0)
+    assert policy.times("BBB") == [0.0, 20.0, 40.0, 60.0, 80.0]
     assert broker.quoted == [
         (t, frozenset({"AAA", "BBB"} if t % 20 == 0 else {"AAA"}))
-        for t in (5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0)
+        for t in [5.0 * k for k in range(1, 20)]
     ]
+
+
+def test_decisions_are_rounded_up_to_a_shared_grid_so_items_share_quote_calls() -> None:
+    broker = make_broker()
+    policy = ScriptedPolicy(every={"AAA": 4.0, "BBB": 7.0})  # a 100 s window: a 5 s grid
+    work(broker, policy, [buy(0, "AAA", broker), buy(1, "BBB", broker)], window_s=100.0)
+    assert policy.times("AAA") == [5.0 * k for k in range(20)]  # 4 s rounds up to 5 s
+    assert policy.times("BBB") == [10.0 * k for k in range(10)]  # 7 s rounds up to 10 s
+    # one quotes call per grid point, shared by the items due there
+    assert [t for t, _ in broker.quoted] == [5.0 * k for k in range(1, 20)]
+    assert all(symbols == {"AAA", "BBB"} for t, symbols in broker.quoted if t % 10 == 0)
 
 
 def test_polling_backs_off_to_the_cap_while_a_passive_limit_rests() -> None:
