@@ -30,11 +30,12 @@ class SmartSchedule(BaseModel):
     effective interval is ``min(repeg_interval_s, final_cross_fraction x window / (max_repegs +
     1))``, so the ladder compresses to short windows (deadline wind-down, SPEC §4.7).
 
-    Defaults: chosen by the paired sweep round 7 on tuning seeds 1000-1019 over the 8 shipped
-    scenarios (docs/bench/sweep_round7*.json, table in docs/executor.md): a 15 bps gate (tight
-    spreads taken at once: tie with market; wide-spread worked passively one tick inside for
-    60 s, then taken AT the far touch: -5.25 ± 0.65 bps vs market paired), buffer 0 beat 3 bps
-    there (-4.00 ± 0.73), a longer ladder (30 s x 4) did not differ (-5.41 ± 0.98).
+    Defaults: chosen by the paired sweeps on the discrete-event bench clock, tuning seeds
+    1000-1009 over the 8 shipped scenarios (rounds 8-12, docs/bench/sweep_round*.json; table
+    and reasoning in docs/executor.md): passive one tick inside on every spread (gate 0), left
+    as soon as the mid has moved 2 arrival spreads (either way), quotes re-checked every 15 s
+    while a limit rests; re-peg every 20 s, 2 re-pegs, take AT the far touch, finish 10 bps
+    through from 0.9 of the window.
 
     Raises pydantic ValidationError when ``finish_fraction < final_cross_fraction``.
     """
@@ -55,16 +56,16 @@ class SmartSchedule(BaseModel):
     cross_with_market: bool = False
     # Live spreads narrower than this are taken at once: passive orders there are delayed
     # market orders that lose the gap overshoot (docs/executor.md).
-    min_passive_spread_bps: Decimal = Field(default=Decimal("15"), ge=0)
+    min_passive_spread_bps: Decimal = Field(default=Decimal("0"), ge=0)
     # Fraction of the window after which the remainder is finished through the book.
     finish_fraction: Decimal = Field(default=Decimal("0.9"), gt=0, le=1)
     finish_buffer_bps: Decimal = Field(default=Decimal("10"), ge=0, le=500)
     # Longest wait between quote checks while an order rests that a quote move could obsolete.
-    recheck_s: float = Field(default=5.0, gt=0)
+    recheck_s: float = Field(default=15.0, gt=0)
     # Leave the passive phase once the mid has moved this many arrival spreads from the arrival
     # mid (either way): a market moving faster than its spread fills resting orders at stale
     # prices and drifts away from the others (0 = never).
-    take_on_move_spreads: Decimal = Field(default=Decimal("0"), ge=0)
+    take_on_move_spreads: Decimal = Field(default=Decimal("2"), ge=0)
 
     @model_validator(mode="after")
     def _finish_after_cross(self) -> Self:
@@ -93,6 +94,6 @@ class ExecutionConfig(BaseModel):
     # a listing that leaves a cancel, submit or marketable order unsettled starts it over.
     # Saves requests while limits rest (SPEC §8: requests per order); 8 s chosen by a 4/8/16
     # sweep on tuning seeds 1000-1019 (docs/executor.md "Polling").
-    max_poll_interval_s: float = Field(default=8.0, gt=0)
+    max_poll_interval_s: float = Field(default=16.0, gt=0)
     # Cap on the sell phase when buys follow (it also takes at most half the remaining window).
     sell_wait_max_s: float = Field(default=300.0, gt=0)

@@ -24,6 +24,7 @@ CONFIG = ExecutionConfig(
         final_cross_fraction=D("0.8"),
         cross_buffer_bps=D(10),
         min_passive_spread_bps=D(0),  # the ladder itself, on any spread
+        take_on_move_spreads=D(0),  # however far the quote moves
     ),
     max_collar_bps=D(100),
 )

@@ -198,12 +198,16 @@ def test_finish_fraction_before_the_final_cross_is_rejected() -> None:
         SmartSchedule(final_cross_fraction=D("0.9"), finish_fraction=D("0.8"))
 
 
-def test_shipped_defaults_take_tight_spreads_and_work_wide_ones() -> None:
+def test_shipped_defaults_work_every_spread_passively_until_the_mid_moves_two_spreads() -> None:
     shipped = ExecutionConfig()
-    volatile_name = quote("100.00", "100.08")  # 8 bps, the widest outside wide-spread
-    illiquid_etf = quote("100.00", "100.25")  # 25 bps, the narrowest of wide-spread
-    assert POLICY.decide(state(volatile_name), shipped).limit_price == D("100.08")
+    volatile_name = quote("100.00", "100.08")  # 8 bps
+    illiquid_etf = quote("100.00", "100.25")  # 25 bps
+    assert POLICY.decide(state(volatile_name), shipped).limit_price == D("100.01")
     assert POLICY.decide(state(illiquid_etf), shipped).limit_price == D("100.01")
+    ran = quote("100.16", "100.24")  # mid +16c = 2 arrival spreads of 8c: take the ask
+    assert POLICY.decide(state(ran, arrival=volatile_name, t=15.0), shipped).limit_price == D(
+        "100.24"
+    )
 
 
 # --- leaving the passive phase when the market moves faster than its spread -------------------
