@@ -22,6 +22,7 @@ from rebalance_executor.domain.broker import (
     AmbiguousSubmitError,
     Asset,
     BrokerOrder,
+    BrokerRequestError,
     BrokerUnavailableError,
     DuplicateClientOrderIdError,
     MarketClock,
@@ -257,8 +258,34 @@ class FakeBroker:
         limit_price: Decimal | None = None,
         client_order_id: str | None = None,
     ) -> BrokerOrder:
+        """Alpaca's semantics: the old order becomes REPLACED and a new order (new id, ``replaces``
+        the old) takes over its unfilled quantity; BrokerRequestError (422) for an order that is
+        terminal or being cancelled."""
         self._hit("replace_order")
-        raise NotImplementedError
+        old = self.orders.get(order_id)
+        if old is None:
+            raise OrderNotFoundError("no such order", 404)
+        if old.status.is_terminal or old.status is OrderStatus.PENDING_CANCEL:
+            raise BrokerRequestError("order is not replaceable", 422, 42210000)
+        new = old.model_copy(
+            update={
+                "id": f"o{next(self._ids)}",
+                "client_order_id": client_order_id or f"{old.client_order_id}-r",
+                "qty": qty or (old.qty or Decimal(0)) - old.filled_qty,
+                "filled_qty": Decimal(0),
+                "filled_avg_price": None,
+                "limit_price": limit_price or old.limit_price,
+                "status": OrderStatus.NEW,
+                "submitted_at": self.clock.now(),
+                "replaces": old.id,
+            }
+        )
+        self.orders[order_id] = old.model_copy(
+            update={"status": OrderStatus.REPLACED, "replaced_by": new.id}
+        )
+        self.orders[new.id] = new
+        self.events.append(("replace", new.id))
+        return new
 
     async def cancel_order(self, order_id: str) -> None:
         self._hit("cancel_order")

@@ -17,7 +17,6 @@ from decimal import ROUND_FLOOR, Decimal
 
 from rebalance_executor.domain.broker import (
     BrokerOrder,
-    BrokerRequestError,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -79,29 +78,10 @@ class RacingBroker(FakeBroker):
         limit_price: Decimal | None = None,
         client_order_id: str | None = None,
     ) -> BrokerOrder:
-        self._hit("replace_order")
-        self._play(order_id)
-        old = self.orders[order_id]
-        if old.status.is_terminal or old.status is OrderStatus.PENDING_CANCEL:
-            raise BrokerRequestError("order is not replaceable", 422, 42210000)
-        remaining = (old.qty or Decimal(0)) - old.filled_qty
-        new = old.model_copy(
-            update={
-                "id": f"o{next(self._ids)}",
-                "client_order_id": client_order_id or f"r{self.replaces}",
-                "qty": qty or remaining,
-                "filled_qty": Decimal(0),
-                "filled_avg_price": None,
-                "limit_price": limit_price or old.limit_price,
-                "status": OrderStatus.NEW,
-                "submitted_at": self.clock.now(),
-                "replaces": old.id,
-            }
+        self._play(order_id)  # a fill may land before the replace reaches the book
+        new = await super().replace_order(
+            order_id, qty=qty, limit_price=limit_price, client_order_id=client_order_id
         )
-        self.orders[order_id] = old.model_copy(
-            update={"status": OrderStatus.REPLACED, "replaced_by": new.id}
-        )
-        self.orders[new.id] = new
         self.replaces += 1
         return new
 
