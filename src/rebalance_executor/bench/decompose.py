@@ -12,6 +12,10 @@ Within an item the fills are weighted by quantity (= notional at the arrival mid
 weighted by the item's filled notional, like the slippage itself, so the identity also holds
 for the pooled figures. The mechanism mix allocates each item's filled notional to its fills by
 quantity, so the shares sum to 1 and the mix-weighted execution by trigger equals the execution.
+
+Reading it: a resting limit filled by a quote cross fills only once the far touch reached its
+limit, so its execution is at least half the spread and its price improvement appears as
+(negative) timing; only print fills can execute inside the mid at the fill.
 """
 
 from __future__ import annotations
