@@ -39,8 +39,11 @@ class FillRecord:
     side: str
     qty: Decimal
     price: Decimal
-    liquidity: str
+    liquidity: str  # "taker" or "maker"
     at: datetime
+    # what produced the fill: "taker" (arriving order), "quote" (the opposite quote reached a
+    # resting limit) or "print" (a modelled trade print reached it); see fills.TRIGGERS
+    trigger: str
 
 
 def asset_id(symbol: str) -> str:
@@ -228,7 +231,7 @@ class SimEngine:
                     queue_applied = True
                 take = min(size, order.remaining_qty or Decimal(0))
                 if take > 0:
-                    self._apply(order, fm.Fill(take, order.limit_price, "maker"), at)
+                    self._apply(order, fm.print_fill(take, order.limit_price), at)
                     size -= take
 
     def _apply(self, order: SimOrder, fill: fm.Fill, at: datetime) -> None:
@@ -248,6 +251,7 @@ class SimEngine:
                 fill.price,
                 fill.liquidity,
                 at,
+                fill.trigger,
             )
         )
 

@@ -10,6 +10,8 @@
 * Resting limit, trade print: a modelled print on the order's side of the book (a sell-aggressor
   print for a buy) fills orders priced strictly better than the touch first, at their limit; an
   order AT the touch is behind the displayed queue and only gets what the print leaves over.
+Every fill is labelled with its ``trigger`` (``TAKER`` / ``QUOTE`` / ``PRINT``: which of the three
+rules above produced it), so execution quality can be split by fill mechanism.
 Liquidity consumed in a step is remembered until the next step, so two orders in the same step do
 not both get the touch. Nothing here moves the mid.
 """
@@ -26,6 +28,11 @@ IMPACT_BPS_PER_LEVEL = Decimal("5")
 MAX_LEVELS = 50
 BPS = Decimal(10_000)
 QTY_QUANTUM = Decimal("0.000000001")
+# Fill triggers: an arriving taker, a resting limit reached by the opposite quote, or by a print.
+TAKER = "taker"
+QUOTE = "quote"
+PRINT = "print"
+TRIGGERS = (TAKER, QUOTE, PRINT)
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class Fill:
     qty: Decimal
     price: Decimal
     liquidity: str  # "taker" or "maker"
+    trigger: str  # TAKER, QUOTE or PRINT (TRIGGERS)
 
 
 def level_price(side: str, quote: QuoteTick, level: int) -> Decimal:
@@ -95,7 +103,7 @@ def sweep(
             take = min(avail, (want_value / price).quantize(QTY_QUANTUM, ROUND_FLOOR))
             want_value -= take * price
         if take > 0:
-            fills.append(Fill(take, price, "taker"))
+            fills.append(Fill(take, price, "taker", TAKER))
         if (want_qty is not None and want_qty <= 0) or take < avail:
             break
     return fills
@@ -110,7 +118,7 @@ def cross_fill(
         return None
     displayed = quote.ask_size if side == "buy" else quote.bid_size
     take = min(remaining, max(Decimal(0), displayed - consumed))
-    return Fill(take, limit, "maker") if take > 0 else None
+    return Fill(take, limit, "maker", QUOTE) if take > 0 else None
 
 
 def print_reach(side: str, limit: Decimal, quote: QuoteTick, trade: TradePrint) -> str | None:
@@ -127,6 +135,11 @@ def print_reach(side: str, limit: Decimal, quote: QuoteTick, trade: TradePrint) 
         return "touch"
     better = limit > touch if side == "buy" else limit < touch
     return "better" if better else None
+
+
+def print_fill(qty: Decimal, limit: Decimal) -> Fill:
+    """The fill a print gives a resting limit it reaches: at the order's own limit."""
+    return Fill(qty, limit, "maker", PRINT)
 
 
 def displayed_queue(side: str, quote: QuoteTick) -> Decimal:

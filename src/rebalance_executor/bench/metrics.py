@@ -4,7 +4,8 @@ Per item: arrival mid = the simulated mid when the item's first order reached th
 slippage ``= side x (avg_fill - arrival_mid) / arrival_mid x 10⁴`` (positive is a cost).
 Decision slippage uses the mid when the executor started instead (it also charges the delay
 before an item's first order, e.g. buys waiting for sells). Fill fraction = filled / planned
-quantity (the executor's sized quantity; an item it never traded counts as 0).
+quantity (the executor's sized quantity; an item it never traded counts as 0). Each item's
+slippage is also split into timing and execution by fill (bench.decompose).
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ from typing import Any, Final
 
 from alpaca_sim.engine import FillRecord
 from alpaca_sim.market import QuoteTick
+from rebalance_executor.bench.decompose import (
+    Decomposition,
+    decompose,
+    weighted_execution,
+    weighted_timing,
+)
 from rebalance_executor.domain.plan import Action, PlanItem
 from rebalance_executor.domain.result import ExecutionResult
 
@@ -42,6 +49,8 @@ class ItemMeasure:
     arrival_mid: Decimal | None
     decision_mid: Decimal | None
     orders: int
+    # timing/execution split and fill-mechanism mix; None without fills (or when not measured)
+    decomposition: Decomposition | None = None
 
     @property
     def filled_notional(self) -> Decimal:
@@ -60,6 +69,14 @@ class ItemMeasure:
     @property
     def decision_slippage_bps(self) -> Decimal | None:
         return _slippage(self.side, self.avg_fill, self.decision_mid)
+
+    @property
+    def timing_bps(self) -> Decimal | None:
+        return self.decomposition.timing_bps if self.decomposition else None
+
+    @property
+    def execution_bps(self) -> Decimal | None:
+        return self.decomposition.execution_bps if self.decomposition else None
 
 
 def _slippage(side: int, avg: Decimal | None, mid: Decimal | None) -> Decimal | None:
@@ -100,6 +117,14 @@ class RunRecord:
     def fill_rate(self) -> Decimal:
         return fill_rate(self.items)
 
+    @property
+    def timing_bps(self) -> Decimal | None:
+        return weighted_timing(self.items)
+
+    @property
+    def execution_bps(self) -> Decimal | None:
+        return weighted_execution(self.items)
+
 
 def weighted_slippage(items: Iterable[ItemMeasure], *, decision: bool = False) -> Decimal | None:
     """Slippage weighted by filled notional over items with fills; None when nothing filled."""
@@ -127,12 +152,19 @@ def percentile(values: Sequence[Decimal], q: float) -> Decimal | None:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def mid_at(path: Sequence[QuoteTick], at: datetime) -> Decimal | None:
-    """The mid of the last quote at or before ``at`` (the first quote if ``at`` precedes it)."""
+def quote_at(path: Sequence[QuoteTick], at: datetime) -> QuoteTick | None:
+    """The last quote at or before ``at`` (the first quote if ``at`` precedes it); None for an
+    empty path. For a fill's ``at`` this is the quote the fill saw (see alpaca_sim README)."""
     if not path:
         return None
     index = bisect.bisect_right([q.at for q in path], at) - 1
-    return path[max(index, 0)].mid
+    return path[max(index, 0)]
+
+
+def mid_at(path: Sequence[QuoteTick], at: datetime) -> Decimal | None:
+    """The mid of :func:`quote_at`."""
+    quote = quote_at(path, at)
+    return None if quote is None else quote.mid
 
 
 def measure_items(
@@ -152,28 +184,31 @@ def measure_items(
         symbol, submitted = str(order["symbol"]), datetime.fromisoformat(order["submitted_at"])
         order_count[symbol] += 1
         first_order[symbol] = min(first_order.get(symbol, submitted), submitted)
-    qty: dict[str, Decimal] = {}
-    value: dict[str, Decimal] = {}
+    by_symbol: dict[str, list[FillRecord]] = {}
     for fill in fills:
-        qty[fill.symbol] = qty.get(fill.symbol, ZERO) + fill.qty
-        value[fill.symbol] = value.get(fill.symbol, ZERO) + fill.qty * fill.price
+        by_symbol.setdefault(fill.symbol, []).append(fill)
     out = []
     for item in items:
         if item.action is Action.HOLD:
             continue
         sym, path = item.symbol, quote_paths.get(item.symbol, ())
-        filled = qty.get(sym, ZERO)
+        mine = by_symbol.get(sym, [])
+        filled = sum((f.qty for f in mine), ZERO)
+        side = 1 if item.action is Action.BUY else -1
+        arrival = mid_at(path, first_order[sym]) if sym in first_order else None
+        at_fill = [(f, m) for f in mine if (m := mid_at(path, f.at)) is not None]
         out.append(
             ItemMeasure(
                 symbol=sym,
-                side=1 if item.action is Action.BUY else -1,
+                side=side,
                 planned_notional=abs(item.trade_amount),
                 planned_qty=planned.get(sym, ZERO),
                 filled_qty=filled,
-                avg_fill=value[sym] / filled if filled > 0 else None,
-                arrival_mid=mid_at(path, first_order[sym]) if sym in first_order else None,
+                avg_fill=sum((f.qty * f.price for f in mine), ZERO) / filled if filled else None,
+                arrival_mid=arrival,
                 decision_mid=mid_at(path, decision_at),
                 orders=order_count[sym],
+                decomposition=decompose(side, arrival, at_fill),
             )
         )
     return tuple(out)

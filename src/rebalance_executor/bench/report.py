@@ -3,17 +3,26 @@
 Over seeds: slippage is notional-weighted over every item of every seed (pooled), p95 is over
 items, fill rate is pooled, wall time and requests are per-run means, requests per order is
 total requests / total broker orders (a replace creates an order), peak per minute is the worst
-simulated minute of any run. Ratios are against ``market`` run on the same seeds.
+simulated minute of any run. Ratios are against ``market`` run on the same seeds. Timing,
+execution and the fill mix (bench.decompose) are pooled the same way as slippage, so timing +
+execution = slippage for the pooled figures too; their paired differences use per-run figures.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+from rebalance_executor.bench.decompose import (
+    execution_by_trigger,
+    fill_mix,
+    mix_json,
+    weighted_execution,
+    weighted_timing,
+)
 from rebalance_executor.bench.metrics import (
     ZERO,
     RunRecord,
@@ -46,11 +55,28 @@ class PolicyStats:
     polls_per_min: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
     seeds: tuple[int, ...] = ()  # aligned with seed_slippage_bps
+    # where the slippage comes from (bench.decompose); None / empty when nothing filled
+    timing_bps: Decimal | None = None
+    execution_bps: Decimal | None = None
+    fill_mix: dict[str, Decimal] | None = None
+    execution_bps_by_trigger: dict[str, Decimal | None] = field(default_factory=dict)
+    seed_timing_bps: tuple[Decimal | None, ...] = ()  # aligned with seeds
+    seed_execution_bps: tuple[Decimal | None, ...] = ()  # aligned with seeds
 
     @property
     def by_seed(self) -> dict[int, Decimal | None]:
         """Per-seed notional-weighted slippage, keyed by seed (for paired comparisons)."""
         return dict(zip(self.seeds, self.seed_slippage_bps, strict=True))
+
+    @property
+    def timing_by_seed(self) -> dict[int, Decimal | None]:
+        """Per-seed notional-weighted timing bps, keyed by seed."""
+        return dict(zip(self.seeds, self.seed_timing_bps, strict=True))
+
+    @property
+    def execution_by_seed(self) -> dict[int, Decimal | None]:
+        """Per-seed notional-weighted execution bps, keyed by seed."""
+        return dict(zip(self.seeds, self.seed_execution_bps, strict=True))
 
 
 @dataclass(frozen=True)
@@ -89,6 +115,12 @@ def aggregate(records: Sequence[RunRecord]) -> PolicyStats:
         seeds=tuple(r.seed for r in records),
         statuses=dict(Counter(r.status for r in records)),
         polls_per_min=sum(r.polls_per_min for r in records) / len(records),
+        timing_bps=weighted_timing(items),
+        execution_bps=weighted_execution(items),
+        fill_mix=fill_mix(items),
+        execution_bps_by_trigger=execution_by_trigger(items),
+        seed_timing_bps=tuple(r.timing_bps for r in records),
+        seed_execution_bps=tuple(r.execution_bps for r in records),
     )
 
 
@@ -110,16 +142,28 @@ def scenario_report(
     )
 
 
-def paired(report: ScenarioReport) -> dict[str, dict[str, PairedDiff | None]]:
+def paired(
+    report: ScenarioReport, figure: str = "slippage"
+) -> dict[str, dict[str, PairedDiff | None]]:
     """``[policy][other]`` = paired per-seed difference (policy - other); see bench.paired.
 
-    Every policy gets an entry (market's is empty); None where no seed measured both.
+    ``figure`` is "slippage" (the contract metric), "execution" or "timing". Every policy gets
+    an entry (market's is empty); None where no seed measured both. Raises KeyError for another
+    ``figure``.
     """
+    pick = _BY_SEED[figure]
     out: dict[str, dict[str, PairedDiff | None]] = {name: {} for name in report.policies}
     for policy, other in comparisons(list(report.policies)):
-        mine, theirs = report.policies[policy].by_seed, report.policies[other].by_seed
+        mine, theirs = pick(report.policies[policy]), pick(report.policies[other])
         out[policy][other] = paired_diff(mine, theirs)
     return out
+
+
+_BY_SEED: Final[dict[str, Callable[[PolicyStats], dict[int, Decimal | None]]]] = {
+    "slippage": lambda s: s.by_seed,
+    "execution": lambda s: s.execution_by_seed,
+    "timing": lambda s: s.timing_by_seed,
+}
 
 
 def paired_json(diff: PairedDiff | None) -> dict[str, Any] | None:
@@ -184,13 +228,18 @@ def policy_json(stats: PolicyStats) -> dict[str, Any]:
         "poll_requests_per_min": _num(stats.polls_per_min, 1),
         "seed_slippage_bps": [_num(s) for s in stats.seed_slippage_bps],
         "statuses": stats.statuses,
+        "timing_bps": _num(stats.timing_bps),
+        "execution_bps": _num(stats.execution_bps),
+        "fill_mix": mix_json(stats.fill_mix, 4),
+        "execution_bps_by_trigger": mix_json(stats.execution_bps_by_trigger, 2),
     }
 
 
 def scenario_json(report: ScenarioReport) -> dict[str, Any]:
     """One scenario's document: ``scenario``, ``seeds``, ``policies.<name>`` (with ``paired``
-    per-seed differences against the policies ranked before it), ``ratios_vs_market``."""
-    pairs = paired(report)
+    per-seed slippage differences against the policies ranked before it, and the same for
+    execution and timing: ``paired_execution``, ``paired_timing``), ``ratios_vs_market``."""
+    pairs, execution, timing = (paired(report, f) for f in ("slippage", "execution", "timing"))
     return {
         "scenario": report.scenario,
         "kind": report.kind,
@@ -200,6 +249,8 @@ def scenario_json(report: ScenarioReport) -> dict[str, Any]:
             name: {
                 **policy_json(s),
                 "paired": {o: paired_json(d) for o, d in pairs[name].items()},
+                "paired_execution": {o: paired_json(d) for o, d in execution[name].items()},
+                "paired_timing": {o: paired_json(d) for o, d in timing[name].items()},
             }
             for name, s in report.policies.items()
         },

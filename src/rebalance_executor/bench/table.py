@@ -1,5 +1,6 @@
-"""The comparison tables (rich terminal and markdown): figures per scenario and policy, the
-paired per-seed differences, and the computed target verdict for smart."""
+"""The comparison tables (rich terminal and markdown): figures per scenario and policy, where
+the slippage comes from (bench.tca_table), the paired per-seed differences, and the computed
+target verdict for smart."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from rebalance_executor.bench.targets import (
     TargetVerdict,
     judge,
 )
+from rebalance_executor.bench.tca_table import tca_markdown, tca_table
 
 if TYPE_CHECKING:
     from rebalance_executor.bench.sweep import CandidateScore
@@ -186,8 +188,10 @@ def verdict_summary(verdict: TargetVerdict) -> str:
 
 
 def print_report(reports: Sequence[ScenarioReport], console: Console, elapsed_s: float) -> None:
-    """The table, the paired differences, then the target verdict (misses listed, never hidden)."""
+    """The table, its decomposition, the paired differences, then the target verdict (misses
+    listed, never hidden)."""
     console.print(build_table(reports))
+    console.print(tca_table(reports))
     if any(len(r.policies) > 1 for r in reports):
         console.print(paired_table(reports))
     verdict = judge(reports)
@@ -244,8 +248,8 @@ def _best_baseline(by_policy: Mapping[str, PolicyStats]) -> Decimal | None:
 
 def markdown_table(reports: Sequence[ScenarioReport]) -> str:
     """The comparison table as GitHub markdown (for docs/bench/bench.md and the README), then
-    the paired differences and the target verdict as two more tables."""
-    sections = [_markdown_main(reports)]
+    the decomposition, the paired differences and the target verdict as three more tables."""
+    sections = [_markdown_main(reports), tca_markdown(reports)]
     if any(len(r.policies) > 1 for r in reports):
         sections.append(_markdown_paired(reports))
     verdict = judge(reports)

@@ -73,6 +73,15 @@ def test_bench_runs_every_policy_through_the_handler_and_writes_json_and_png(
         # preflight alone is several requests; every run really talked to the broker
         assert figures["requests_total"] >= 5, name
         assert figures["requests_per_order"] > 0, name
+        # where the slippage comes from: the two parts add up (to the JSON's rounding)
+        parts = figures["timing_bps"] + figures["execution_bps"]
+        assert parts == pytest.approx(figures["slippage_bps"], abs=0.011), name
+        assert sum(figures["fill_mix"].values()) == pytest.approx(1.0, abs=1e-3), name
+        assert set(figures["execution_bps_by_trigger"]) == {"taker", "quote", "print"}, name
+    market = document["policies"]["market"]
+    assert market["fill_mix"] == {"taker": 1.0, "quote": 0.0, "print": 0.0}
+    assert market["execution_bps"] > 0  # a market order pays part of the spread
+    assert document["policies"]["smart"]["paired_execution"]["market"]["n"] == 1
     assert document["ratios_vs_market"]["market"]["requests_ratio"] == 1.0
     # one seed: a paired mean but no interval, so no beat can be significant
     smart_vs_market = document["policies"]["smart"]["paired"]["market"]
@@ -84,6 +93,7 @@ def test_bench_runs_every_policy_through_the_handler_and_writes_json_and_png(
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
     assert "Execution quality" in printed
+    assert "Where the slippage comes from" in printed
     assert "Targets for smart" in printed
 
 

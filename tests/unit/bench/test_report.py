@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from alpaca_sim.engine import FillRecord
+from rebalance_executor.bench.decompose import decompose
 from rebalance_executor.bench.metrics import ItemMeasure, RunRecord
 from rebalance_executor.bench.report import (
     ScenarioReport,
@@ -18,6 +21,7 @@ from rebalance_executor.bench.table import markdown_table
 from rebalance_executor.bench.targets import TargetVerdict, judge
 from rebalance_executor.cli.bench import parse_policies, parse_smart
 
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 SPEC_KEYS = {
     "slippage_bps",
     "slippage_bps_p95",
@@ -144,3 +148,60 @@ def test_markdown_table_has_a_row_per_policy_with_the_delta_to_market() -> None:
     assert "| calm (1) | market | +2.00 |" in text
     assert "| smart | +1.00 |" in text
     assert "| -1.00 |" in text
+
+
+def _split_run(policy: str, seed: int, fill: str, mid_at_fill: str, trigger: str) -> RunRecord:
+    """One buy of 10 at ``fill`` with arrival mid 100; the mid was ``mid_at_fill`` at the fill."""
+    record = FillRecord("k", "o", "c", "X", "buy", Decimal(10), Decimal(fill), "maker", T0, trigger)
+    split = decompose(1, Decimal(100), [(record, Decimal(mid_at_fill))])
+    item = ItemMeasure(
+        "X",
+        1,
+        Decimal(1000),
+        Decimal(10),
+        Decimal(10),
+        Decimal(fill),
+        Decimal(100),
+        Decimal(100),
+        1,
+        split,
+    )
+    return RunRecord("calm", policy, seed, "SUCCEEDED", (item,), 60.0, 4, 4, 1, None, (), 1.0)
+
+
+def test_the_json_splits_slippage_into_timing_and_execution_with_the_fill_mix() -> None:
+    report = _report(
+        market=[
+            _split_run("market", 0, "100.05", "100.00", "taker"),  # exec +5, timing 0
+            _split_run("market", 1, "100.25", "100.20", "taker"),  # exec +5, timing +20
+        ],
+        smart=[
+            _split_run("smart", 0, "100.08", "100.10", "quote"),  # exec -2, timing +10
+            _split_run("smart", 1, "100.36", "100.40", "print"),  # exec -4, timing +40
+        ],
+    )
+    smart = scenario_json(report)["policies"]["smart"]
+    # pooled by filled notional ($1000.80 at 8 bps, $1003.60 at 36 bps), like the slippage
+    assert smart["slippage_bps"] == pytest.approx(22.02)
+    assert smart["timing_bps"] == pytest.approx(25.02)
+    assert smart["execution_bps"] == pytest.approx(-3.0)
+    assert smart["fill_mix"]["taker"] == 0
+    assert smart["fill_mix"]["quote"] + smart["fill_mix"]["print"] == pytest.approx(1.0)
+    assert smart["execution_bps_by_trigger"] == {
+        "taker": None,
+        "quote": pytest.approx(-2.0),
+        "print": pytest.approx(-4.0),
+    }
+    vs_market = smart["paired_execution"]["market"]
+    assert vs_market["mean_bps"] == pytest.approx(-8.0)  # (-7, -9)
+    assert vs_market["n"] == 2
+    assert vs_market["ci95_bps"][0] < -8 < vs_market["ci95_bps"][1]
+    assert smart["paired_timing"]["market"]["mean_bps"] == pytest.approx(15.0)  # (10, 20)
+    market = scenario_json(report)["policies"]["market"]
+    assert market["fill_mix"] == {"taker": 1.0, "quote": 0.0, "print": 0.0}
+    assert market["paired_execution"] == {}
+    text = markdown_table([report])
+    assert "Where the slippage comes from" in text
+    market_row = "| calm | market | +15.01 | +10.01 | +5.00 | 100.0 | 0.0 | 0.0 | +5.00 | — | — "
+    assert market_row in text
+    assert "| smart | +22.02 | +25.02 | -3.00 | 0.0 |" in text

@@ -1,0 +1,121 @@
+"""Every fill says what triggered it (taker / quote / print), and its ``at`` finds the quote it
+saw in the quote path (the benchmark's timing-vs-execution split rests on both)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import requests
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+
+from alpaca_sim.scenario import Scenario, SymbolSpec
+from alpaca_sim.testing import RunningSimulator
+from rebalance_executor.bench.metrics import quote_at
+from tests.fixtures.sim import SimFactory
+
+
+def _limit(symbol: str, qty: float, side: OrderSide, price: Decimal) -> LimitOrderRequest:
+    return LimitOrderRequest(
+        symbol=symbol,
+        qty=qty,
+        side=side,
+        time_in_force=TimeInForce.DAY,
+        limit_price=float(price),
+    )
+
+
+def _market(symbol: str, qty: float, side: OrderSide) -> MarketOrderRequest:
+    return MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=TimeInForce.DAY)
+
+
+def test_market_and_marketable_limit_fills_are_taker(
+    sim: RunningSimulator, alpaca_trading: Any, sim_keys: tuple[str, str]
+) -> None:
+    sim.control.freeze_market(True)
+    sim.control.set_quote("SPY", Decimal("500.00"), Decimal("500.05"), Decimal(100), Decimal(100))
+
+    alpaca_trading.submit_order(_market("SPY", 10, OrderSide.BUY))
+    alpaca_trading.submit_order(_limit("SPY", 5, OrderSide.SELL, Decimal("499.99")))
+
+    fills = sim.control.fills(sim_keys[0])
+    assert [(f.side, f.price, f.liquidity, f.trigger) for f in fills] == [
+        ("buy", Decimal("500.05"), "taker", "taker"),
+        ("sell", Decimal("500.00"), "taker", "taker"),
+    ]
+
+
+def test_a_resting_limit_reached_by_the_quote_is_a_quote_fill_at_the_quote_it_saw(
+    sim: RunningSimulator, alpaca_trading: Any, sim_keys: tuple[str, str]
+) -> None:
+    sim.control.freeze_market(True)
+    sim.control.set_quote("AAPL", Decimal("190.00"), Decimal("190.10"), Decimal(300), Decimal(300))
+    alpaca_trading.submit_order(_limit("AAPL", 50, OrderSide.BUY, Decimal("189.90")))
+    assert sim.control.fills(sim_keys[0]) == []
+
+    crossed = sim.control.set_quote(
+        "AAPL", Decimal("189.80"), Decimal("189.90"), Decimal(300), Decimal(300)
+    )
+
+    (fill,) = sim.control.fills(sim_keys[0])
+    assert (fill.price, fill.liquidity, fill.trigger) == (Decimal("189.90"), "maker", "quote")
+    assert quote_at(sim.control.quote_path("AAPL"), fill.at) == crossed
+
+
+def test_a_trade_print_fill_is_a_print_fill_also_over_http(
+    sim_factory: SimFactory, sim_keys: tuple[str, str]
+) -> None:
+    spec = SymbolSpec(
+        price=Decimal(100),
+        spread_bps=Decimal(20),
+        volatility=Decimal(0),
+        depth=Decimal(100),
+        trade_rate_per_min=Decimal(30),
+    )
+    running = sim_factory(seed=3, scenario=Scenario(symbols={"XYZ": spec}))
+    running.control.pause_clock()
+    client = TradingClient(*sim_keys, paper=True, url_override=running.base_url)
+    inside = running.control.quote("XYZ").bid + Decimal("0.01")
+    client.submit_order(_limit("XYZ", 5, OrderSide.BUY, inside))
+
+    running.control.advance_time(120)
+
+    fills = running.control.fills(sim_keys[0])
+    assert fills, "30 prints a minute: a bid one tick inside the spread is reached"
+    assert {(f.liquidity, f.trigger) for f in fills} == {("maker", "print")}
+    path = running.control.quote_path("XYZ")
+    seen = [quote_at(path, f.at) for f in fills]
+    assert [q.at if q else None for q in seen] == [f.at for f in fills]
+    served = requests.get(f"{running.base_url}/sim/fills", timeout=5).json()
+    assert [f["trigger"] for f in served] == ["print"] * len(fills)
+
+
+def test_fills_during_steps_and_between_them_find_the_quote_they_matched(
+    sim_factory: SimFactory, sim_keys: tuple[str, str]
+) -> None:
+    running = sim_factory(seed=21)
+    running.control.pause_clock()
+    client = TradingClient(*sim_keys, paper=True, url_override=running.base_url)
+    limit = running.control.quote("SPY").bid
+    client.submit_order(_limit("SPY", 100, OrderSide.BUY, limit))
+    running.control.advance_time(900)
+    running.control.advance_time(0.5)  # between two steps: the taker sees the last step's quote
+    client.submit_order(_market("SPY", 1, OrderSide.BUY))
+
+    path = running.control.quote_path("SPY")
+    fills = running.control.fills(sim_keys[0])
+    crosses = [f for f in fills if f.trigger == "quote"]
+    assert crosses, "a 15-minute walk reaches a bid placed at the start"
+    for fill in crosses:
+        seen = quote_at(path, fill.at)
+        assert seen is not None
+        assert seen.at == fill.at  # matched in a step, stamped with the step's time
+        assert seen.ask <= limit
+    taker = fills[-1]
+    assert taker.trigger == "taker"
+    seen = quote_at(path, taker.at)
+    assert seen is not None
+    assert seen.at < taker.at
+    assert taker.price == seen.ask
