@@ -72,7 +72,10 @@ def _start_server(engine: SimEngine) -> tuple[uvicorn.Server, threading.Thread, 
 
     Raises RuntimeError when the server does not start within 10 s.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP, not the default 0: asyncio disables Nagle only on accepted sockets whose
+    # proto says TCP, and without TCP_NODELAY a response's body (written after its headers)
+    # waits for the client's delayed ACK, ~40 ms per request on loopback.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
