@@ -72,17 +72,26 @@ def running_simulator(
             sock.close()
 
 
+def loopback_listener() -> socket.socket:
+    """A TCP socket bound to 127.0.0.1:<free port>, for an asyncio server to listen on.
+
+    Created with proto IPPROTO_TCP, not the default 0: asyncio disables Nagle only on accepted
+    sockets whose proto says TCP, and with Nagle on, a response body written after its headers
+    waits for the client's delayed ACK (~40 ms per request on loopback). Raises OSError when no
+    port can be bound.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 def _start_server(engine: SimEngine) -> tuple[uvicorn.Server, threading.Thread, socket.socket]:
     """Bind a free loopback port and serve on it from a daemon thread; wait until it is up.
 
     Raises RuntimeError when the server does not start within 10 s.
     """
-    # proto=IPPROTO_TCP, not the default 0: asyncio disables Nagle only on accepted sockets whose
-    # proto says TCP, and without TCP_NODELAY a response's body (written after its headers)
-    # waits for the client's delayed ACK, ~40 ms per request on loopback.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_listener()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         create_app(engine),
