@@ -67,24 +67,30 @@ class SymbolMarket:
         self.symbol = symbol
         self.spec = spec
         self._rng = random.Random(f"{seed}:{symbol}")
-        self._step_s = step_s
         self._mid = float(spec.price)
-        self._vol = float(spec.volatility)
-        self._drift = float(spec.drift)
-        self._print_rate = float(spec.trade_rate_per_min) * step_s / 60.0
+        vol = float(spec.volatility)
+        dt = step_s / TRADING_SECONDS_PER_YEAR
+        # Per-step constants, computed once with the same float operations (and operand order)
+        # a per-step evaluation would use, so the path is bit-for-bit the same, only cheaper.
+        self._log_drift = (float(spec.drift) - 0.5 * vol**2) * dt
+        self._log_scale = vol * math.sqrt(dt)
+        self._spread_bps = float(spec.spread_bps)
+        self._depth = float(spec.depth)
+        self._no_print = math.exp(-(float(spec.trade_rate_per_min) * step_s / 60.0))
         self.halted = False
         self.quote = self._make_quote(0, t0)
         self.history: deque[QuoteTick] = deque([self.quote], maxlen=HISTORY_LEN)
 
     def _make_quote(self, step: int, at: datetime) -> QuoteTick:
-        mid = Decimal(repr(self._mid))
-        tick = tick_size(mid)
-        half = self._mid * float(self.spec.spread_bps) / 20_000.0
-        bid = max(tick, _round_to(self._mid - half, tick, ROUND_FLOOR))
-        ask = _round_to(self._mid + half, tick, ROUND_CEILING)
+        mid = self._mid
+        # same as tick_size(Decimal(repr(mid))): a float's shortest repr is >= 1 iff it is
+        tick = CENT if mid >= 1 else SUB_PENNY
+        half = mid * self._spread_bps / 20_000.0
+        bid = max(tick, _round_to(mid - half, tick, ROUND_FLOOR))
+        ask = _round_to(mid + half, tick, ROUND_CEILING)
         if ask <= bid:
             ask = bid + tick
-        depth = float(self.spec.depth)
+        depth = self._depth
         bid_size = Decimal(max(1, round(depth * (0.5 + self._rng.random()))))
         ask_size = Decimal(max(1, round(depth * (0.5 + self._rng.random()))))
         return QuoteTick(self.symbol, step, at, bid, ask, bid_size, ask_size)
@@ -101,11 +107,8 @@ class SymbolMarket:
         if frozen:
             self.quote = replace(self.quote, step=step, at=at)
             return []
-        dt = self._step_s / TRADING_SECONDS_PER_YEAR
         z = self._rng.gauss(0.0, 1.0)
-        self._mid *= math.exp(
-            (self._drift - 0.5 * self._vol**2) * dt + self._vol * math.sqrt(dt) * z
-        )
+        self._mid *= math.exp(self._log_drift + self._log_scale * z)
         self.quote = self._make_quote(step, at)
         self.history.append(self.quote)
         return self._prints(step)
@@ -113,13 +116,13 @@ class SymbolMarket:
     def _prints(self, step: int) -> list[TradePrint]:
         # Poisson arrivals by inversion: the count is drawn from this symbol's own stream.
         count = 0
-        threshold = math.exp(-self._print_rate)
+        threshold = self._no_print
         product = self._rng.random()
         while product > threshold:
             count += 1
             product *= self._rng.random()
         prints = []
-        mean_size = float(self.spec.depth) / 2.0
+        mean_size = self._depth / 2.0
         for _ in range(count):
             aggressor = "buy" if self._rng.random() < 0.5 else "sell"
             size = Decimal(max(1, round(self._rng.expovariate(1.0 / mean_size))))

@@ -4,6 +4,7 @@ run is a pure function of (scenario, seed, policy) and can be reproduced exactly
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from alpaca_sim.testing import running_simulator
-from rebalance_executor.bench.runner import RunSpec, run_one
+from rebalance_executor.bench.runner import RunSpec, run_many, run_one
 from rebalance_executor.bench.scenario import BenchScenario
 from rebalance_executor.bench.virtual_time import SteppedClock
 
@@ -49,6 +50,21 @@ def test_two_runs_of_one_seed_agree_exactly(tmp_path: Path, policy: str) -> None
         second.wall_s,
     )
     assert first.fill_rate > 0
+
+
+def test_worker_processes_reproduce_in_process_runs(tmp_path: Path) -> None:
+    # workers share a model loader across runs, freeze their imported heap and let simulator
+    # shutdowns overlap the next run: none of that may change a figure
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY))
+    scenario = BenchScenario.load(path)
+    specs = [RunSpec(scenario, policy, seed) for seed in (5, 6) for policy in ("market", "smart")]
+    in_process = run_many(specs, jobs=1)
+    in_workers = run_many(specs, jobs=2)
+    assert [dataclasses.replace(r, real_s=0.0) for r in in_workers] == [
+        dataclasses.replace(r, real_s=0.0) for r in in_process
+    ]
+    assert [(r.policy, r.seed) for r in in_workers] == [(s.policy, s.seed) for s in specs]
 
 
 def test_sleep_waits_for_in_flight_calls_before_moving_time() -> None:
