@@ -7,10 +7,7 @@ Safety rules enforced here, whatever the policy says:
   fill racing the cancel is counted before the next order is sized;
 - a live order bigger than the remainder (a fill raced a replace) is cancelled, not trusted;
 - re-pegs replace only unfilled whole-share limit orders (Alpaca cannot replace fractional
-  ones); otherwise cancel, wait for the cancel to be final, and send the remainder anew. So a
-  resting (non-marketable) limit of a fractionable item carries only the remainder's whole
-  shares while there is one: its re-pegs are one replace instead of a cancel, a listing and a
-  new order; the fraction goes with a later order (usually the take);
+  ones); otherwise cancel, wait for the cancel to be final, and send the remainder anew;
 - an order replaced by us stays "unconfirmed" until a listing shows its final fills, so a fill
   that landed just before the replace is counted before the next order is sized;
 - a policy's STOP (e.g. the price collar) cancels what is live and never sends again;
@@ -23,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from rebalance_executor.domain.broker import (
     AmbiguousSubmitError,
@@ -36,7 +33,6 @@ from rebalance_executor.domain.broker import (
     OrderRequest,
     OrderStatus,
     OrderType,
-    Quote,
 )
 from rebalance_executor.domain.result import PricePoint, Reason
 from rebalance_executor.executor.context import RunContext, Window
@@ -58,24 +54,6 @@ def sendable_qty(state: ItemState) -> Decimal:
     """The remainder that may be sent now, rounded down; zero when it is dust."""
     qty = round_qty(state.need, state.fractionable)
     return qty if qty * state.ref_price >= DUST_NOTIONAL else Decimal(0)
-
-
-def order_qty(state: ItemState, desired: Desired, quote: Quote | None) -> Decimal:
-    """The quantity of a new order: the sendable remainder, or only its whole shares when the
-    order is a resting limit of a fractionable item, at least one whole share is left and the
-    fraction is worth an order of its own (so that the limit can be re-pegged by a replace)."""
-    qty = sendable_qty(state)
-    resting = (
-        desired.kind is DesiredKind.LIMIT
-        and quote is not None
-        and not is_marketable(desired.limit_price, quote, state.side)
-    )
-    if not (state.fractionable and resting):
-        return qty
-    whole = qty.to_integral_value(rounding=ROUND_FLOOR)
-    fraction = qty - whole
-    # A fraction too small for an order of its own (dust) stays with the whole shares.
-    return whole if whole >= 1 and fraction * state.ref_price >= DUST_NOTIONAL else qty
 
 
 def settle(state: ItemState, ctx: RunContext) -> bool:
@@ -163,8 +141,7 @@ async def _decide_and_act(
     if order is not None:
         await _adjust(state, ctx, window, order, desired)
     elif desired.sends and not window.over(ctx.clock):
-        qty = order_qty(state, desired, seen.quote)
-        await _submit(state, ctx, _new_request(state, ctx, qty, desired))
+        await _submit(state, ctx, _new_request(state, ctx, sendable_qty(state), desired))
 
 
 def _schedule(state: ItemState, ctx: RunContext, window: Window) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from rebalance_executor.domain.broker import BrokerUnavailableError, OrderType, Side
+from rebalance_executor.domain.broker import BrokerUnavailableError, Side
 from rebalance_executor.domain.clock import Deadline
 from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy, SmartSchedule
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
@@ -275,7 +275,7 @@ def test_resting_orders_back_off_polling_but_never_beyond_the_cap(
         poll_interval_s=1.0,
         max_poll_interval_s=max_poll_s,
     )
-    # 10.05 shares: the resting order carries the 10 whole shares, so its re-pegs are replaces.
+    # A fractional quantity: re-pegs go by cancel + new (fractional orders cannot be replaced).
     result = run(plan(("CCC", Action.BUY, "2010")), broker, config, window_s=60.0)
     assert result.items[0].outcome is ItemOutcome.NOT_FILLED
     listings = broker.calls.count("list_orders")
@@ -312,58 +312,3 @@ def test_summary_rounds_notionals_to_cents_while_the_result_keeps_them_exact(
     assert result.filled_notional != summary.filled_notional
     assert summary.filled_notional == result.filled_notional.quantize(Decimal("0.01"))
     assert summary.planned_notional.as_tuple().exponent == -2
-
-
-class RisingBroker(FakeBroker):
-    """A book that never fills and whose quote rises a cent per listing: a chased resting limit."""
-
-    def _settle(self) -> None:
-        bid, ask = self.quotes["CCC"]
-        self.quotes["CCC"] = (bid + Decimal("0.01"), ask + Decimal("0.01"))
-
-
-def test_a_resting_limit_carries_whole_shares_and_is_re_pegged_by_replace() -> None:
-    """10.05 shares to buy passively: the limit is for 10 (Alpaca replaces only whole-share
-    orders), every re-peg is one replace and nothing is cancelled while it rests."""
-    broker = RisingBroker(clock=VirtualClock(), cash=Decimal(10_000))
-    broker.quote("CCC", "199.90", "200.10")
-    config = ExecutionConfig(
-        policy=ExecutionPolicy.SMART,
-        smart=SmartSchedule(min_passive_spread_bps=Decimal(0), take_on_move_spreads=Decimal(0)),
-    )
-    run(plan(("CCC", Action.BUY, "2010")), broker, config, window_s=100.0)
-    first = broker.submits[0]
-    assert (first.qty, first.type) == (Decimal(10), OrderType.LIMIT)
-    # one tick inside the spread (the preflight listing already moved the quote a cent)
-    assert first.limit_price == Decimal("199.92")
-    resting = broker.calls[: broker.calls.index("cancel_order")]  # the wind-down cancels
-    assert resting.count("replace_order") >= 2
-    assert resting.count("submit_order") == 1
-    replaced = [o for o in broker.orders.values() if o.replaces is not None]
-    assert all(o.qty == Decimal(10) for o in replaced)
-
-
-def test_the_fraction_follows_once_the_whole_shares_are_filled(broker: FakeBroker) -> None:
-    config = ExecutionConfig(
-        policy=ExecutionPolicy.SMART, smart=SmartSchedule(min_passive_spread_bps=Decimal(0))
-    )
-    result = run(plan(("CCC", Action.BUY, "2010")), broker, config, window_s=60.0)
-    assert [r.qty for r in broker.submits] == [Decimal(10), Decimal("0.05")]
-    assert broker.filled("CCC") == Decimal("10.05")
-    assert result.items[0].outcome is ItemOutcome.FILLED
-
-
-@pytest.mark.parametrize(
-    ("policy", "amount", "expected"),
-    [
-        (ExecutionPolicy.MARKET, "2010", "10.05"),  # a market order takes the whole remainder
-        (ExecutionPolicy.SMART, "150", "0.75"),  # under one whole share: sent as it is
-        (ExecutionPolicy.SMART, "2000.80", "10.004"),  # a $0.80 fraction is dust: kept with it
-    ],
-)
-def test_orders_that_cannot_rest_or_have_no_whole_share_carry_the_fraction(
-    broker: FakeBroker, policy: ExecutionPolicy, amount: str, expected: str
-) -> None:
-    config = ExecutionConfig(policy=policy, smart=SmartSchedule(min_passive_spread_bps=Decimal(0)))
-    run(plan(("CCC", Action.BUY, amount)), broker, config, window_s=60.0)
-    assert broker.submits[0].qty == Decimal(expected)
