@@ -68,7 +68,7 @@ pytest: $(STAMP)
 test: lint typecheck template pytest
 
 bench: $(STAMP)
-	$(BIN)/rebalance-executor bench --all --json out/bench.json --png out/bench.png --markdown out/bench.md
+	$(BIN)/rebalance-executor bench --all --seeds 30 --json out/bench.json --png out/bench.png --markdown out/bench.md
 
 # Needs Docker. The container reaches the simulator and local AWS on the host through
 # host.docker.internal (mapped explicitly for Linux engines); see docs/deploy.md.
