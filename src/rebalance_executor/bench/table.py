@@ -13,6 +13,7 @@ from rich.table import Table
 
 from rebalance_executor.bench.paired import PairedDiff
 from rebalance_executor.bench.report import BASELINE, PolicyStats, ScenarioReport, paired
+from rebalance_executor.bench.sections import Row, add_sections, markdown_rows
 
 # re-exported: sweep.py imports FILL_TARGET from here
 from rebalance_executor.bench.targets import FILL_TARGET as FILL_TARGET  # noqa: PLC0414
@@ -90,15 +91,7 @@ def paired_table(reports: Sequence[ScenarioReport]) -> Table:
     table = Table(title="Paired by seed: policy - other slippage (bps; - = policy cheaper)")
     for header in ("scenario", "policy - other", "mean", "SE", "95% interval", "n"):
         table.add_column(header, justify="left" if header[0] in "sp" else "right")
-    for report in reports:
-        rows = _paired_rows(report)
-        for index, (pair, diff) in enumerate(rows):
-            table.add_row(
-                report.scenario if index == 0 else "",
-                pair,
-                *_paired_cells(diff),
-                end_section=index == len(rows) - 1,
-            )
+    add_sections(table, reports, _paired_row_cells)
     return table
 
 
@@ -108,6 +101,10 @@ def _paired_rows(report: ScenarioReport) -> list[tuple[str, PairedDiff | None]]:
         for policy, by_other in paired(report).items()
         for other, diff in by_other.items()
     ]
+
+
+def _paired_row_cells(report: ScenarioReport) -> list[Row]:
+    return [(pair, _paired_cells(diff)) for pair, diff in _paired_rows(report)]
 
 
 def _paired_cells(diff: PairedDiff | None) -> tuple[str, str, str, str]:
@@ -266,10 +263,7 @@ def _markdown_paired(reports: Sequence[ScenarioReport]) -> str:
         "| scenario | policy - other | mean | SE | 95% interval | n |",
         "|---|---|---:|---:|---:|---:|",
     ]
-    for report in reports:
-        for index, (pair, diff) in enumerate(_paired_rows(report)):
-            label = report.scenario if index == 0 else ""
-            lines.append(f"| {label} | {pair} | " + " | ".join(_paired_cells(diff)) + " |")
+    lines.extend(markdown_rows(reports, _paired_row_cells))
     return "\n".join(lines) + "\n"
 
 

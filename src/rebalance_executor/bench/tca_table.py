@@ -13,6 +13,7 @@ from rich.table import Table
 from alpaca_sim.fills import TRIGGERS
 from rebalance_executor.bench.paired import PairedDiff
 from rebalance_executor.bench.report import BASELINE, PolicyStats, ScenarioReport, paired
+from rebalance_executor.bench.sections import add_sections, markdown_rows
 
 TITLE: Final = (
     "Where the slippage comes from (bps, + is a cost): slip = timing + exec; % = share of "
@@ -76,15 +77,7 @@ def tca_table(reports: Sequence[ScenarioReport]) -> Table:
     table = Table(title=TITLE)
     for header in HEADERS:
         table.add_column(header, justify="left" if header in ("scenario", "policy") else "right")
-    for report in reports:
-        rows = _rows(report)
-        for index, (name, cells) in enumerate(rows):
-            table.add_row(
-                report.scenario if index == 0 else "",
-                name,
-                *cells,
-                end_section=index == len(rows) - 1,
-            )
+    add_sections(table, reports, _rows)
     return table
 
 
@@ -96,8 +89,5 @@ def tca_markdown(reports: Sequence[ScenarioReport]) -> str:
         "| " + " | ".join(HEADERS) + " |",
         "|---|---|" + "---:|" * (len(HEADERS) - 2),
     ]
-    for report in reports:
-        for index, (name, cells) in enumerate(_rows(report)):
-            label = report.scenario if index == 0 else ""
-            lines.append(f"| {label} | {name} | " + " | ".join(cells) + " |")
+    lines.extend(markdown_rows(reports, _rows))
     return "\n".join(lines) + "\n"

@@ -7,28 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide, TimeInForce
-from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+from alpaca.trading.enums import OrderSide
 
-from alpaca_sim.scenario import Scenario, SymbolSpec
+from alpaca_sim.scenario import Scenario
 from alpaca_sim.testing import RunningSimulator
 from rebalance_executor.bench.metrics import quote_at
 from tests.fixtures.sim import SimFactory
-
-
-def _limit(symbol: str, qty: float, side: OrderSide, price: Decimal) -> LimitOrderRequest:
-    return LimitOrderRequest(
-        symbol=symbol,
-        qty=qty,
-        side=side,
-        time_in_force=TimeInForce.DAY,
-        limit_price=float(price),
-    )
-
-
-def _market(symbol: str, qty: float, side: OrderSide) -> MarketOrderRequest:
-    return MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=TimeInForce.DAY)
+from tests.integration.sim.helpers import PRINT_HEAVY, limit_order, market_order, paused
 
 
 def test_market_and_marketable_limit_fills_are_taker(
@@ -37,8 +22,8 @@ def test_market_and_marketable_limit_fills_are_taker(
     sim.control.freeze_market(True)
     sim.control.set_quote("SPY", Decimal("500.00"), Decimal("500.05"), Decimal(100), Decimal(100))
 
-    alpaca_trading.submit_order(_market("SPY", 10, OrderSide.BUY))
-    alpaca_trading.submit_order(_limit("SPY", 5, OrderSide.SELL, Decimal("499.99")))
+    alpaca_trading.submit_order(market_order("SPY", 10, OrderSide.BUY))
+    alpaca_trading.submit_order(limit_order("SPY", 5, OrderSide.SELL, Decimal("499.99")))
 
     fills = sim.control.fills(sim_keys[0])
     assert [(f.side, f.price, f.liquidity, f.trigger) for f in fills] == [
@@ -52,7 +37,7 @@ def test_a_resting_limit_reached_by_the_quote_is_a_quote_fill_at_the_quote_it_sa
 ) -> None:
     sim.control.freeze_market(True)
     sim.control.set_quote("AAPL", Decimal("190.00"), Decimal("190.10"), Decimal(300), Decimal(300))
-    alpaca_trading.submit_order(_limit("AAPL", 50, OrderSide.BUY, Decimal("189.90")))
+    alpaca_trading.submit_order(limit_order("AAPL", 50, OrderSide.BUY, Decimal("189.90")))
     assert sim.control.fills(sim_keys[0]) == []
 
     crossed = sim.control.set_quote(
@@ -67,18 +52,10 @@ def test_a_resting_limit_reached_by_the_quote_is_a_quote_fill_at_the_quote_it_sa
 def test_a_trade_print_fill_is_a_print_fill_also_over_http(
     sim_factory: SimFactory, sim_keys: tuple[str, str]
 ) -> None:
-    spec = SymbolSpec(
-        price=Decimal(100),
-        spread_bps=Decimal(20),
-        volatility=Decimal(0),
-        depth=Decimal(100),
-        trade_rate_per_min=Decimal(30),
-    )
-    running = sim_factory(seed=3, scenario=Scenario(symbols={"XYZ": spec}))
-    running.control.pause_clock()
-    client = TradingClient(*sim_keys, paper=True, url_override=running.base_url)
+    scenario = Scenario(symbols={"XYZ": PRINT_HEAVY})
+    running, client = paused(sim_factory, sim_keys, seed=3, scenario=scenario)
     inside = running.control.quote("XYZ").bid + Decimal("0.01")
-    client.submit_order(_limit("XYZ", 5, OrderSide.BUY, inside))
+    client.submit_order(limit_order("XYZ", 5, OrderSide.BUY, inside))
 
     running.control.advance_time(120)
 
@@ -95,14 +72,12 @@ def test_a_trade_print_fill_is_a_print_fill_also_over_http(
 def test_fills_during_steps_and_between_them_find_the_quote_they_matched(
     sim_factory: SimFactory, sim_keys: tuple[str, str]
 ) -> None:
-    running = sim_factory(seed=21)
-    running.control.pause_clock()
-    client = TradingClient(*sim_keys, paper=True, url_override=running.base_url)
+    running, client = paused(sim_factory, sim_keys, seed=21)
     limit = running.control.quote("SPY").bid
-    client.submit_order(_limit("SPY", 100, OrderSide.BUY, limit))
+    client.submit_order(limit_order("SPY", 100, OrderSide.BUY, limit))
     running.control.advance_time(900)
     running.control.advance_time(0.5)  # between two steps: the taker sees the last step's quote
-    client.submit_order(_market("SPY", 1, OrderSide.BUY))
+    client.submit_order(market_order("SPY", 1, OrderSide.BUY))
 
     path = running.control.quote_path("SPY")
     fills = running.control.fills(sim_keys[0])

@@ -5,33 +5,13 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide, OrderStatus, TimeInForce
-from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+from alpaca.trading.enums import OrderSide, OrderStatus
 
 from alpaca_sim.fills import IMPACT_BPS_PER_LEVEL
 from alpaca_sim.scenario import Scenario, SymbolSpec
 from alpaca_sim.testing import RunningSimulator
 from tests.fixtures.sim import SimFactory
-
-
-def _limit(symbol: str, qty: float, side: OrderSide, price: float, **kw: Any) -> LimitOrderRequest:
-    return LimitOrderRequest(
-        symbol=symbol, qty=qty, side=side, time_in_force=TimeInForce.DAY, limit_price=price, **kw
-    )
-
-
-def _market(symbol: str, qty: float, side: OrderSide) -> MarketOrderRequest:
-    return MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=TimeInForce.DAY)
-
-
-def _paused(
-    factory: SimFactory, keys: tuple[str, str], *, seed: int = 0, scenario: Scenario | None = None
-) -> tuple[RunningSimulator, Any]:
-    """A simulator whose clock only moves when the test advances it, and a client for it."""
-    running = factory(seed=seed, scenario=scenario)
-    running.control.pause_clock()
-    return running, TradingClient(*keys, paper=True, url_override=running.base_url)
+from tests.integration.sim.helpers import PRINT_HEAVY, limit_order, market_order, paused
 
 
 def test_market_buy_fills_at_ask_and_moves_cash_position_and_buying_power(
@@ -40,7 +20,7 @@ def test_market_buy_fills_at_ask_and_moves_cash_position_and_buying_power(
     sim.control.freeze_market(True)
     sim.control.set_quote("SPY", Decimal("500.00"), Decimal("500.05"), Decimal(100), Decimal(100))
 
-    order = alpaca_trading.submit_order(_market("SPY", 10, OrderSide.BUY))
+    order = alpaca_trading.submit_order(market_order("SPY", 10, OrderSide.BUY))
 
     assert order.status == OrderStatus.FILLED
     assert Decimal(order.filled_qty) == 10
@@ -65,7 +45,7 @@ def test_market_order_beyond_displayed_size_walks_with_impact(
         "SPY", Decimal("500.00"), Decimal("500.00") + Decimal("0.02"), Decimal(100), Decimal(100)
     )
 
-    order = alpaca_trading.submit_order(_market("SPY", 150, OrderSide.BUY))
+    order = alpaca_trading.submit_order(market_order("SPY", 150, OrderSide.BUY))
 
     level1 = Decimal("500.02") * (1 + IMPACT_BPS_PER_LEVEL / 10_000)
     expected = (
@@ -80,7 +60,7 @@ def test_resting_limit_waits_for_the_quote_then_fills_partially(
 ) -> None:
     sim.control.freeze_market(True)
     sim.control.set_quote("AAPL", Decimal("190.00"), Decimal("190.10"), Decimal(300), Decimal(300))
-    order = alpaca_trading.submit_order(_limit("AAPL", 50, OrderSide.BUY, 189.90))
+    order = alpaca_trading.submit_order(limit_order("AAPL", 50, OrderSide.BUY, 189.90))
     assert order.status == OrderStatus.NEW
 
     sim.control.set_quote("AAPL", Decimal("189.95"), Decimal("190.00"), Decimal(300), Decimal(300))
@@ -103,7 +83,7 @@ def test_marketable_limit_fills_up_to_its_limit_and_rests_the_rest(
 ) -> None:
     sim.control.freeze_market(True)
     sim.control.set_quote("MSFT", Decimal("410.00"), Decimal("410.10"), Decimal(100), Decimal(40))
-    order = alpaca_trading.submit_order(_limit("MSFT", 100, OrderSide.BUY, 410.10))
+    order = alpaca_trading.submit_order(limit_order("MSFT", 100, OrderSide.BUY, 410.10))
     assert order.status == OrderStatus.PARTIALLY_FILLED
     assert Decimal(order.filled_qty) == 40
     assert Decimal(order.filled_avg_price) == Decimal("410.10")
@@ -116,10 +96,10 @@ def test_open_buy_reserves_buying_power_and_sell_releases_only_on_fill(
     sim.control.set_quote("TLT", Decimal("92.00"), Decimal("92.02"))
     sim.control.set_account(sim_keys[0], cash=Decimal(10_000), positions={"TLT": Decimal(50)})
 
-    alpaca_trading.submit_order(_limit("TLT", 10, OrderSide.BUY, 91.00))
+    alpaca_trading.submit_order(limit_order("TLT", 10, OrderSide.BUY, 91.00))
     assert Decimal(alpaca_trading.get_account().buying_power) == Decimal(10_000) - Decimal(910)
 
-    sell = alpaca_trading.submit_order(_limit("TLT", 50, OrderSide.SELL, 95.00))
+    sell = alpaca_trading.submit_order(limit_order("TLT", 50, OrderSide.SELL, 95.00))
     assert Decimal(alpaca_trading.get_account().buying_power) == Decimal(9_090)
     sim.control.set_quote("TLT", Decimal("95.00"), Decimal("95.02"), Decimal(500), Decimal(500))
     assert alpaca_trading.get_order_by_id(sell.id).status == OrderStatus.FILLED
@@ -129,19 +109,11 @@ def test_open_buy_reserves_buying_power_and_sell_releases_only_on_fill(
 def test_passive_order_inside_spread_fills_only_through_trade_prints(
     sim_factory: SimFactory, sim_keys: tuple[str, str]
 ) -> None:
-    spec = SymbolSpec(
-        price=Decimal(100),
-        spread_bps=Decimal(20),
-        volatility=Decimal(0),
-        depth=Decimal(100),
-        trade_rate_per_min=Decimal(30),
-    )
-    running, client = _paused(
-        sim_factory, sim_keys, seed=3, scenario=Scenario(symbols={"XYZ": spec})
-    )
+    scenario = Scenario(symbols={"XYZ": PRINT_HEAVY})
+    running, client = paused(sim_factory, sim_keys, seed=3, scenario=scenario)
     quote = running.control.quote("XYZ")
     inside = float(quote.bid + Decimal("0.01"))
-    order = client.submit_order(_limit("XYZ", 5, OrderSide.BUY, inside))
+    order = client.submit_order(limit_order("XYZ", 5, OrderSide.BUY, inside))
     assert order.status == OrderStatus.NEW
 
     running.control.advance_time(120)
@@ -161,20 +133,20 @@ def test_passive_order_without_prints_never_fills(
         volatility=Decimal(0),
         trade_rate_per_min=Decimal(0),
     )
-    running, client = _paused(sim_factory, sim_keys, scenario=Scenario(symbols={"XYZ": spec}))
+    running, client = paused(sim_factory, sim_keys, scenario=Scenario(symbols={"XYZ": spec}))
     bid = running.control.quote("XYZ").bid
-    order = client.submit_order(_limit("XYZ", 5, OrderSide.BUY, float(bid + Decimal("0.05"))))
+    order = client.submit_order(limit_order("XYZ", 5, OrderSide.BUY, float(bid + Decimal("0.05"))))
     running.control.advance_time(3600)
     assert client.get_order_by_id(order.id).status == OrderStatus.NEW
     assert running.control.fills() == []
 
 
 def _run_session(factory: SimFactory, keys: tuple[str, str], seed: int) -> tuple[Any, Any]:
-    running, client = _paused(factory, keys, seed=seed)
+    running, client = paused(factory, keys, seed=seed)
     for symbol in ("SPY", "AAPL", "NVDA"):
         bid = running.control.quote(symbol).bid
-        client.submit_order(_limit(symbol, 20, OrderSide.BUY, float(bid)))
-        client.submit_order(_market(symbol, 1, OrderSide.BUY))
+        client.submit_order(limit_order(symbol, 20, OrderSide.BUY, float(bid)))
+        client.submit_order(market_order(symbol, 1, OrderSide.BUY))
     running.control.advance_time(1800)
     path = [(q.bid, q.ask, q.bid_size, q.ask_size) for q in running.control.quote_path("SPY")]
     fills = [(f.order_id, f.symbol, f.qty, f.price, f.at) for f in running.control.fills()]

@@ -1,0 +1,51 @@
+"""Shared pieces of the simulator's fill tests: alpaca-py order requests, a paused simulator
+with a client for it, and a symbol whose resting orders fill only through trade prints."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+
+from alpaca_sim.scenario import Scenario, SymbolSpec
+from alpaca_sim.testing import RunningSimulator
+from tests.fixtures.sim import SimFactory
+
+# A still mid (volatility 0), a 20 bps spread and 30 prints a minute: a limit inside the spread
+# is never reached by the quote, only by prints.
+PRINT_HEAVY = SymbolSpec(
+    price=Decimal(100),
+    spread_bps=Decimal(20),
+    volatility=Decimal(0),
+    depth=Decimal(100),
+    trade_rate_per_min=Decimal(30),
+)
+
+
+def limit_order(
+    symbol: str, qty: float, side: OrderSide, price: float | Decimal, **kw: Any
+) -> LimitOrderRequest:
+    return LimitOrderRequest(
+        symbol=symbol,
+        qty=qty,
+        side=side,
+        time_in_force=TimeInForce.DAY,
+        limit_price=float(price),
+        **kw,
+    )
+
+
+def market_order(symbol: str, qty: float, side: OrderSide) -> MarketOrderRequest:
+    return MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=TimeInForce.DAY)
+
+
+def paused(
+    factory: SimFactory, keys: tuple[str, str], *, seed: int = 0, scenario: Scenario | None = None
+) -> tuple[RunningSimulator, Any]:
+    """A simulator whose clock only moves when the test advances it, and a client for it."""
+    running = factory(seed=seed, scenario=scenario)
+    running.control.pause_clock()
+    return running, TradingClient(*keys, paper=True, url_override=running.base_url)
