@@ -103,6 +103,8 @@ class RunRecord:
     real_s: float
     # the per-tick batch polls: one orders listing + one multi-symbol quotes call (SPEC §4.6)
     poll_requests: int = 0
+    # SPEC §4.10 violations found in the simulator's records after the run (bench.invariants)
+    violations: tuple[str, ...] = ()
 
     @property
     def polls_per_min(self) -> float:

@@ -53,6 +53,8 @@ class PolicyStats:
     executor_slippage_bps: Decimal | None
     seed_slippage_bps: tuple[Decimal | None, ...]
     polls_per_min: float = 0.0
+    # SPEC §4.10 violations over every run (target: zero)
+    violations: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     seeds: tuple[int, ...] = ()  # aligned with seed_slippage_bps
     # where the slippage comes from (bench.decompose); None / empty when nothing filled
@@ -115,6 +117,7 @@ def aggregate(records: Sequence[RunRecord]) -> PolicyStats:
         seeds=tuple(r.seed for r in records),
         statuses=dict(Counter(r.status for r in records)),
         polls_per_min=sum(r.polls_per_min for r in records) / len(records),
+        violations=sum(len(r.violations) for r in records),
         timing_bps=weighted_timing(items),
         execution_bps=weighted_execution(items),
         fill_mix=fill_mix(items),
@@ -222,6 +225,7 @@ def policy_json(stats: PolicyStats) -> dict[str, Any]:
         "requests_total": _num(stats.requests_total, 1),
         "requests_per_order": _num(stats.requests_per_order),
         "peak_requests_per_min": stats.peak_requests_per_min,
+        "violations": stats.violations,
         "requests_per_item": _num(stats.requests_per_item),
         "decision_slippage_bps": _num(stats.decision_slippage_bps),
         "executor_reported_slippage_bps": _num(stats.executor_slippage_bps),

@@ -34,6 +34,7 @@ from rebalance_executor import handler
 from rebalance_executor.adapters import secrets
 from rebalance_executor.adapters.alpaca_broker import AlpacaBroker
 from rebalance_executor.adapters.s3_results import parse_s3_uri
+from rebalance_executor.bench.invariants import check_execution, records_from_sim
 from rebalance_executor.bench.metrics import (
     POLL_ENDPOINTS,
     ItemMeasure,
@@ -113,6 +114,12 @@ def run_one(spec: RunSpec) -> RunRecord:
         finally:
             handler.reset_dependencies()
         items = _measure(scenario, sim, api_key, result)
+        violations = check_execution(
+            None,
+            result,
+            records_from_sim(sim.control, api_key),
+            cash_reserve=deps.settings.cash_reserve,
+        )
         return RunRecord(
             scenario=scenario.name,
             policy=spec.policy,
@@ -127,6 +134,7 @@ def run_one(spec: RunSpec) -> RunRecord:
             fingerprint=_fingerprint(sim, scenario.items[0].symbol),
             real_s=time.monotonic() - started,
             poll_requests=sum(sim.control.request_counts().get(e, 0) for e in POLL_ENDPOINTS),
+            violations=tuple(str(v) for v in violations),
         )
 
 

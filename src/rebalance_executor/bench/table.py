@@ -51,6 +51,7 @@ def build_table(reports: Sequence[ScenarioReport]) -> Table:
         ("req", "right"),
         ("req/order", "right"),
         ("peak/min", "right"),
+        ("§4.10 viol.", "right"),
         ("statuses", "left"),
     ):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
@@ -75,6 +76,7 @@ def build_table(reports: Sequence[ScenarioReport]) -> Table:
                 f"{stats.requests_total:.0f}",
                 _num(stats.requests_per_order),
                 str(stats.peak_requests_per_min),
+                str(stats.violations),
                 " ".join(f"{k}:{v}" for k, v in sorted(stats.statuses.items())),
                 end_section=index == len(report.policies) - 1,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from rebalance_executor.cli import bench, invoke, replay, report, restamp, run, sim
+from rebalance_executor.cli import bench, conformance, invoke, replay, report, restamp, run, sim
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,7 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Execute portfolio rebalance plans on Alpaca (SPEC §3.5).",
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in (run, invoke, replay, restamp, sim, report, bench):
+    for module in (run, invoke, replay, restamp, sim, report, bench, conformance):
         module.register(subparsers)
     return parser
 

@@ -69,6 +69,7 @@ def test_bench_runs_every_policy_through_the_handler_and_writes_json_and_png(
     assert document["quote_paths_identical"] is True
     for name, figures in document["policies"].items():
         assert figures["statuses"] == {"SUCCEEDED": 1}, name
+        assert figures["violations"] == 0, name  # SPEC §4.10, read from the simulator
         assert figures["fill_rate"] == 1.0, name
         # preflight alone is several requests; every run really talked to the broker
         assert figures["requests_total"] >= 5, name

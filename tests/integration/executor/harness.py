@@ -18,6 +18,7 @@ from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
 from rebalance_executor.domain.result import ExecutionResult
 from rebalance_executor.executor import KillSwitch, execute_plan
+from tests.fixtures.invariants import record_execution
 
 MARKET = ExecutionConfig(policy=ExecutionPolicy.MARKET)
 _keys = itertools.count()
@@ -96,16 +97,22 @@ class Harness:
     ) -> ExecutionResult:
         deadline = self.deadline(window_s)
         port: BrokerPort = broker if broker is not None else self.broker(deadline)
-        return asyncio.run(
-            execute_plan(
-                plan,
-                broker=port,
-                clock=clock or self.sim.clock,
-                deadline=deadline,
-                config=config,
-                kill_switch=kill,
+        result: ExecutionResult | None = None
+        try:
+            result = asyncio.run(
+                execute_plan(
+                    plan,
+                    broker=port,
+                    clock=clock or self.sim.clock,
+                    deadline=deadline,
+                    config=config,
+                    kill_switch=kill,
+                )
             )
-        )
+        finally:
+            # SPEC §4.10 is checked on this run when the simulator stops.
+            record_execution(plan, result, cash_reserve=config.cash_reserve)
+        return result
 
     def positions(self) -> dict[str, Decimal]:
         return self.sim.control.account_state(self.key).positions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ SPEC_KEYS = {
     "requests_total",
     "requests_per_order",
     "peak_requests_per_min",
+    "violations",
 }
 
 
@@ -81,6 +83,16 @@ def test_aggregate_pools_items_over_seeds_and_takes_the_worst_minute() -> None:
     assert stats.fill_rate == 1
     with pytest.raises(ValueError, match="no runs"):
         aggregate([])
+
+
+def test_violations_are_counted_over_every_run_of_a_policy() -> None:
+    dirty = dataclasses.replace(
+        _run("smart", 0, "100.02"), violations=("overfill [p]: item 0", "live_order [p]: o")
+    )
+    report = _report(market=[_run("market", 0, "100.02")], smart=[dirty, _run("smart", 1, "100")])
+    document = scenario_json(report)
+    assert document["policies"]["smart"]["violations"] == 2
+    assert document["policies"]["market"]["violations"] == 0
 
 
 def test_the_json_carries_exactly_the_spec_keys_per_policy_plus_ratios() -> None:
