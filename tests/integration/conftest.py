@@ -1,5 +1,14 @@
 """Integration tests: SPEC §4.10 is checked after every test (tests/fixtures/invariants.py)."""
 
-from tests.fixtures.invariants import invariant_ledger
+import pytest
+
+from tests.fixtures.invariants import CHECKED, invariant_ledger
 
 __all__ = ["invariant_ledger"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.write_line(
+        f"SPEC §4.10 invariant checker: {CHECKED[0]} plan executions checked "
+        "against the simulators' records"
+    )
