@@ -136,9 +136,14 @@ def _check_funds(engine: SimEngine, account: SimAccount, order: SimOrder, credit
     available = owned - held_for_orders(order.symbol, mine, bid) + credit
     if wanted > available:
         raise forbidden(
-            f"insufficient qty available for order (requested: {wanted.normalize()}, "
-            f"available: {max(available, Decimal(0)).normalize()})"
+            f"insufficient qty available for order (requested: {_plain(wanted)}, "
+            f"available: {_plain(max(available, Decimal(0)))})"
         )
+
+
+def _plain(value: Decimal) -> str:
+    """``80`` rather than ``8E+1``."""
+    return format(value.normalize(), "f")
 
 
 def _store(engine: SimEngine, order: SimOrder) -> None:
