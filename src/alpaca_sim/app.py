@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 
 from alpaca_sim import routes_control, routes_data, routes_trading
 from alpaca_sim.engine import SimEngine
@@ -89,13 +89,24 @@ def endpoint_name(app: FastAPI, scope: Scope) -> str:
     """``"METHOD /route/template"`` for a request (the raw path when no route matches)."""
     method = str(scope.get("method", "GET"))
     partial = None
-    for route in app.router.routes:
+    for route in _flat_routes(app.router.routes):
         match, _ = route.matches(scope)
         if match == Match.FULL:
             return f"{method} {getattr(route, 'path', scope['path'])}"
         if match == Match.PARTIAL and partial is None:
             partial = getattr(route, "path", None)
     return f"{method} {partial or scope['path']}"
+
+
+def _flat_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route, with included routers expanded (FastAPI >= 0.16x wraps each included router
+    in one opaque route whose match carries no template)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _flat_routes(inner.routes)
+        else:
+            yield route
 
 
 class SimASGI:
