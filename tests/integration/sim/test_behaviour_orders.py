@@ -74,7 +74,7 @@ def test_row03_old_order_sits_in_pending_replace_and_can_still_fill(
     done = client.get_order_by_id(old.id)
     assert (done.status, Decimal(done.filled_qty), str(done.replaced_by)) == (
         "replaced",
-        3,
+        Decimal(3),
         str(new.id),
     )
     assert client.get_order_by_id(new.id).status == "new"
@@ -166,13 +166,13 @@ def test_row04_post_answers_pending_new_unfilled_and_fills_only_after_the_ack(
 ) -> None:
     running, client = _frozen(sim_factory, sim_keys, partial_fill_probability=0.0)
     order = client.submit_order(market_order("SPY", 5, OrderSide.BUY))
-    assert (order.status, Decimal(order.filled_qty)) == ("pending_new", 0)
+    assert (order.status, Decimal(order.filled_qty)) == ("pending_new", Decimal(0))
     running.control.advance_time(0.04)  # inside the 50 ms acknowledgement latency
     assert client.get_order_by_id(order.id).status == "pending_new"
     assert running.control.fills() == []
     running.control.advance_time(0.02)
     done = client.get_order_by_id(order.id)
-    assert (done.status, Decimal(done.filled_qty)) == ("filled", 5)
+    assert (done.status, Decimal(done.filled_qty)) == ("filled", Decimal(5))
 
 
 # --- row 5: cancel ---------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def test_row05_cancel_is_a_request_the_order_can_fill_in_pending_cancel(
     running.control.force_fill(str(order.id), Decimal(2))
     running.control.advance_time(1)
     done = client.get_order_by_id(order.id)
-    assert (done.status, Decimal(done.filled_qty)) == ("canceled", 2)
+    assert (done.status, Decimal(done.filled_qty)) == ("canceled", Decimal(2))
 
 
 def test_row05_cancel_of_a_filled_order_is_422(
@@ -218,7 +218,7 @@ def test_row06_rare_live_statuses_are_open_and_do_not_fill(
     running.control.force_status(str(order.id), status)
     running.control.advance_time(5)
     seen = client.get_order_by_id(order.id)
-    assert (seen.status, Decimal(seen.filled_qty)) == (status, 0)
+    assert (seen.status, Decimal(seen.filled_qty)) == (status, Decimal(0))
     open_ids = [str(o.id) for o in client.get_orders(GetOrdersRequest(status="open"))]
     assert open_ids == [str(order.id)]
 
