@@ -48,7 +48,8 @@ def weights(h: Harness) -> dict[str, Decimal]:
 @pytest.mark.xfail(
     strict=True,
     reason="issue 15: fills no longer arrive in the POST answer, so the quote moves while "
-    "the first run waits; the re-planned retry then sends a dust top-up (SPY sell 0.0023 sh) instead of nothing",
+    "the first run waits; the re-planned retry then sends a dust top-up (SPY sell 0.0023 sh) "
+    "instead of nothing",
 )
 def test_planned_execution_reaches_targets_and_a_replanned_retry_sends_nothing(
     sim: RunningSimulator,
@@ -85,7 +86,8 @@ def test_planned_execution_reaches_targets_and_a_replanned_retry_sends_nothing(
 @pytest.mark.xfail(
     strict=True,
     reason="issue 15: the planner fits buys to buying_power, 2x on Alpaca's default margin "
-    "account, not to cash less reservations and reserve: BND planned at the full $31,600 (x1.03 > $32,000)",
+    "account, not to cash less reservations and reserve: BND planned at the full $31,600 "
+    "(x1.03 > $32,000)",
 )
 def test_unrelated_open_orders_count_toward_exposure(sim: RunningSimulator) -> None:
     h = Harness.start(sim)
