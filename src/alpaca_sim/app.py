@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 
 from alpaca_sim import routes_control, routes_data, routes_trading
 from alpaca_sim.engine import SimEngine
@@ -25,10 +25,13 @@ from alpaca_sim.errors import (
     INTERNAL,
     INVALID,
     NOT_FOUND,
+    NOT_SENT_YET,
     RATE_LIMITED,
+    UNPROCESSABLE,
     ApiError,
 )
 from alpaca_sim.faults import FaultSpec
+from alpaca_sim.ratelimit import RateDecision
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,6 +39,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 TICK_S = 0.05
+DATA_PREFIX = "/v2/stocks"  # market data: Alpaca serves it from another host, with its own limit
 log = logging.getLogger("alpaca_sim")
 
 
@@ -85,7 +89,7 @@ def endpoint_name(app: FastAPI, scope: Scope) -> str:
     """``"METHOD /route/template"`` for a request (the raw path when no route matches)."""
     method = str(scope.get("method", "GET"))
     partial = None
-    for route in app.router.routes:
+    for route in _flat_routes(app.router.routes):
         match, _ = route.matches(scope)
         if match == Match.FULL:
             return f"{method} {getattr(route, 'path', scope['path'])}"
@@ -94,8 +98,20 @@ def endpoint_name(app: FastAPI, scope: Scope) -> str:
     return f"{method} {partial or scope['path']}"
 
 
+def _flat_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route, with included routers expanded (FastAPI >= 0.16x wraps each included router
+    in one opaque route whose match carries no template)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _flat_routes(inner.routes)
+        else:
+            yield route
+
+
 class SimASGI:
-    """Outermost layer: counts requests per endpoint and applies injected faults."""
+    """Outermost layer: counts requests per endpoint, applies the trading API's rate limit (with
+    its headers on every trading response) and injected faults."""
 
     def __init__(self, app: FastAPI, engine: SimEngine) -> None:
         self.app = app
@@ -107,6 +123,13 @@ class SimASGI:
             return
         endpoint = endpoint_name(self.app, scope)
         self.engine.record_request(endpoint)
+        rate = self._rate(scope)
+        if rate is not None:
+            send = _with_headers(send, rate.headers())
+            if not rate.allowed:
+                log.info("rate limited", extra={"endpoint": endpoint})
+                await _error(send, 429, RATE_LIMITED, "rate limit exceeded")
+                return
         decisive: FaultSpec | None = None
         for fault in self.engine.faults.pick(endpoint):
             if fault.kind == "latency":
@@ -117,6 +140,9 @@ class SimASGI:
             await self.app(scope, receive, send)
             return
         log.info("fault injected", extra={"endpoint": endpoint, "kind": decisive.kind})
+        await self._fault(decisive, scope, receive, send)
+
+    async def _fault(self, decisive: FaultSpec, scope: Scope, receive: Receive, send: Send) -> None:
         if decisive.kind == "drop_connection":
             await _cut(send)
         elif decisive.kind == "lost_response":
@@ -125,10 +151,32 @@ class SimASGI:
                 await _cut(send)
             else:
                 await _error(send, decisive.http_status(), 50410000, "gateway timeout")
+        elif decisive.kind == "ambiguous_replace":
+            await self.app(scope, receive, _discard)
+            await _error(send, 422, UNPROCESSABLE, NOT_SENT_YET)
         elif decisive.kind == "http_429":
             await _error(send, decisive.http_status(), RATE_LIMITED, "rate limit exceeded")
         else:
             await _error(send, decisive.http_status(), INTERNAL, "internal server error")
+
+    def _rate(self, scope: Scope) -> RateDecision | None:
+        """The rate-limit decision for a trading request (None: not limited)."""
+        path = str(scope["path"])
+        limiter = self.engine.rate_limiter
+        if limiter is None or not path.startswith("/v2/") or path.startswith(DATA_PREFIX):
+            return None
+        key = dict(scope.get("headers", [])).get(b"apca-api-key-id", b"").decode("latin-1")
+        with self.engine.lock:
+            return limiter.hit(key, self.engine.clock.now())
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return wrapped
 
 
 async def _discard(_: Message) -> None:

@@ -13,11 +13,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from alpaca_sim import fills as fm
 from alpaca_sim import schemas
-from alpaca_sim.accounts import Holding, buying_power
+from alpaca_sim.accounts import Holding
 from alpaca_sim.engine import FillRecord, SimEngine
 from alpaca_sim.faults import FaultSpec
 from alpaca_sim.market import QuoteTick
+from alpaca_sim.orders import ALL_STATUSES, TERMINAL_STATUSES, SimOrder
 from alpaca_sim.scenario import Scenario
 
 
@@ -100,7 +102,8 @@ class SimControl:
 
     def set_market_open(self, is_open: bool) -> None:
         """Close or open the market. Orders are accepted while closed (status ``accepted``) and
-        first match when it opens."""
+        go ``new`` and first match when it opens (a close by this call expires nothing: DAY
+        orders expire only at the 16:00 New York session close)."""
         eng = self._engine
         with eng.lock:
             eng.advance()
@@ -122,6 +125,8 @@ class SimControl:
         avg_price: Mapping[str, Decimal] | None = None,
         trading_blocked: bool | None = None,
         account_blocked: bool | None = None,
+        daytrade_count: int | None = None,
+        pattern_day_trader: bool | None = None,
     ) -> None:
         """Create or overwrite an account. ``positions`` replaces all holdings; their average
         price defaults to the current mid."""
@@ -142,6 +147,60 @@ class SimControl:
                 acct.trading_blocked = trading_blocked
             if account_blocked is not None:
                 acct.account_blocked = account_blocked
+            if daytrade_count is not None:
+                acct.daytrade_count = daytrade_count
+            if pattern_day_trader is not None:
+                acct.pattern_day_trader = pattern_day_trader
+
+    def force_status(self, order_id: str, status: str) -> None:
+        """Put an open order in any Alpaca status now (``held``, ``pending_review``,
+        ``stopped``, ``calculated``, ``done_for_day``, ``suspended``, ``new``...). A terminal
+        status takes it off the book; a fillable one (``new``, ``stopped``...) lets it match.
+
+        Raises KeyError for an unknown order, ValueError for an unknown status or a closed order.
+        """
+        if status not in ALL_STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        eng = self._engine
+        with eng.lock:
+            eng.advance()
+            order = self._open_order(order_id)
+            now = eng.clock.now()
+            if status in TERMINAL_STATUSES:
+                eng.close_order(order, status, now)
+                return
+            eng.set_status(order, status, now)
+            if order.is_fillable:
+                order.taker_pending = True
+                eng.match(order.symbol, [], now, event=True)
+
+    def force_fill(
+        self, order_id: str, qty: Decimal | None = None, price: Decimal | None = None
+    ) -> None:
+        """Execute (part of) an open order now: ``qty`` defaults to the rest, ``price`` to its
+        limit (else the far touch). Works in any open status, pending windows included.
+
+        Raises KeyError for an unknown order, ValueError for a closed order, a notional order
+        without ``qty``, or a qty that is not positive or exceeds the rest.
+        """
+        eng = self._engine
+        with eng.lock:
+            eng.advance()
+            order = self._open_order(order_id)
+            rest = order.remaining_qty
+            amount = Decimal(qty) if qty is not None else rest
+            if amount is None or amount <= 0 or (rest is not None and amount > rest):
+                raise ValueError("fill qty must be positive and at most the unfilled rest")
+            quote = eng.markets[order.symbol].quote
+            touch = quote.ask if order.side == "buy" else quote.bid
+            fill_price = Decimal(price) if price is not None else order.limit_price or touch
+            eng.apply_fill(order, fm.Fill(amount, fill_price, "maker", fm.FORCED), eng.clock.now())
+
+    def _open_order(self, order_id: str) -> SimOrder:
+        order = self._engine.orders[order_id]
+        if not order.is_open:
+            raise ValueError(f"order {order_id} is {order.status}")
+        return order
 
     def inject_fault(self, spec: FaultSpec) -> None:
         self._engine.faults.add(spec)
@@ -199,19 +258,24 @@ class SimControl:
         with eng.lock:
             eng.advance()
             acct = eng.account(api_key)
-            mine = [o for o in eng.open_orders.values() if o.api_key == api_key]
-            value = sum(
-                (h.qty * eng.markets[s].quote.mid for s, h in acct.holdings.items()), Decimal(0)
-            )
+            powers = eng.buying_powers(acct)
             return AccountState(
                 api_key=api_key,
                 cash=acct.cash,
-                buying_power=buying_power(acct, mine),
-                equity=acct.cash + value,
+                buying_power=powers.buying_power,
+                equity=acct.cash + eng.long_value(acct),
                 positions={s: h.qty for s, h in acct.holdings.items()},
                 avg_prices={s: h.avg_price for s, h in acct.holdings.items()},
                 trading_blocked=acct.trading_blocked,
                 account_blocked=acct.account_blocked,
+                account_type="margin" if acct.margin else "cash",
+                multiplier=powers.multiplier,
+                regt_buying_power=powers.regt_buying_power,
+                daytrading_buying_power=powers.daytrading_buying_power,
+                non_marginable_buying_power=powers.non_marginable_buying_power,
+                reserved=powers.reserved,
+                pattern_day_trader=acct.pattern_day_trader,
+                daytrade_count=acct.daytrade_count,
             )
 
 
@@ -227,3 +291,11 @@ class AccountState:
     avg_prices: dict[str, Decimal]
     trading_blocked: bool
     account_blocked: bool
+    account_type: str  # "margin" or "cash"
+    multiplier: int
+    regt_buying_power: Decimal
+    daytrading_buying_power: Decimal
+    non_marginable_buying_power: Decimal  # cash less open-buy reservations: no borrowing
+    reserved: Decimal  # buying power held by open buys
+    pattern_day_trader: bool
+    daytrade_count: int

@@ -6,10 +6,14 @@ BAD_REQUEST = 40010000
 INVALID = 40010001
 UNAUTHORIZED = 40110000
 FORBIDDEN = 40310000
+PATTERN_DAY_TRADER = 40310100
 NOT_FOUND = 40410000
 UNPROCESSABLE = 42210000
 RATE_LIMITED = 42910000
 INTERNAL = 50010000
+# alpaca-trade-api-python #306: the refusal of a replace of an order not yet routed; also sent
+# (the injectable "ambiguous_replace" fault) although the replacement was in fact created
+NOT_SENT_YET = "unable to replace order, order isn't sent to exchange yet"
 
 
 class ApiError(Exception):

@@ -10,7 +10,10 @@ Kinds:
   Alpaca's error body, the request is NOT processed;
 * ``drop_connection`` — the connection is cut before the request is processed;
 * ``lost_response`` — the request IS processed (an order is accepted and stored) but the client
-  gets a 504 (or, with ``cut_connection``, a cut connection) instead of the answer.
+  gets a 504 (or, with ``cut_connection``, a cut connection) instead of the answer;
+* ``ambiguous_replace`` — meant for ``"PATCH /v2/orders/{order_id}"``: the replace IS processed
+  (the replacement exists) but the client gets 422 / 42210000 "unable to replace order, order
+  isn't sent to exchange yet" (reported in alpaca-trade-api-python #306).
 
 Which requests a fault hits: ``every_nth`` (the n-th, 2n-th... matching request), else
 ``probability`` (seeded per fault). ``count`` caps how many times it fires (a 429 burst is
@@ -26,7 +29,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FaultKind = Literal["latency", "http_429", "http_5xx", "drop_connection", "lost_response"]
+FaultKind = Literal[
+    "latency", "http_429", "http_5xx", "drop_connection", "lost_response", "ambiguous_replace"
+]
 
 
 class FaultSpec(BaseModel):

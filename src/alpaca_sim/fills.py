@@ -33,6 +33,7 @@ TAKER = "taker"
 QUOTE = "quote"
 PRINT = "print"
 TRIGGERS = (TAKER, QUOTE, PRINT)
+FORCED = "forced"  # a fill forced through the control API (tests), not a market mechanism
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,29 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from alpaca_sim.errors import invalid
+from alpaca_sim.errors import BAD_REQUEST, UNPROCESSABLE, ApiError, invalid
 from alpaca_sim.scenario import SymbolSpec
 
-OPEN_STATUSES = frozenset({"new", "accepted", "partially_filled", "pending_new"})
+# Alpaca's statuses (alpaca-py 0.44 OrderStatus). FILLABLE orders are worked by the market; every
+# OPEN one is live (listed as open, reserves buying power); the rest are terminal.
+FILLABLE_STATUSES = frozenset(
+    {"new", "partially_filled", "pending_cancel", "pending_replace", "stopped"}
+)
+OPEN_STATUSES = FILLABLE_STATUSES | frozenset(
+    {
+        "accepted",
+        "pending_new",
+        "accepted_for_bidding",
+        "held",
+        "pending_review",
+        "suspended",
+        "done_for_day",
+    }
+)
+TERMINAL_STATUSES = frozenset(
+    {"filled", "canceled", "expired", "replaced", "rejected", "calculated"}
+)
+ALL_STATUSES = OPEN_STATUSES | TERMINAL_STATUSES
 TIME_IN_FORCE = frozenset({"day", "gtc", "ioc", "fok", "opg", "cls"})
 QTY_PRECISION = Decimal("0.000000001")
 MAX_CLIENT_ORDER_ID = 128
@@ -36,7 +55,7 @@ class SimOrder:
     seq: int
     placed_step: int
     reserve_price: Decimal
-    status: str = "new"
+    status: str = "pending_new"
     filled_qty: Decimal = Decimal(0)
     filled_value: Decimal = Decimal(0)
     updated_at: datetime | None = None
@@ -46,12 +65,19 @@ class SimOrder:
     replaced_at: datetime | None = None
     replaced_by: str | None = None
     replaces: str | None = None
+    failed_at: datetime | None = None
+    # the order a pending replace will put in this one's place (set while ``pending_replace``)
+    replacement: str | None = None
     taker_pending: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_fillable(self) -> bool:
+        return self.status in FILLABLE_STATUSES
 
     @property
     def filled_avg_price(self) -> Decimal | None:
@@ -112,18 +138,21 @@ def _choice(body: dict[str, Any], key: str, allowed: frozenset[str], default: st
 
 
 def check_price_increment(price: Decimal, name: str = "limit_price") -> None:
-    """Alpaca rejects sub-penny prices at or above $1 (and beyond 4 decimals below $1)."""
+    """Alpaca rejects sub-penny prices at or above $1 (and beyond 4 decimals below $1) with
+    422 / 42210000."""
     places = 2 if price >= 1 else 4
     if price != price.quantize(Decimal(1).scaleb(-places)):
-        raise invalid(f"invalid {name} {price}. sub-penny increment does not fulfill minimum")
+        message = "sub-penny increment does not fulfill minimum pricing criteria"
+        raise ApiError(422, UNPROCESSABLE, f"invalid {name} {price}. {message}")
 
 
 def parse_new_order(body: dict[str, Any], assets: dict[str, SymbolSpec]) -> NewOrder:
     """Validate an order body as Alpaca would.
 
-    Raises ApiError 422/40010001 for: unknown or untradable symbol, bad side/type/tif, missing or
-    both qty and notional, non-positive amounts, fractional or notional on a non-fractionable asset
-    or a non-DAY order, a limit order without (or with a sub-penny) limit price.
+    Raises ApiError 422/40010001 for: untradable symbol, bad side/type/tif, missing qty and
+    notional, non-positive amounts, fractional or notional on a non-fractionable asset or a
+    non-DAY order, a limit order without a limit price; 422/42210000 for an unknown symbol or a
+    sub-penny limit price; 400/40010000 for qty and notional together.
     """
     symbol = body.get("symbol")
     if not isinstance(symbol, str) or not symbol:
@@ -131,7 +160,7 @@ def parse_new_order(body: dict[str, Any], assets: dict[str, SymbolSpec]) -> NewO
     symbol = symbol.upper()
     spec = assets.get(symbol)
     if spec is None:
-        raise invalid(f'asset "{symbol}" not found')
+        raise ApiError(422, UNPROCESSABLE, f'asset "{symbol}" not found')
     if not spec.tradable:
         raise invalid(f"asset {symbol} is not tradable")
     side = _choice(body, "side", frozenset({"buy", "sell"}), None)
@@ -175,7 +204,7 @@ def _check_amounts(
     if qty is None and notional is None:
         raise invalid("qty or notional is required")
     if qty is not None and notional is not None:
-        raise invalid("only one of qty or notional may be specified")
+        raise ApiError(400, BAD_REQUEST, "only one of qty or notional can be specified")
     if qty is not None:
         if qty <= 0:
             raise invalid("qty must be > 0")

@@ -44,6 +44,17 @@ class AccountBody(_Body):
     avg_price: dict[str, Decimal] | None = None
     trading_blocked: bool | None = None
     account_blocked: bool | None = None
+    daytrade_count: int | None = None
+    pattern_day_trader: bool | None = None
+
+
+class StatusBody(_Body):
+    status: str
+
+
+class FillBody(_Body):
+    qty: Decimal | None = None
+    price: Decimal | None = None
 
 
 def _control(request: Request) -> SimControl:
@@ -115,6 +126,8 @@ def set_account(request: Request, body: AccountBody) -> dict[str, str]:
             avg_price=body.avg_price,
             trading_blocked=body.trading_blocked,
             account_blocked=body.account_blocked,
+            daytrade_count=body.daytrade_count,
+            pattern_day_trader=body.pattern_day_trader,
         )
     except KeyError as exc:
         raise invalid(f"unknown symbol {exc}") from exc
@@ -141,6 +154,28 @@ def clear_faults(request: Request) -> dict[str, str]:
 @router.get("/orders")
 def orders(request: Request, api_key: str | None = None) -> list[dict[str, Any]]:
     return _control(request).orders(api_key)
+
+
+@router.post("/orders/{order_id}/status")
+def force_status(request: Request, order_id: str, body: StatusBody) -> dict[str, str]:
+    try:
+        _control(request).force_status(order_id, body.status)
+    except KeyError as exc:
+        raise not_found(f"unknown order {order_id}") from exc
+    except ValueError as exc:
+        raise invalid(str(exc)) from exc
+    return {"status": "ok"}
+
+
+@router.post("/orders/{order_id}/fill")
+def force_fill(request: Request, order_id: str, body: FillBody) -> dict[str, str]:
+    try:
+        _control(request).force_fill(order_id, body.qty, body.price)
+    except KeyError as exc:
+        raise not_found(f"unknown order {order_id}") from exc
+    except ValueError as exc:
+        raise invalid(str(exc)) from exc
+    return {"status": "ok"}
 
 
 @router.get("/fills")

@@ -83,7 +83,9 @@ def get_account(engine: Engine, account: Account) -> dict[str, Any]:
 
 @router.get("/clock")
 def get_clock(engine: Engine, account: Account) -> dict[str, Any]:
-    return schemas.clock_json(engine.clock.now(), engine.market_open)
+    with engine.lock:
+        engine.advance()
+        return schemas.clock_json(engine.clock.now(), engine.market_open, engine.session_close)
 
 
 @router.get("/assets")

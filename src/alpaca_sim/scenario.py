@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +31,40 @@ class SymbolSpec(BaseModel):
     exchange: str = "NYSEARCA"
 
 
+class AccountSpec(BaseModel):
+    """The account type every API key starts with (margin, as Alpaca's paper accounts are)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Literal["margin", "cash"] = "margin"
+    pattern_day_trader: bool = False
+    # day trades already made in the rolling 5-day window (PDT protection counts them)
+    daytrade_count: int = Field(default=0, ge=0)
+
+
+class BrokerSpec(BaseModel):
+    """How the broker behaves (README "The broker"): ``faithful`` follows Alpaca's documented and
+    reported behaviour; ``ideal`` (instant acknowledgement, cancel and replace, no random partial
+    fills, no rate limit) is for simulator unit tests of market physics only.
+
+    Defaults: acknowledgement 50 ms and pending windows 150 ms (tens to a few hundred ms, the order
+    of Alpaca's paper routing); 10 % random partial fills (Alpaca's paper-trading guide); 200
+    requests per minute per key (Alpaca's trading API limit).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Literal["faithful", "ideal"] = "faithful"
+    ack_latency_ms: int = Field(default=50, ge=0)
+    pending_ms: int = Field(default=150, ge=0)
+    partial_fill_probability: float = Field(default=0.10, ge=0.0, le=1.0)
+    rate_limit_per_min: int = Field(default=200, ge=1)
+
+    @property
+    def ideal(self) -> bool:
+        return self.mode == "ideal"
+
+
 class Scenario(BaseModel):
     """A simulated market and the account every API key starts with."""
 
@@ -41,6 +76,8 @@ class Scenario(BaseModel):
     market_open: bool = True
     symbols: dict[str, SymbolSpec] = Field(default_factory=dict)
     positions: dict[str, Decimal] = Field(default_factory=dict)
+    account: AccountSpec = Field(default_factory=AccountSpec)
+    broker: BrokerSpec = Field(default_factory=BrokerSpec)
 
     @classmethod
     def load(cls, path: Path) -> Scenario:

@@ -5,15 +5,16 @@ Money and quantities are strings of Decimals, timestamps RFC 3339 UTC.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from alpaca_sim.accounts import SimAccount, buying_power
+from alpaca_sim.accounts import SimAccount, held_for_orders
 from alpaca_sim.engine import SimEngine, asset_id
 from alpaca_sim.market import QuoteTick
 from alpaca_sim.orders import SimOrder
 from alpaca_sim.scenario import SymbolSpec
+from alpaca_sim.session import next_close, next_open
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -36,7 +37,7 @@ def order_json(order: SimOrder) -> dict[str, Any]:
         "filled_at": _ts(order.filled_at),
         "expired_at": _ts(order.expired_at),
         "canceled_at": _ts(order.canceled_at),
-        "failed_at": None,
+        "failed_at": _ts(order.failed_at),
         "replaced_at": _ts(order.replaced_at),
         "replaced_by": order.replaced_by,
         "replaces": order.replaces,
@@ -65,11 +66,8 @@ def order_json(order: SimOrder) -> dict[str, Any]:
 
 
 def account_json(engine: SimEngine, account: SimAccount) -> dict[str, Any]:
-    mine = [o for o in engine.open_orders.values() if o.api_key == account.api_key]
-    bp = buying_power(account, mine)
-    long_value = sum(
-        (h.qty * engine.markets[s].quote.mid for s, h in account.holdings.items()), Decimal(0)
-    )
+    powers = engine.buying_powers(account)
+    long_value = engine.long_value(account)
     equity = account.cash + long_value
     return {
         "id": account.id,
@@ -77,33 +75,33 @@ def account_json(engine: SimEngine, account: SimAccount) -> dict[str, Any]:
         "status": "ACTIVE",
         "crypto_status": "INACTIVE",
         "currency": "USD",
-        "buying_power": _num(bp),
-        "regt_buying_power": _num(bp),
-        "daytrading_buying_power": "0",
-        "non_marginable_buying_power": _num(bp),
-        "options_buying_power": _num(bp),
+        "buying_power": _num(powers.buying_power),
+        "regt_buying_power": _num(powers.regt_buying_power),
+        "daytrading_buying_power": _num(powers.daytrading_buying_power),
+        "non_marginable_buying_power": _num(powers.non_marginable_buying_power),
+        "options_buying_power": _num(powers.non_marginable_buying_power),
         "cash": _num(account.cash),
         "accrued_fees": "0",
         "pending_transfer_in": "0",
         "pending_transfer_out": "0",
         "portfolio_value": _num(equity),
-        "pattern_day_trader": False,
+        "pattern_day_trader": account.pattern_day_trader,
         "trading_blocked": account.trading_blocked,
         "transfers_blocked": False,
         "account_blocked": account.account_blocked,
         "created_at": _ts(account.created_at),
         "trade_suspended_by_user": False,
-        "multiplier": "1",
+        "multiplier": str(powers.multiplier),
         "shorting_enabled": False,
         "equity": _num(equity),
         "last_equity": _num(equity),
         "long_market_value": _num(long_value),
         "short_market_value": "0",
-        "initial_margin": "0",
-        "maintenance_margin": "0",
-        "last_maintenance_margin": "0",
+        "initial_margin": _num(powers.initial_margin),
+        "maintenance_margin": _num(powers.maintenance_margin),
+        "last_maintenance_margin": _num(powers.maintenance_margin),
         "sma": "0",
-        "daytrade_count": 0,
+        "daytrade_count": account.daytrade_count,
         "options_approved_level": 0,
         "options_trading_level": 0,
     }
@@ -117,17 +115,14 @@ def position_json(engine: SimEngine, account: SimAccount, symbol: str) -> dict[s
     cost = holding.qty * holding.avg_price
     pl = market_value - cost
     mine = [o for o in engine.open_orders.values() if o.api_key == account.api_key]
-    held = Decimal(0)
-    for o in mine:
-        if o.symbol == symbol and o.side == "sell" and o.remaining_qty is not None:
-            held += o.remaining_qty
+    held = held_for_orders(symbol, mine, mkt.quote.bid)
     first = mkt.history[0].mid
     return {
         "asset_id": asset_id(symbol),
         "symbol": symbol,
         "exchange": mkt.spec.exchange,
         "asset_class": "us_equity",
-        "asset_marginable": False,
+        "asset_marginable": True,
         "avg_entry_price": _num(holding.avg_price),
         "qty": _num(holding.qty),
         "qty_available": _num(max(Decimal(0), holding.qty - held)),
@@ -153,7 +148,7 @@ def asset_json(symbol: str, spec: SymbolSpec) -> dict[str, Any]:
         "name": spec.name or symbol,
         "status": "active",
         "tradable": spec.tradable,
-        "marginable": False,
+        "marginable": True,
         "shortable": False,
         "easy_to_borrow": False,
         "fractionable": spec.fractionable,
@@ -164,19 +159,13 @@ def asset_json(symbol: str, spec: SymbolSpec) -> dict[str, Any]:
     }
 
 
-def clock_json(now: datetime, is_open: bool) -> dict[str, Any]:
-    """Open/close times are nominal: the simulator's market is open until told otherwise."""
-    if is_open:
-        next_close = now + timedelta(hours=6)
-        next_open = now + timedelta(hours=23)
-    else:
-        next_open = now + timedelta(hours=1)
-        next_close = now + timedelta(hours=7)
+def clock_json(now: datetime, is_open: bool, session_close: datetime) -> dict[str, Any]:
+    """``next_close`` is the 16:00 New York close at which (faithful broker) DAY orders expire."""
     return {
         "timestamp": _ts(now),
         "is_open": is_open,
-        "next_open": _ts(next_open),
-        "next_close": _ts(next_close),
+        "next_open": _ts(next_open(now)),
+        "next_close": _ts(session_close if session_close > now else next_close(now)),
     }
 
 

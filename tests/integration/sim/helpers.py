@@ -10,7 +10,13 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 
-from alpaca_sim.scenario import Scenario, SymbolSpec
+from alpaca_sim.scenario import (
+    AccountSpec,
+    BrokerSpec,
+    Scenario,
+    SymbolSpec,
+    default_scenario,
+)
 from alpaca_sim.testing import RunningSimulator
 from tests.fixtures.sim import SimFactory
 
@@ -42,10 +48,25 @@ def market_order(symbol: str, qty: float, side: OrderSide) -> MarketOrderRequest
     return MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=TimeInForce.DAY)
 
 
+def ideal(scenario: Scenario | None = None) -> Scenario:
+    """``scenario`` (default universe) on the ideal broker and a cash account: for tests of market
+    physics and reservation arithmetic only (instant acknowledgement, no random partial fills)."""
+    base = scenario or default_scenario()
+    return base.model_copy(
+        update={"broker": BrokerSpec(mode="ideal"), "account": AccountSpec(type="cash")}
+    )
+
+
 def paused(
-    factory: SimFactory, keys: tuple[str, str], *, seed: int = 0, scenario: Scenario | None = None
+    factory: SimFactory,
+    keys: tuple[str, str],
+    *,
+    seed: int = 0,
+    scenario: Scenario | None = None,
+    ideal_broker: bool = False,
 ) -> tuple[RunningSimulator, Any]:
-    """A simulator whose clock only moves when the test advances it, and a client for it."""
-    running = factory(seed=seed, scenario=scenario)
+    """A simulator whose clock only moves when the test advances it, and a client for it
+    (``ideal_broker``: see :func:`ideal`)."""
+    running = factory(seed=seed, scenario=ideal(scenario) if ideal_broker else scenario)
     running.control.pause_clock()
     return running, TradingClient(*keys, paper=True, url_override=running.base_url)

@@ -30,9 +30,9 @@ BASE = {"symbol": "SPY", "side": "buy", "type": "market", "time_in_force": "day"
     [
         ({**BASE, "qty": "-1"}, 422, 40010001, "qty must be > 0"),
         ({**BASE, "qty": "0"}, 422, 40010001, "qty must be > 0"),
-        ({**BASE, "qty": "1", "notional": "100"}, 422, 40010001, "only one of qty or notional"),
+        ({**BASE, "qty": "1", "notional": "100"}, 400, 40010000, "only one of qty or notional"),
         ({**BASE}, 422, 40010001, "qty or notional is required"),
-        ({**BASE, "symbol": "NOPE", "qty": "1"}, 422, 40010001, "not found"),
+        ({**BASE, "symbol": "NOPE", "qty": "1"}, 422, 42210000, "not found"),
         ({**BASE, "symbol": "NOFR", "qty": "1.5"}, 422, 40010001, "not fractionable"),
         ({**BASE, "qty": "1.5", "time_in_force": "gtc"}, 422, 40010001, "DAY"),
         ({**BASE, "qty": "1", "side": "short"}, 422, 40010001, "side"),
@@ -46,7 +46,7 @@ BASE = {"symbol": "SPY", "side": "buy", "type": "market", "time_in_force": "day"
         (
             {**BASE, "type": "limit", "qty": "1", "limit_price": "500.001"},
             422,
-            40010001,
+            42210000,
             "sub-penny",
         ),
         ({**BASE, "type": "stop", "qty": "1"}, 422, 40010001, "type"),
@@ -97,10 +97,13 @@ def test_unknown_order_and_position_are_404(alpaca_trading: Any) -> None:
     assert info.value.status_code == 404
 
 
-def test_cancel_of_filled_order_is_422(alpaca_trading: Any) -> None:
+def test_cancel_of_filled_order_is_422(sim: RunningSimulator, alpaca_trading: Any) -> None:
+    sim.control.pause_clock()
     order = alpaca_trading.submit_order(
         MarketOrderRequest(symbol="SPY", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.DAY)
     )
+    sim.control.advance_time(1)
+    assert alpaca_trading.get_order_by_id(order.id).status == "filled"
     with pytest.raises(APIError) as info:
         alpaca_trading.cancel_order_by_id(order.id)
     assert info.value.status_code == 422

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import requests
 from alpaca.trading.enums import OrderSide
 
@@ -13,7 +14,19 @@ from alpaca_sim.scenario import Scenario
 from alpaca_sim.testing import RunningSimulator
 from rebalance_executor.bench.metrics import quote_at
 from tests.fixtures.sim import SimFactory
-from tests.integration.sim.helpers import PRINT_HEAVY, limit_order, market_order, paused
+from tests.integration.sim.helpers import (
+    PRINT_HEAVY,
+    ideal,
+    limit_order,
+    market_order,
+    paused,
+)
+
+
+@pytest.fixture
+def sim(sim_factory: SimFactory) -> RunningSimulator:
+    """Market physics and reservation arithmetic: the ideal broker on a cash account."""
+    return sim_factory(scenario=ideal())
 
 
 def test_market_and_marketable_limit_fills_are_taker(
@@ -53,7 +66,7 @@ def test_a_trade_print_fill_is_a_print_fill_also_over_http(
     sim_factory: SimFactory, sim_keys: tuple[str, str]
 ) -> None:
     scenario = Scenario(symbols={"XYZ": PRINT_HEAVY})
-    running, client = paused(sim_factory, sim_keys, seed=3, scenario=scenario)
+    running, client = paused(sim_factory, sim_keys, ideal_broker=True, seed=3, scenario=scenario)
     inside = running.control.quote("XYZ").bid + Decimal("0.01")
     client.submit_order(limit_order("XYZ", 5, OrderSide.BUY, inside))
 
@@ -72,7 +85,7 @@ def test_a_trade_print_fill_is_a_print_fill_also_over_http(
 def test_fills_during_steps_and_between_them_find_the_quote_they_matched(
     sim_factory: SimFactory, sim_keys: tuple[str, str]
 ) -> None:
-    running, client = paused(sim_factory, sim_keys, seed=21)
+    running, client = paused(sim_factory, sim_keys, ideal_broker=True, seed=21)
     limit = running.control.quote("SPY").bid
     client.submit_order(limit_order("SPY", 100, OrderSide.BUY, limit))
     running.control.advance_time(900)

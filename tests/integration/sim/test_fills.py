@@ -5,13 +5,26 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+import pytest
 from alpaca.trading.enums import OrderSide, OrderStatus
 
 from alpaca_sim.fills import IMPACT_BPS_PER_LEVEL
 from alpaca_sim.scenario import Scenario, SymbolSpec
 from alpaca_sim.testing import RunningSimulator
 from tests.fixtures.sim import SimFactory
-from tests.integration.sim.helpers import PRINT_HEAVY, limit_order, market_order, paused
+from tests.integration.sim.helpers import (
+    PRINT_HEAVY,
+    ideal,
+    limit_order,
+    market_order,
+    paused,
+)
+
+
+@pytest.fixture
+def sim(sim_factory: SimFactory) -> RunningSimulator:
+    """Market physics and reservation arithmetic: the ideal broker on a cash account."""
+    return sim_factory(scenario=ideal())
 
 
 def test_market_buy_fills_at_ask_and_moves_cash_position_and_buying_power(
@@ -110,7 +123,7 @@ def test_passive_order_inside_spread_fills_only_through_trade_prints(
     sim_factory: SimFactory, sim_keys: tuple[str, str]
 ) -> None:
     scenario = Scenario(symbols={"XYZ": PRINT_HEAVY})
-    running, client = paused(sim_factory, sim_keys, seed=3, scenario=scenario)
+    running, client = paused(sim_factory, sim_keys, ideal_broker=True, seed=3, scenario=scenario)
     quote = running.control.quote("XYZ")
     inside = float(quote.bid + Decimal("0.01"))
     order = client.submit_order(limit_order("XYZ", 5, OrderSide.BUY, inside))
@@ -133,7 +146,9 @@ def test_passive_order_without_prints_never_fills(
         volatility=Decimal(0),
         trade_rate_per_min=Decimal(0),
     )
-    running, client = paused(sim_factory, sim_keys, scenario=Scenario(symbols={"XYZ": spec}))
+    running, client = paused(
+        sim_factory, sim_keys, ideal_broker=True, scenario=Scenario(symbols={"XYZ": spec})
+    )
     bid = running.control.quote("XYZ").bid
     order = client.submit_order(limit_order("XYZ", 5, OrderSide.BUY, float(bid + Decimal("0.05"))))
     running.control.advance_time(3600)
@@ -142,7 +157,7 @@ def test_passive_order_without_prints_never_fills(
 
 
 def _run_session(factory: SimFactory, keys: tuple[str, str], seed: int) -> tuple[Any, Any]:
-    running, client = paused(factory, keys, seed=seed)
+    running, client = paused(factory, keys, seed=seed, ideal_broker=True)
     for symbol in ("SPY", "AAPL", "NVDA"):
         bid = running.control.quote(symbol).bid
         client.submit_order(limit_order(symbol, 20, OrderSide.BUY, float(bid)))

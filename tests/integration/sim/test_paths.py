@@ -35,9 +35,11 @@ def _limit(symbol: str, qty: float, price: float, coid: str | None = None) -> Li
 def test_replace_creates_a_new_order_linked_to_the_old(
     sim: RunningSimulator, alpaca_trading: Any
 ) -> None:
+    sim.control.pause_clock()
     sim.control.freeze_market(True)
     sim.control.set_quote("QQQ", Decimal("430.00"), Decimal("430.10"))
     old = alpaca_trading.submit_order(_limit("QQQ", 5, 420.00, "r-1"))
+    sim.control.advance_time(1)
     new = alpaca_trading.replace_order_by_id(
         old.id, ReplaceOrderRequest(qty=4, limit_price=425.00, client_order_id="r-2")
     )
@@ -45,34 +47,46 @@ def test_replace_creates_a_new_order_linked_to_the_old(
     assert str(new.replaces) == str(old.id)
     assert Decimal(new.qty) == 4
     assert Decimal(new.limit_price) == Decimal(425)
+    sim.control.advance_time(1)
     stale = alpaca_trading.get_order_by_id(old.id)
     assert stale.status == OrderStatus.REPLACED
     assert str(stale.replaced_by) == str(new.id)
     account = alpaca_trading.get_account()
-    assert Decimal(account.buying_power) == Decimal(100_000) - 4 * Decimal(425)
+    assert Decimal(account.non_marginable_buying_power) == Decimal(100_000) - 4 * Decimal(425)
+    assert Decimal(account.buying_power) == Decimal(200_000) - 4 * Decimal(425)
 
 
 def test_cancel_all_and_close_all(sim: RunningSimulator, alpaca_trading: Any) -> None:
+    sim.control.pause_clock()
     sim.control.freeze_market(True)
     alpaca_trading.submit_order(_limit("SPY", 1, 100))
     alpaca_trading.submit_order(_limit("QQQ", 1, 100))
     canceled = alpaca_trading.cancel_orders()
     assert {c.status for c in canceled} == {200}
     assert len(canceled) == 2
+    sim.control.advance_time(1)
+    assert alpaca_trading.get_orders(GetOrdersRequest(status=QueryOrderStatus.OPEN)) == []
     for symbol in ("SPY", "GLD"):
         alpaca_trading.submit_order(
             MarketOrderRequest(symbol=symbol, qty=2, side=OrderSide.BUY, time_in_force="day")
         )
+    sim.control.advance_time(3)
     closed = alpaca_trading.close_all_positions(cancel_orders=True)
     assert sorted(c.symbol for c in closed) == ["GLD", "SPY"]
+    sim.control.advance_time(3)
     assert alpaca_trading.get_all_positions() == []
 
 
 def test_order_list_filters_and_pagination(sim: RunningSimulator, alpaca_trading: Any) -> None:
+    sim.control.pause_clock()
     sim.control.freeze_market(True)
-    ids = [alpaca_trading.submit_order(_limit("SPY", 1, 100 + i)).id for i in range(5)]
+    ids = []
+    for i in range(5):
+        ids.append(alpaca_trading.submit_order(_limit("SPY", 1, 100 + i)).id)
+        sim.control.advance_time(0.5)  # distinct submitted_at, so pagination bounds are exact
     alpaca_trading.submit_order(_limit("IWM", 1, 100))
     alpaca_trading.cancel_order_by_id(ids[0])
+    sim.control.advance_time(1)
 
     open_spy = alpaca_trading.get_orders(
         GetOrdersRequest(status=QueryOrderStatus.OPEN, symbols=["SPY"])
@@ -99,11 +113,14 @@ def test_order_list_filters_and_pagination(sim: RunningSimulator, alpaca_trading
 
 
 def test_notional_fractional_order(sim: RunningSimulator, alpaca_trading: Any) -> None:
+    sim.control.pause_clock()
     sim.control.freeze_market(True)
     sim.control.set_quote("NVDA", Decimal("880.00"), Decimal("880.20"))
-    order = alpaca_trading.submit_order(
+    submitted = alpaca_trading.submit_order(
         MarketOrderRequest(symbol="NVDA", notional=1000, side=OrderSide.BUY, time_in_force="day")
     )
+    sim.control.advance_time(1)
+    order = alpaca_trading.get_order_by_id(submitted.id)
     assert order.status == OrderStatus.FILLED
     assert order.qty is None
     qty = Decimal(order.filled_qty)
@@ -123,20 +140,25 @@ def test_halt_stales_quote_and_blocks_fills(
     order = alpaca_trading.submit_order(
         MarketOrderRequest(symbol="SPY", qty=1, side=OrderSide.BUY, time_in_force="day")
     )
-    assert order.status == OrderStatus.NEW
+    sim.control.advance_time(1)
+    assert alpaca_trading.get_order_by_id(order.id).status == OrderStatus.NEW
     sim.control.halt("SPY", halted=False)
+    sim.control.advance_time(2)
     assert alpaca_trading.get_order_by_id(order.id).status == OrderStatus.FILLED
 
 
 def test_closed_market_accepts_and_fills_at_open(
     sim: RunningSimulator, alpaca_trading: Any
 ) -> None:
+    sim.control.pause_clock()
     sim.control.set_market_open(False)
     assert alpaca_trading.get_clock().is_open is False
     order = alpaca_trading.submit_order(
         MarketOrderRequest(symbol="BND", qty=1, side=OrderSide.BUY, time_in_force="day")
     )
     assert order.status == OrderStatus.ACCEPTED
+    sim.control.advance_time(5)
+    assert alpaca_trading.get_order_by_id(order.id).status == OrderStatus.ACCEPTED
     sim.control.set_market_open(True)
     assert alpaca_trading.get_order_by_id(order.id).status == OrderStatus.FILLED
 
