@@ -9,6 +9,7 @@ invocation gives up it raises (SPEC §4.8): the redelivery reconciles and record
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -45,7 +46,14 @@ def slow_rig(
     sim_factory: SimFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Rig]:
-    resources = LocalResources()
+    # moto's server keeps its state process-wide: fresh names per test.
+    suffix = uuid.uuid4().hex[:8]
+    resources = LocalResources(
+        bucket=f"results-{suffix}",
+        table=f"idempotency-{suffix}",
+        lock_table=f"locks-{suffix}",
+        bus=f"bus-{suffix}",
+    )
     create_resources(resources, endpoint_url=moto_server)
     sim = sim_factory(seed=7, time_scale=1.0, keys={KEY_ID: SECRET})
     env = {
