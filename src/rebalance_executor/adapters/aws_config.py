@@ -16,6 +16,7 @@ Two bounds, both derived from ``DEADLINE_RESERVE_S`` (see docs/lambda.md, "AWS t
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ AWS_SHARE_OF_RESERVE: Final = 0.5
 #: Attempts per call at most; standard mode backs off up to 2**(n-1) s before attempt n+1.
 MAX_ATTEMPTS: Final = 3
 #: An attempt shorter than this (connect + read) would time out healthy calls.
-MIN_ATTEMPT_S: Final = 1.0
+MIN_ATTEMPT_S: Final = 1.5
 #: Returning, the Powertools bookkeeping and the metrics flush after the last AWS call.
 WINDOW_MARGIN_S: Final = 0.5
 _MAX_CONNECT_S: Final = 2.0
@@ -52,6 +53,10 @@ class AwsWindowClosedError(BotoCoreError):
 
 class RemainingTime(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
+
+
+def _floor_ms(seconds: float) -> float:
+    return math.floor(seconds * 1000) / 1000
 
 
 def _max_backoff_s(attempts: int) -> float:
@@ -79,8 +84,8 @@ class AwsCallBudget:
                 break
         per_attempt_s = max((per_call_s - _max_backoff_s(attempts)) / attempts, 0.3)
         return cls(
-            connect_timeout_s=round(min(per_attempt_s / 3, _MAX_CONNECT_S), 3),
-            read_timeout_s=round(min(per_attempt_s * 2 / 3, _MAX_READ_S), 3),
+            connect_timeout_s=_floor_ms(min(per_attempt_s / 3, _MAX_CONNECT_S)),
+            read_timeout_s=_floor_ms(min(per_attempt_s * 2 / 3, _MAX_READ_S)),
             max_attempts=attempts,
         )
 
