@@ -32,7 +32,7 @@ def bus_queue(rig: LambdaRig) -> str:
         EventBusName=rig.resources.bus,
         Targets=[{"Id": "queue", "Arn": arn}],
     )
-    return url
+    return str(url)
 
 
 def _received(url: str) -> list[dict[str, Any]]:
