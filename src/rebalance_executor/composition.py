@@ -5,8 +5,9 @@ Clients are created inside :func:`build_dependencies` (never at import), so ``mo
 both see new clients whenever the handler rebuilds its dependencies. Every client carries the
 timeouts and retry budget of :class:`AwsCallBudget` (derived from ``DEADLINE_RESERVE_S``).
 
-Cold start makes one ``DescribeTable`` call per DynamoDB table (a few milliseconds each) and
-refuses a table whose key schema is not Powertools' (hash key ``id`` S), naming the variable.
+Cold start makes one ``DescribeTable`` call per DynamoDB table (bounded like every call; cost in
+docs/lambda.md) and refuses a table whose key schema is not Powertools' (hash key ``id`` S),
+naming the variable.
 """
 
 from __future__ import annotations
