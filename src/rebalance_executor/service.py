@@ -10,7 +10,10 @@ Failure policy (§4.8):
 * transient failure before any order (broker preflight, account busy, lock store, DynamoDB)
   → raised, Powertools deletes the claim so the Lambda retry runs;
 * S3 still failing after bounded retries → ``ResultWriteError`` raised, the retry reconciles;
-* the outcome event failing → logged and counted, not raised (the result is durable in S3).
+* the outcome event failing → logged and counted, not raised (the result is durable in S3);
+* a conflicting duplicate publishes ``RebalanceDuplicateRejected``, never an outcome event;
+* every AWS call starts only while it can finish before the Lambda timeout
+  (``adapters.aws_config``); one that cannot raises like an unavailable dependency.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from rebalance_executor.adapters.event_bus import PublishError
+from rebalance_executor.adapters.aws_config import invocation_window
+from rebalance_executor.adapters.event_bus import DETAIL_DUPLICATE_REJECTED, PublishError
 from rebalance_executor.adapters.idempotency import ClaimPayload, claim_payload, run_once
 from rebalance_executor.adapters.s3_results import RecordLocation
 from rebalance_executor.composition import Dependencies
@@ -39,6 +43,7 @@ from rebalance_executor.domain.result import (
     ExecutionResult,
     ExecutionStatus,
     ExecutionSummary,
+    ItemOutcome,
 )
 from rebalance_executor.events import InvalidEventError, ParsedEvent, ScheduleEvent, parse_any_event
 from rebalance_executor.executor import execute_plan
@@ -60,6 +65,13 @@ def handle_event(
 
     Raises on transient infrastructure failures (see the module docstring) so Lambda retries.
     """
+    with invocation_window(context):
+        return _handle_event(raw, context, deps)
+
+
+def _handle_event(
+    raw: Mapping[str, Any], context: LambdaContext, deps: Dependencies
+) -> dict[str, Any]:
     received_at = deps.clock.now()
     try:
         event = parse_any_event(raw, max_items=deps.settings.max_plan_items)
@@ -105,6 +117,7 @@ def handle_event(
             received_at=received_at,
             reason=reason,
             plan_id=plan_id,
+            detail_type=DETAIL_DUPLICATE_REJECTED,
         )
     if not ran:
         logger.info("duplicate of a finished plan; returning the stored summary")
@@ -148,6 +161,7 @@ def _execute_claimed(
     summary = ExecutionSummary.of(result, location.result_uri, attempt)
     _record(location, result=result, summary=summary, raw=raw, context=context, deps=deps)
     _emit_metrics(summary, time.monotonic() - started)
+    _emit_overfill(result)
     return summary
 
 
@@ -171,14 +185,12 @@ def _run_within_budget(
 
 
 async def _execute(plan: PlanSource, deadline: Deadline, deps: Dependencies) -> ExecutionResult:
-    """Run the executor, holding the account lock when one is configured (SPEC §5).
+    """Run the executor holding the account lock (SPEC §5).
 
     Raises AccountBusyError / LockStoreUnavailableError / BrokerUnavailableError before any
     order was sent; the claim is then released and Lambda retries.
     """
     run = _plan_and_execute(plan, deadline, deps)
-    if deps.account_lock is None:
-        return await run
     account = account_key_for(deps.credentials().api_key)
     # The lease outlives the invocation's hard deadline so it never lapses mid-trade.
     ttl_s = deadline.remaining_total_s() + 5.0
@@ -249,13 +261,22 @@ def _reject_unclaimed(
     received_at: datetime,
     reason: str,
     plan_id: str | None = None,
+    detail_type: str | None = None,
 ) -> dict[str, Any]:
     """Record and return a REJECTED summary for input refused before the claim."""
     logger.warning("event rejected", extra={"reason": reason})
     location = deps.results.rejection_location(_event_id(raw, context), received_at)
     result = _rejected(plan_id or _raw_plan_id(raw), reason, deps)
     summary = ExecutionSummary.of(result, location.result_uri, attempt=1)
-    _record(location, result=result, summary=summary, raw=raw, context=context, deps=deps)
+    _record(
+        location,
+        result=result,
+        summary=summary,
+        raw=raw,
+        context=context,
+        deps=deps,
+        detail_type=detail_type,
+    )
     _emit_metrics(summary, 0.0)
     return summary.model_dump(mode="json")
 
@@ -268,13 +289,16 @@ def _record(
     raw: Mapping[str, Any],
     context: LambdaContext,
     deps: Dependencies,
+    detail_type: str | None = None,
 ) -> None:
-    """Write to S3 (raises ResultWriteError), then publish the outcome (never raises)."""
+    """Write to S3 (raises ResultWriteError), then publish the event (never raises)."""
     deps.results.write(location, result, summary, raw_event=raw, request_id=context.aws_request_id)
     if deps.publisher is None:
         return
     try:
-        deps.publisher.publish(summary, correlation_id=logger.get_correlation_id())
+        deps.publisher.publish(
+            summary, correlation_id=logger.get_correlation_id(), detail_type=detail_type
+        )
     except PublishError as exc:
         logger.error("outcome event not published", extra={"error": str(exc)})
         _count("PublishFailed")
@@ -320,6 +344,12 @@ def _emit_metrics(summary: ExecutionSummary, duration_s: float) -> None:
     metrics.add_metric(name="DurationMs", unit=MetricUnit.Milliseconds, value=duration_s * 1000)
     if summary.status is ExecutionStatus.REJECTED:
         _count("Rejections")
+
+
+def _emit_overfill(result: ExecutionResult) -> None:
+    """Items whose broker fills exceed the plan beyond tolerance (SPEC §3.3); alarmed on."""
+    overfilled = sum(1 for item in result.items if item.outcome is ItemOutcome.OVERFILLED)
+    metrics.add_metric(name="Overfill", unit=MetricUnit.Count, value=overfilled)
 
 
 def _count(name: str) -> None:

@@ -1,10 +1,14 @@
 """DynamoDB implementation of the account lock port (SPEC §5).
 
-One item per Alpaca account on ``LOCK_TABLE`` (hash key ``lock_id`` S, TTL attribute
-``expires_at`` in epoch seconds). Acquire is one conditional ``PutItem``: it succeeds when no lease
-exists, the lease expired, or the caller already owns it (a redelivery of the same plan renews
-its own lease). Release is a ``DeleteItem`` conditioned on the owner, so a plan whose lease
-expired and was taken over can never free the new owner's lease.
+One item per Alpaca account on ``LOCK_TABLE``, or on ``IDEMPOTENCY_TABLE`` when no lock table is
+set (SPEC §3.4: the lock is never off). Both share Powertools' schema — hash key ``id`` (S), TTL
+attribute ``expiration`` (epoch seconds) — and the ``account#`` keys cannot collide with the
+idempotency records' ``rebalance-executor#plan#`` keys.
+
+Acquire is one conditional ``PutItem``: it succeeds when no lease exists, the lease expired, or
+the caller already owns it (a redelivery of the same plan renews its own lease). Release is a
+``DeleteItem`` conditioned on the owner, so a plan whose lease expired and was taken over can
+never free the new owner's lease.
 
 DynamoDB's TTL sweeper deletes expired items only eventually, so expiry is enforced by the
 condition expression itself, not by the sweeper.
@@ -28,8 +32,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-# "owner" is a DynamoDB reserved word, hence the attribute-name placeholders.
-_ACQUIRE_CONDITION = "attribute_not_exists(lock_id) OR expires_at < :now OR #owner = :me"
+# "owner" is a DynamoDB reserved word: every attribute goes through a name placeholder.
+_ACQUIRE_CONDITION = "attribute_not_exists(#id) OR #expiration < :now OR #owner = :me"
 _RELEASE_CONDITION = "#owner = :me"
 
 
@@ -67,15 +71,19 @@ class DynamoDbAccountLock:
             self._client.put_item(
                 TableName=self._table,
                 Item={
-                    "lock_id": {"S": account_key},
+                    "id": {"S": account_key},
                     "owner": {"S": owner},
-                    "expires_at": {"N": str(expires_at)},
+                    "expiration": {"N": str(expires_at)},
                     "acquired_at": {"N": str(math.floor(now))},
                 },
                 ConditionExpression=_ACQUIRE_CONDITION,
-                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeNames={
+                    "#id": "id",
+                    "#expiration": "expiration",
+                    "#owner": "owner",
+                },
                 ExpressionAttributeValues={
-                    # A lease is live through its expires_at second, hence floor(now).
+                    # A lease is live through its expiration second, hence floor(now).
                     ":now": {"N": str(math.floor(now))},
                     ":me": {"S": owner},
                 },
@@ -97,7 +105,7 @@ class DynamoDbAccountLock:
         try:
             self._client.delete_item(
                 TableName=self._table,
-                Key={"lock_id": {"S": account_key}},
+                Key={"id": {"S": account_key}},
                 ConditionExpression=_RELEASE_CONDITION,
                 ExpressionAttributeNames={"#owner": "owner"},
                 ExpressionAttributeValues={":me": {"S": owner}},

@@ -1,4 +1,9 @@
-"""Outcome events on EventBridge (SPEC §3.3): ``RebalanceExecuted`` / ``RebalanceFailed``."""
+"""Outcome events on EventBridge (SPEC §3.3): ``RebalanceExecuted`` / ``RebalanceFailed``.
+
+A conflicting duplicate (a reused ``plan_id`` with a different plan) is announced as
+``RebalanceDuplicateRejected``: it is not the plan's outcome, and a consumer of the outcome
+events must never read it as one (docs/lambda.md, "Outcome events").
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ logger = logging.getLogger(__name__)
 EVENT_SOURCE = "rebalance.executor"
 DETAIL_EXECUTED = "RebalanceExecuted"
 DETAIL_FAILED = "RebalanceFailed"
+DETAIL_DUPLICATE_REJECTED = "RebalanceDuplicateRejected"
 _FAILED = frozenset({ExecutionStatus.FAILED, ExecutionStatus.REJECTED})
 
 
@@ -37,15 +43,25 @@ class EventBusPublisher:
         self._events = client
         self._bus = bus_name
 
-    def publish(self, summary: ExecutionSummary, *, correlation_id: str | None) -> None:
-        """Put the event. Raises PublishError on an API error or a failed entry."""
+    def publish(
+        self,
+        summary: ExecutionSummary,
+        *,
+        correlation_id: str | None,
+        detail_type: str | None = None,
+    ) -> None:
+        """Put the event (``detail_type`` defaults to the status's outcome type).
+
+        Raises PublishError on an API error or a failed entry.
+        """
         detail = {"summary": summary.model_dump(mode="json"), "correlation_id": correlation_id}
+        detail_type = detail_type or detail_type_for(summary.status)
         try:
             response = self._events.put_events(
                 Entries=[
                     {
                         "Source": EVENT_SOURCE,
-                        "DetailType": detail_type_for(summary.status),
+                        "DetailType": detail_type,
                         "Detail": json.dumps(detail),
                         "EventBusName": self._bus,
                     }
@@ -61,5 +77,5 @@ class EventBusPublisher:
             )
         logger.info(
             "outcome event published",
-            extra={"detail_type": detail_type_for(summary.status), "bus": self._bus},
+            extra={"detail_type": detail_type, "bus": self._bus},
         )

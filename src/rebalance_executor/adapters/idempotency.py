@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from botocore.exceptions import ClientError
 
 from rebalance_executor.domain.plan import RebalancePlan
 
@@ -55,6 +56,26 @@ def idempotency_config(max_plan_age_s: float) -> IdempotencyConfig:
 def persistence_layer(client: DynamoDBClient, table_name: str) -> DynamoDBPersistenceLayer:
     """Powertools' table schema: hash key ``id`` (S), TTL attribute ``expiration``."""
     return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+
+
+def key_schema_problem(client: DynamoDBClient, table_name: str) -> str | None:
+    """Why ``table_name`` cannot hold idempotency records and account leases, or None.
+
+    One DescribeTable call. The schema is Powertools': a single hash key ``id`` of type S.
+    Raises botocore errors other than "table not found" (throttling, network, access denied).
+    """
+    try:
+        table = client.describe_table(TableName=table_name)["Table"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return "does not exist"
+        raise
+    keys = [(k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", [])]
+    types = {a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", [])}
+    if keys != [("id", "HASH")] or types.get("id") != "S":
+        found = ", ".join(f"{name} {kind} {types.get(name, '?')}" for name, kind in keys)
+        return f"must have exactly the hash key id of type S (found: {found or 'none'})"
+    return None
 
 
 def run_once(

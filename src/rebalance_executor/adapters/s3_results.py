@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 class ResultWriteError(Exception):
-    """The result could not be written to S3 after the bounded retries (the handler raises)."""
+    """The result could not be written to S3 within the client's retry budget (handler raises)."""
 
 
 class ResultReadError(Exception):
@@ -77,22 +76,15 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
 
 
 class S3ResultsStore:
-    """Writes and reads execution records. Every write is retried a bounded number of times."""
+    """Writes and reads execution records.
 
-    def __init__(
-        self,
-        client: S3Client,
-        bucket: str,
-        *,
-        max_attempts: int = 3,
-        backoff_s: float = 0.2,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    Retries are botocore's (the client's ``standard`` mode and attempt budget, set up by
+    ``adapters.aws_config``); a write that still fails raises ResultWriteError.
+    """
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
         self._s3 = client
         self._bucket = bucket
-        self._max_attempts = max(1, max_attempts)
-        self._backoff_s = backoff_s
-        self._sleep = sleep
 
     @property
     def bucket(self) -> str:
@@ -117,7 +109,7 @@ class S3ResultsStore:
             kwargs: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix}
             if token:
                 kwargs["ContinuationToken"] = token
-            page = self._retrying("list_attempts", partial(self._s3.list_objects_v2, **kwargs))
+            page = self._call("ListObjectsV2", partial(self._s3.list_objects_v2, **kwargs))
             count += int(page.get("KeyCount", 0))
             if not page.get("IsTruncated"):
                 return count + 1
@@ -174,28 +166,25 @@ class S3ResultsStore:
         self._put_bytes(key, json.dumps(document, sort_keys=True).encode())
 
     def _put_bytes(self, key: str, body: bytes) -> None:
-        self._retrying(
-            "put_object",
-            lambda: self._s3.put_object(
-                Bucket=self._bucket, Key=key, Body=body, ContentType="application/json"
+        self._call(
+            "PutObject",
+            partial(
+                self._s3.put_object,
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
             ),
         )
 
-    def _retrying(self, what: str, call: Callable[[], Any]) -> Any:
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                return call()
-            except (ClientError, BotoCoreError) as exc:
-                logger.warning(
-                    "s3 call failed",
-                    extra={"operation": what, "try": attempt, "error": str(exc)},
-                )
-                if attempt == self._max_attempts:
-                    raise ResultWriteError(
-                        f"S3 {what} on bucket {self._bucket} failed after {attempt} tries: {exc}"
-                    ) from exc
-                self._sleep(self._backoff_s * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _call(self, operation: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except (ClientError, BotoCoreError) as exc:
+            logger.warning("s3 call failed", extra={"operation": operation, "error": str(exc)})
+            raise ResultWriteError(
+                f"S3 {operation} on bucket {self._bucket} failed: {exc}"
+            ) from exc
 
 
 def ledger_lines(result: ExecutionResult, attempt: int) -> list[dict[str, Any]]:

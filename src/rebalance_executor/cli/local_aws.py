@@ -45,9 +45,10 @@ def create_resources(resources: LocalResources, endpoint_url: str | None = None)
     s3.create_bucket(Bucket=resources.bucket)
     s3.put_bucket_versioning(Bucket=resources.bucket, VersioningConfiguration={"Status": "Enabled"})
     ddb = boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint_url)
+    # Both tables have Powertools' schema (SPEC §3.4); the handler refuses any other.
     for table, key, ttl in (
         (resources.table, "id", "expiration"),
-        (resources.lock_table, "lock_id", "expires_at"),
+        (resources.lock_table, "id", "expiration"),
     ):
         ddb.create_table(
             TableName=table,

@@ -34,6 +34,7 @@ class ItemOutcome(StrEnum):
     NOT_TRADED = "NOT_TRADED"
     HOLD = "HOLD"
     DRY_RUN = "DRY_RUN"
+    OVERFILLED = "OVERFILLED"
 
 
 class Reason(StrEnum):

@@ -45,6 +45,7 @@ OUTCOME_STYLE: dict[ItemOutcome, str] = {
     ItemOutcome.NOT_TRADED: "magenta",
     ItemOutcome.HOLD: "dim",
     ItemOutcome.DRY_RUN: "cyan",
+    ItemOutcome.OVERFILLED: "bold red",
 }
 
 

@@ -1,5 +1,6 @@
 """AWS faults through the real handler (moto): S3 gone then back, DynamoDB unavailable (fails
-closed: no trading without the claim or the account lock), duplicate and competing deliveries."""
+closed: no trading without the claim or the account lock), tables refused at cold start,
+duplicate and competing deliveries (the lock never off, with or without LOCK_TABLE)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from rebalance_executor.adapters.s3_results import ResultWriteError
 from rebalance_executor.domain.broker import BrokerPort
 from rebalance_executor.domain.locks import AccountBusyError, LockStoreUnavailableError
+from rebalance_executor.settings import SettingsError
 from tests.integration.faults.brokers import InterceptingBroker
 from tests.integration.faults.harness import KEY_ID, Rig
 
@@ -55,27 +57,65 @@ def test_s3_unavailable_after_orders_then_back(rig: Rig) -> None:
     assert rig.order_posts() == posts  # everything filled in the first attempt was adopted
 
 
+def _delete_table(name: str) -> None:
+    ddb = boto3.client("dynamodb")
+    ddb.delete_table(TableName=name)
+    ddb.get_waiter("table_not_exists").wait(TableName=name)
+
+
+def _recreate_table(name: str) -> None:
+    """The table again, with the schema both tables share (SPEC §3.4)."""
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.mark.parametrize("variable", ["IDEMPOTENCY_TABLE", "LOCK_TABLE"])
+def test_a_missing_table_is_refused_at_cold_start_naming_the_variable(
+    rig: Rig, variable: str
+) -> None:
+    with pytest.raises(SettingsError, match=f"^{variable}: table no-such-table does not exist"):
+        rig.rebuild(**{variable: "no-such-table"})
+    assert rig.sim.control.total_requests() == 0
+
+
+@pytest.mark.parametrize("variable", ["IDEMPOTENCY_TABLE", "LOCK_TABLE"])
+def test_a_table_with_another_key_schema_is_refused_at_cold_start(rig: Rig, variable: str) -> None:
+    boto3.client("dynamodb").create_table(
+        TableName="wrong-schema",
+        KeySchema=[{"AttributeName": "lock_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "lock_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    with pytest.raises(SettingsError, match=f"^{variable}: table wrong-schema must have .*lock_id"):
+        rig.rebuild(**{variable: "wrong-schema"})
+
+
 def test_idempotency_table_unavailable_fails_closed(rig: Rig) -> None:
-    rig.rebuild(IDEMPOTENCY_TABLE="table-that-does-not-exist")
+    """The table passes the cold-start check, then disappears: no trading without the claim."""
+    _delete_table(rig.resources.table)
     event = rig.event(ITEMS)
     with pytest.raises(IdempotencyPersistenceLayerError):
         rig.invoke(event)
     assert rig.sim.control.total_requests() == 0  # not even a read: no trading without claim
 
-    rig.rebuild(IDEMPOTENCY_TABLE=rig.resources.table)
+    _recreate_table(rig.resources.table)
     assert rig.invoke(event)["status"] == "SUCCEEDED"
     rig.assert_invariant(event["detail"]["plan_id"])
 
 
 def test_lock_table_unavailable_fails_closed_and_releases_the_claim(rig: Rig) -> None:
-    rig.rebuild(LOCK_TABLE="lock-table-that-does-not-exist")
+    _delete_table(rig.resources.lock_table)
     event = rig.event(ITEMS)
     with pytest.raises(LockStoreUnavailableError):
         rig.invoke(event)
     assert rig.order_posts() == 0
     assert boto3.client("dynamodb").scan(TableName=rig.resources.table)["Items"] == []
 
-    rig.rebuild(LOCK_TABLE=rig.resources.lock_table)
+    _recreate_table(rig.resources.lock_table)
     assert rig.invoke(event)["status"] == "SUCCEEDED"
     rig.assert_invariant(event["detail"]["plan_id"])
 
@@ -116,9 +156,13 @@ def test_concurrent_duplicate_deliveries_execute_once(rig: Rig) -> None:
     assert rig.order_posts() == len(sent)
 
 
-def test_second_plan_for_a_busy_account_is_retried_later_not_interleaved(rig: Rig) -> None:
+@pytest.mark.parametrize("lock_table", ["set", "unset"])
+def test_second_plan_for_a_busy_account_is_retried_later_not_interleaved(
+    rig: Rig, lock_table: str
+) -> None:
     """Plan A holds the account; plan B arrives meanwhile, sends nothing and raises
-    AccountBusyError (claim released); redelivered after A, B runs."""
+    AccountBusyError (claim released); redelivered after A, B runs. Without LOCK_TABLE the
+    lease lives in the idempotency table: the lock is never off (SPEC §3.4)."""
     a_submitting = threading.Event()
     b_done = threading.Event()
 
@@ -130,7 +174,8 @@ def test_second_plan_for_a_busy_account_is_retried_later_not_interleaved(rig: Ri
     def wrap(inner: BrokerPort) -> BrokerPort:
         return InterceptingBroker(inner, pause_first_submit)
 
-    rig.rebuild(wrap, EXECUTION_POLICY="market")
+    lock_env = {} if lock_table == "set" else {"LOCK_TABLE": None}
+    rig.rebuild(wrap, EXECUTION_POLICY="market", **lock_env)
     event_a, event_b = rig.event(ITEMS), rig.event([("QQQ", "BUY", "2000")])
     outcome_a: list[Any] = []
     thread_a = threading.Thread(target=lambda: outcome_a.append(rig.invoke(event_a)))
@@ -144,8 +189,9 @@ def test_second_plan_for_a_busy_account_is_retried_later_not_interleaved(rig: Ri
         b_done.set()
         thread_a.join(timeout=60)
     assert outcome_a[0]["status"] == "SUCCEEDED"
+    # only A's claim (B's was released) and no lease left behind
     [claim] = boto3.client("dynamodb").scan(TableName=rig.resources.table)["Items"]
-    assert claim["status"]["S"] == "COMPLETED"  # only A's; B's claim was released
+    assert claim["status"]["S"] == "COMPLETED"
 
     assert rig.invoke(event_b)["status"] == "SUCCEEDED"
     rig.assert_invariant(event_a["detail"]["plan_id"])

@@ -62,6 +62,7 @@ def test_function_role_actions_name_their_resources() -> None:
     assert statements["IdempotencyAndAccountLock"]["Resource"] == tables
     assert sorted(statements["IdempotencyAndAccountLock"]["Action"]) == [
         "dynamodb:DeleteItem",
+        "dynamodb:DescribeTable",  # the key-schema check at cold start
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",

@@ -210,6 +210,30 @@ def test_every_alarm_notifies_the_topic_and_key_signals_are_covered() -> None:
     assert len(queues) == len(resources(TEMPLATE, "AWS::SQS::Queue"))
 
 
+def test_overfill_alarm_fires_on_the_first_overfilled_item() -> None:
+    """SPEC §3.3: an OVERFILLED item emits ``Overfill`` (service._emit_overfill) and alarms."""
+    [alarm] = [
+        a["Properties"]
+        for a in resources(TEMPLATE, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == "Overfill"
+    ]
+    assert alarm["Namespace"] == observability.NAMESPACE
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": observability.SERVICE}]
+    assert (alarm["Statistic"], alarm["Threshold"]) == ("Sum", 0)
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_both_tables_have_the_schema_the_handler_requires() -> None:
+    """SPEC §3.4: the handler refuses at cold start any table but hash key ``id`` (S)."""
+    for logical_id in ("IdempotencyTable", "LockTable"):
+        props = TEMPLATE["Resources"][logical_id]["Properties"]
+        assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}], logical_id
+        assert props["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+        assert props["TimeToLiveSpecification"]["AttributeName"] == "expiration"
+
+
 def _create_table(client: Any, logical_id: str, name: str) -> None:
     props = TEMPLATE["Resources"][logical_id]["Properties"]
     client.create_table(

@@ -45,13 +45,13 @@ class ManualClock:
 def create_lock_table(client: DynamoDBClient, name: str = TABLE) -> None:
     client.create_table(
         TableName=name,
-        KeySchema=[{"AttributeName": "lock_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "lock_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
     client.update_time_to_live(
         TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
     )
 
 
@@ -78,7 +78,7 @@ def lock(ddb: DynamoDBClient, clock: ManualClock) -> DynamoDbAccountLock:
 
 
 def _stored_item(ddb: DynamoDBClient, account_key: str) -> dict[str, str]:
-    item = ddb.get_item(TableName=TABLE, Key={"lock_id": {"S": account_key}}).get("Item", {})
+    item = ddb.get_item(TableName=TABLE, Key={"id": {"S": account_key}}).get("Item", {})
     return {k: next(iter(v.values())) for k, v in item.items()}  # type: ignore[misc]
 
 
@@ -107,7 +107,7 @@ def test_second_owner_is_refused_until_release(
     assert asyncio.run(scenario()) == [True, False, False, True, True]
     stored = _stored_item(ddb, key)
     assert stored["owner"] == "plan-b"
-    assert int(stored["expires_at"]) >= clock.now().timestamp() + 300
+    assert int(stored["expiration"]) >= clock.now().timestamp() + 300
 
 
 def test_owner_renews_its_own_lease(lock: DynamoDbAccountLock, ddb: DynamoDBClient) -> None:
