@@ -175,11 +175,12 @@ class FakeBroker:
         )
 
     def _reserved(self) -> Decimal:
-        """Open buys' reservation: limit x unfilled, market buys at the ask."""
+        """Open buys' reservation: limit x unfilled, market buys at the ask (when quoted)."""
         total = Decimal(0)
         for order in self._live():
-            if order.side is Side.BUY and order.qty is not None:
-                price = order.limit_price or self.quotes[order.symbol][1]
+            quote = self.quotes.get(order.symbol)
+            price = order.limit_price or (quote[1] if quote is not None else None)
+            if order.side is Side.BUY and order.qty is not None and price is not None:
                 total += (order.qty - order.filled_qty) * price
         return total
 
