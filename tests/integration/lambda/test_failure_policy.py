@@ -19,7 +19,6 @@ from rebalance_executor.events import parse_event
 
 from .conftest import LambdaRig
 
-
 # SPEC §4.2: an attempt refused for time or age still lists the plan's orders first (one
 # request) so that it can report what earlier attempts left; with none, nothing else is sent.
 
