@@ -21,7 +21,7 @@ from rebalance_executor.domain.plan import Action, RebalancePlan
 from rebalance_executor.domain.progress import NullProgress, ProgressSink
 from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, Reason
 from rebalance_executor.executor.build import block, new_state, resize_buys
-from rebalance_executor.executor.context import KillSwitch, RunContext
+from rebalance_executor.executor.context import KillSwitch, RunContext, kill_engaged
 from rebalance_executor.executor.early import EarlyStop, stop_early
 from rebalance_executor.executor.ids import plan_key
 from rebalance_executor.executor.phases import run_phase
@@ -84,7 +84,7 @@ async def execute_plan(
     key = plan_key(plan.plan_id)
     with _broker_failure_is_unavailable("reconciliation listing"):
         found = await load_plan_orders(broker, plan, key, symbols)
-    admitted = refusal or await _admit(broker, config, kill_switch, clock)
+    admitted = refusal or await _admit(broker, config, kill_switch)
     if isinstance(admitted, EarlyStop):
         return await stop_early(
             plan,
@@ -114,7 +114,7 @@ async def execute_plan(
 
 
 async def _admit(
-    broker: BrokerPort, config: ExecutionConfig, kill_switch: KillSwitch | None, clock: Clock
+    broker: BrokerPort, config: ExecutionConfig, kill_switch: KillSwitch | None
 ) -> Gate | EarlyStop:
     """The account and market gate when trading may go on, or why it must not (blocked
     account, market closed or about to close, kill switch). Raises BrokerUnavailableError."""
@@ -125,8 +125,7 @@ async def _admit(
     closed = gate.closed_reason()
     if closed is not None:
         return EarlyStop(ExecutionStatus.SKIPPED, closed, Reason.MARKET_CLOSED)
-    engaged = config.kill_switch or (kill_switch is not None and await kill_switch.is_engaged())
-    if engaged:
+    if await kill_engaged(config, kill_switch):
         return EarlyStop(ExecutionStatus.REJECTED, "kill switch is engaged", Reason.KILL_SWITCH)
     return gate
 

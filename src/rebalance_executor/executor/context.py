@@ -28,6 +28,13 @@ class KillSwitch(Protocol):
         ...
 
 
+async def kill_engaged(config: ExecutionConfig, kill_switch: KillSwitch | None) -> bool:
+    """The KILL_SWITCH setting or the kill-switch port says stop."""
+    if config.kill_switch:
+        return True
+    return kill_switch is not None and await kill_switch.is_engaged()
+
+
 @dataclass
 class RunContext:
     broker: BrokerPort
@@ -43,10 +50,7 @@ class RunContext:
     kill_switch: KillSwitch | None = None
 
     async def kill_engaged(self) -> bool:
-        """The KILL_SWITCH setting or the kill-switch port says stop."""
-        if self.config.kill_switch:
-            return True
-        return self.kill_switch is not None and await self.kill_switch.is_engaged()
+        return await kill_engaged(self.config, self.kill_switch)
 
     def sample_requests(self) -> None:
         self.request_samples.append((self.clock.monotonic(), self.broker.request_count()))
