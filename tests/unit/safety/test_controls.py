@@ -96,6 +96,47 @@ def test_regression_stale_redelivery_reports_the_first_attempts_fills(rig: Rig) 
     assert any(k.startswith("ledger/") and f"plan_id={plan_id}/" in k for k in rig.s3_keys())
 
 
+@pytest.mark.parametrize(
+    ("stop", "env", "reason", "code"),
+    [
+        ("closed", {}, "market is closed", "MARKET_CLOSED"),
+        ("cap", {"MAX_ORDER_NOTIONAL": "1000"}, "MAX_ORDER_NOTIONAL", "ORDER_CAP"),
+        ("kill", {"KILL_SWITCH": "true"}, "kill switch is engaged", "KILL_SWITCH"),
+    ],
+)
+def test_regression_early_exit_redelivery_reports_the_first_attempts_fills(
+    rig: Rig, stop: str, env: dict[str, str], reason: str, code: str
+) -> None:
+    """Attempt 1 dies after its first order; the redelivery must stop early (market closed,
+    cap, kill switch). It reports attempt 1's fills (PARTIAL), never "REJECTED/SKIPPED, 0"."""
+    submitted: list[str] = []
+
+    def crash_after_first_submit(name: str, _number: int) -> None:
+        if submitted:
+            raise CrashInjected("invocation died after its first order")
+        if name == "submit_order":
+            submitted.append(name)
+
+    rig.rebuild(lambda inner: InterceptingBroker(inner, crash_after_first_submit), **MARKET)
+    event = rig.event([("SPY", "BUY", "2000"), ("QQQ", "BUY", "2000")])
+    plan_id = event["detail"]["plan_id"]
+    with pytest.raises(CrashInjected):
+        rig.invoke(event)
+    rig.sim.control.advance_time(5)  # attempt 1's market order executes
+    assert rig.filled_by_item(plan_id).get(0, Decimal(0)) > 0
+    if stop == "closed":
+        rig.sim.control.set_market_open(False)
+    rig.rebuild(**MARKET, **env)
+    summary = rig.invoke(event)
+    doc = rig.assert_invariant(plan_id)
+    assert summary["status"] == "PARTIAL"
+    assert summary["reason"].startswith(reason)
+    assert _item(doc, "SPY")["outcome"] == "FILLED"
+    assert _item(doc, "QQQ")["reason"] == code
+    assert rig.order_posts() == 1
+    assert all(o["symbol"] == "SPY" for o in rig.orders(plan_id))
+
+
 # --- market hours, account state ----------------------------------------------------------------
 
 
