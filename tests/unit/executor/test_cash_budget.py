@@ -3,10 +3,15 @@ unless ALLOW_MARGIN."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
+from alpaca.trading.enums import AccountStatus
+from alpaca.trading.models import TradeAccount
+
+from rebalance_executor.adapters.alpaca_mapping import to_account
 from rebalance_executor.domain.broker import (
     AccountSnapshot,
     BrokerOrder,
@@ -123,3 +128,26 @@ def test_open_buys_reserve_limit_times_unfilled_and_market_at_the_ask() -> None:
     reserved = open_buy_reservation(orders, {"AAA": quote})
     # 6 unfilled x $50 + 2 x ask x 1.03 (market buffer); sells and terminal orders reserve nothing
     assert reserved == Decimal(300) + Decimal(2) * Decimal(100) * Decimal("1.03")
+
+
+def test_account_mapping_keeps_every_buying_power_field_of_a_margin_account() -> None:
+    """A paper margin account as Alpaca serves it (alpaca-behaviour.md row 1)."""
+    raw = TradeAccount(
+        id=uuid.UUID(int=1),
+        account_number="PA1",
+        status=AccountStatus.ACTIVE,
+        cash="10000",
+        equity="10000",
+        buying_power="20000",
+        regt_buying_power="20000",
+        daytrading_buying_power="0",
+        non_marginable_buying_power="10000",
+        multiplier="2",
+    )
+    account = to_account(raw)
+    assert account.buying_power == Decimal(20_000)
+    assert account.regt_buying_power == Decimal(20_000)
+    assert account.daytrading_buying_power == Decimal(0)
+    assert account.non_marginable_buying_power == Decimal(10_000)
+    assert account.multiplier == Decimal(2)
+    assert buy_budget(account, Decimal(0), ExecutionConfig()).amount == Decimal(10_000)
