@@ -6,7 +6,10 @@ Failure policy (§4.8):
   no broker call); the same ``plan_id`` with a different plan → ``REJECTED`` the same way;
 * a concurrent duplicate → ``SKIPPED`` "in progress" summary returned, nothing traded;
 * a duplicate of a finished plan → the stored summary returned, nothing traded;
-* too little time, stale plan → ``REJECTED`` (claimed and stored: a retry cannot help);
+* too little time, stale plan → ``REJECTED`` (claimed and stored: a retry cannot help) — after
+  reconciling: when earlier attempts of the plan left orders at the broker, the executor cancels
+  the live ones and reports their fills instead (SPEC §4.2; a stale *schedule tick* is refused
+  before planning, as its plan does not exist yet);
 * transient failure before any order (broker preflight, account busy, lock store, DynamoDB)
   → raised, Powertools deletes the claim so the Lambda retry runs;
 * S3 still failing after bounded retries → ``ResultWriteError`` raised, the retry reconciles;
@@ -44,9 +47,10 @@ from rebalance_executor.domain.result import (
     ExecutionStatus,
     ExecutionSummary,
     ItemOutcome,
+    Reason,
 )
 from rebalance_executor.events import InvalidEventError, ParsedEvent, ScheduleEvent, parse_any_event
-from rebalance_executor.executor import execute_plan
+from rebalance_executor.executor import EarlyStop, execute_plan
 from rebalance_executor.observability import NAMESPACE, SERVICE, logger, metrics
 from rebalance_executor.planning import resolve_plan
 
@@ -157,7 +161,7 @@ def _execute_claimed(
     location = deps.results.execution_location(plan_id, timestamp)
     attempt = deps.results.next_attempt(location)
     logger.append_keys(attempt=attempt)
-    result = _stale_result(source, deps) or _run_within_budget(source, context, deps)
+    result = _run_within_budget(source, context, deps)
     summary = ExecutionSummary.of(result, location.result_uri, attempt)
     _record(location, result=result, summary=summary, raw=raw, context=context, deps=deps)
     _emit_metrics(summary, time.monotonic() - started)
@@ -168,7 +172,17 @@ def _execute_claimed(
 def _run_within_budget(
     plan: PlanSource, context: LambdaContext, deps: Dependencies
 ) -> ExecutionResult:
-    """Derive the deadline (SPEC §4.7) and run the executor; too little time → REJECTED."""
+    """Derive the deadline (SPEC §4.7) and run the executor.
+
+    A stale plan or too little time is refused, but a plan still reconciles first (SPEC §4.2):
+    the executor gets the refusal and only cancels and reports what earlier attempts left.
+    """
+    stale = _stale_reason(plan, deps)
+    if stale is not None and isinstance(plan, TargetAllocation):
+        return _rejected(_plan_id(plan), stale, deps)
+    refusal = (
+        None if stale is None else EarlyStop(ExecutionStatus.REJECTED, stale, Reason.STALE_PLAN)
+    )
     remaining_s = context.get_remaining_time_in_millis() / 1000
     try:
         deadline = Deadline.from_remaining(
@@ -176,21 +190,39 @@ def _run_within_budget(
         )
     except BudgetTooSmallError as exc:
         logger.warning("time budget too small; rejecting", extra={"remaining_s": remaining_s})
-        return _rejected(_plan_id(plan), f"time budget: {exc}", deps, _plan_or_none(plan))
+        reason = f"time budget: {exc}"
+        if isinstance(plan, TargetAllocation) or remaining_s <= _MIN_RECONCILE_S:
+            return _rejected(_plan_id(plan), reason, deps, _plan_or_none(plan))
+        deadline = _reconcile_only(deps, remaining_s)
+        refusal = refusal or EarlyStop(ExecutionStatus.REJECTED, reason, Reason.TIME_BUDGET)
     logger.info(
         "executing plan",
         extra={"remaining_s": remaining_s, "trading_window_s": deadline.remaining_trading_s()},
     )
-    return asyncio.run(_execute(plan, deadline, deps))
+    return asyncio.run(_execute(plan, deadline, deps, refusal))
 
 
-async def _execute(plan: PlanSource, deadline: Deadline, deps: Dependencies) -> ExecutionResult:
+# Below this many seconds left, not even a reconciliation listing fits: refuse outright.
+_MIN_RECONCILE_S = 2.0
+_SAFETY_MARGIN_S = 1.0
+
+
+def _reconcile_only(deps: Dependencies, remaining_s: float) -> Deadline:
+    """A deadline with no trading window: time only to reconcile, cancel and record."""
+    start = deps.clock.monotonic()
+    hard = start + remaining_s - _SAFETY_MARGIN_S
+    return Deadline(clock=deps.clock, started_at=start, stop_at=start, hard_at=hard)
+
+
+async def _execute(
+    plan: PlanSource, deadline: Deadline, deps: Dependencies, refusal: EarlyStop | None
+) -> ExecutionResult:
     """Run the executor holding the account lock (SPEC §5).
 
     Raises AccountBusyError / LockStoreUnavailableError / BrokerUnavailableError before any
     order was sent; the claim is then released and Lambda retries.
     """
-    run = _plan_and_execute(plan, deadline, deps)
+    run = _plan_and_execute(plan, deadline, deps, refusal)
     account = account_key_for(deps.credentials().api_key)
     # The lease outlives the invocation's hard deadline so it never lapses mid-trade.
     ttl_s = deadline.remaining_total_s() + 5.0
@@ -202,7 +234,7 @@ async def _execute(plan: PlanSource, deadline: Deadline, deps: Dependencies) -> 
 
 
 async def _plan_and_execute(
-    source: PlanSource, deadline: Deadline, deps: Dependencies
+    source: PlanSource, deadline: Deadline, deps: Dependencies, refusal: EarlyStop | None
 ) -> ExecutionResult:
     """Build a schedule's plan from the live account (SPEC §4.9), then run the executor.
 
@@ -230,6 +262,7 @@ async def _plan_and_execute(
         config=deps.execution_config,
         kill_switch=deps.kill_switch,
         progress=deps.progress,
+        refusal=refusal,
     )
 
 
@@ -241,16 +274,15 @@ def _plan_or_none(source: PlanSource) -> RebalancePlan | None:
     return source if isinstance(source, RebalancePlan) else None
 
 
-def _stale_result(plan: PlanSource, deps: Dependencies) -> ExecutionResult | None:
-    """REJECTED when the plan (or schedule tick) is older than MAX_PLAN_AGE_S (SPEC §6)."""
+def _stale_reason(plan: PlanSource, deps: Dependencies) -> str | None:
+    """Why the plan (or schedule tick) is older than MAX_PLAN_AGE_S (SPEC §6); None if fresh."""
     timestamp = plan.timestamp if isinstance(plan, RebalancePlan) else plan.scheduled_time
     age_s = (deps.clock.now() - timestamp).total_seconds()
     limit = deps.settings.max_plan_age_s
     if age_s <= limit:
         return None
-    logger.warning("stale plan rejected", extra={"age_s": age_s, "max_plan_age_s": limit})
-    reason = f"timestamp: plan is {age_s:.0f}s old, older than MAX_PLAN_AGE_S={limit:.0f}s"
-    return _rejected(_plan_id(plan), reason, deps, _plan_or_none(plan))
+    logger.warning("stale plan refused", extra={"age_s": age_s, "max_plan_age_s": limit})
+    return f"timestamp: plan is {age_s:.0f}s old, older than MAX_PLAN_AGE_S={limit:.0f}s"
 
 
 def _reject_unclaimed(

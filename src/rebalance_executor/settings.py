@@ -105,6 +105,7 @@ class Settings(BaseSettings):
         Annotated[Decimal, Field(gt=0, le=1)] | None, OptionalCap
     ] = Decimal(1)
     cash_reserve: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = _EXEC.cash_reserve
+    allow_margin: bool = _EXEC.allow_margin
     min_order_notional: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = (
         _EXEC.min_order_notional
     )
@@ -205,6 +206,7 @@ class Settings(BaseSettings):
             max_plan_notional=self.max_plan_notional,
             max_plan_equity_fraction=self.max_plan_equity_fraction,
             cash_reserve=self.cash_reserve,
+            allow_margin=self.allow_margin,
             min_order_notional=self.min_order_notional,
             quote_max_age_s=self.quote_max_age_s,
             max_spread_bps=self.max_spread_bps,

@@ -3,9 +3,12 @@
 :class:`FakeBroker` keeps an account, a quote table and an order book. Market orders fill at the
 touch on the *next* orders listing (so fills are asynchronous, as at a real broker); ``partial``
 caps the fraction of an order that fills per listing, and ``fills=False`` freezes the book (a
-snapshot of a broker, for read-only callers such as the planner). Every call is logged by name in
-``calls``; a call named in ``forbidden`` raises ``AssertionError`` (so a test fails when code that
-must not write does). Subclasses change how the book moves by overriding :meth:`FakeBroker._settle`.
+snapshot of a broker, for read-only callers such as the planner). ``margin=True`` makes it a
+Reg T margin account as Alpaca opens them (multiplier 2: ``buying_power`` = 2 x equity less open
+buys) that, like Alpaca, lets buys borrow up to that buying power (cash goes negative). Every call
+is logged by name in ``calls``; a call named in ``forbidden`` raises ``AssertionError`` (so a test
+fails when code that must not write does). Subclasses change how the book moves by overriding
+:meth:`FakeBroker._settle`.
 """
 
 from __future__ import annotations
@@ -65,8 +68,10 @@ class FakeBroker:
     quotes: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
     non_fractionable: set[str] = field(default_factory=set)
     untradable: set[str] = field(default_factory=set)
+    margin: bool = False
     market_open: bool = True
     next_open: datetime | None = None
+    next_close: datetime | None = None
     blocked: bool = False
     fills: bool = True
     partial: Decimal = Decimal(1)
@@ -155,18 +160,37 @@ class FakeBroker:
                 (q * self.quotes[s][0] for s, q in self.positions.items() if s in self.quotes),
                 Decimal(0),
             )
+        multiplier = Decimal(2) if self.margin else Decimal(1)
+        reserved = self._reserved()
+        cash_power = self.cash - reserved
         return AccountSnapshot(
             account_id="fake",
             equity=equity,
             cash=self.cash,
-            buying_power=self.cash,
+            buying_power=multiplier * equity - reserved if self.margin else cash_power,
+            regt_buying_power=multiplier * equity - reserved if self.margin else cash_power,
+            non_marginable_buying_power=cash_power,
+            multiplier=multiplier,
             trading_blocked=self.blocked,
         )
+
+    def _reserved(self) -> Decimal:
+        """Open buys' reservation: limit x unfilled, market buys at the ask (when quoted)."""
+        total = Decimal(0)
+        for order in self._live():
+            quote = self.quotes.get(order.symbol)
+            price = order.limit_price or (quote[1] if quote is not None else None)
+            if order.side is Side.BUY and order.qty is not None and price is not None:
+                total += (order.qty - order.filled_qty) * price
+        return total
 
     async def get_clock(self) -> MarketClock:
         self._hit("get_clock")
         return MarketClock(
-            timestamp=self.clock.now(), is_open=self.market_open, next_open=self.next_open
+            timestamp=self.clock.now(),
+            is_open=self.market_open,
+            next_open=self.next_open,
+            next_close=self.next_close,
         )
 
     async def get_assets(self, symbols: Iterable[str]) -> Mapping[str, Asset]:

@@ -2,7 +2,7 @@
 
 Fail closed: if the parameter is configured but cannot be read (missing, access denied, SSM
 down), the switch counts as engaged. The parameter value is cached for a few seconds so the
-executor can check it between phases without hammering SSM.
+executor can check it on every working tick at no cost: at most one SSM read per ``cache_s``.
 """
 
 from __future__ import annotations

@@ -70,10 +70,18 @@ _TERMINAL = frozenset(
 
 
 class AccountSnapshot(Frozen):
+    """Alpaca's account fields the executor reads (TradeAccount). On a margin account (equity
+    >= $2,000; every paper account) ``buying_power`` is 2-4x equity; ``cash`` and
+    ``non_marginable_buying_power`` are what buys may spend without borrowing (SPEC §4.4)."""
+
     account_id: str
     equity: Decimal
     cash: Decimal
     buying_power: Decimal
+    regt_buying_power: Decimal | None = None
+    daytrading_buying_power: Decimal | None = None
+    non_marginable_buying_power: Decimal | None = None
+    multiplier: Decimal = Decimal(1)
     trading_blocked: bool = False
     account_blocked: bool = False
     trade_suspended_by_user: bool = False

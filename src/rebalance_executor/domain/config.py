@@ -85,6 +85,8 @@ class ExecutionConfig(BaseModel):
     max_plan_notional: Decimal | None = Field(default=None, gt=0)
     max_plan_equity_fraction: Decimal | None = Field(default=None, gt=0, le=1)
     cash_reserve: Decimal = Field(default=Decimal(0), ge=0)
+    # Buys may borrow (spend margin ``buying_power``) only when this is set (SPEC §4.4).
+    allow_margin: bool = False
     min_order_notional: Decimal = Field(default=Decimal(1), ge=0)
     quote_max_age_s: float = Field(default=10.0, gt=0)
     max_spread_bps: Decimal = Field(default=Decimal(100), gt=0)

@@ -52,6 +52,11 @@ class Reason(StrEnum):
     BROKER_REJECTED = "BROKER_REJECTED"
     BROKER_UNAVAILABLE = "BROKER_UNAVAILABLE"
     SELLS_UNFINISHED = "SELLS_UNFINISHED"
+    # Early exits (SPEC §4.2, §6): why an attempt stopped before trading.
+    STALE_PLAN = "STALE_PLAN"
+    TIME_BUDGET = "TIME_BUDGET"
+    ACCOUNT_BLOCKED = "ACCOUNT_BLOCKED"
+    MARKET_CLOSED = "MARKET_CLOSED"
 
 
 class PricePoint(_Frozen):

@@ -1,8 +1,10 @@
 """``execute_plan``: a validated plan, a deadline and a broker port -> an ExecutionResult.
 
-Order of work (SPEC §4.1-§4.4, §6): account and clock gate; the plan's own orders from earlier
-attempts (reconciliation); kill switch; stale orders cancelled; assets, positions and quotes;
-sizing; safety caps; dry run; SELL phase; kill switch again; buying power re-read; BUY phase;
+Order of work (SPEC §4.1-§4.4, §6): the plan's own orders from earlier attempts (reconciliation,
+first: every early exit reports what they left, see ``early``); the caller's refusal (stale plan,
+too little time); account, market clock (the working window ends before the session close) and
+kill switch; stale orders cancelled; assets, positions and quotes; sizing; safety caps; dry run;
+SELL phase; kill switch (also checked on every working tick); cash budget re-read; BUY phase;
 result from broker-reported fills.
 """
 
@@ -11,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Protocol
 
 from rebalance_executor.domain.broker import BrokerError, BrokerPort, BrokerUnavailableError
 from rebalance_executor.domain.clock import Clock, Deadline
@@ -19,16 +20,22 @@ from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, RebalancePlan
 from rebalance_executor.domain.progress import NullProgress, ProgressSink
 from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, Reason
-from rebalance_executor.executor.build import apply_scale, block, new_state, size_buys
-from rebalance_executor.executor.context import RunContext
+from rebalance_executor.executor.build import block, new_state, resize_buys
+from rebalance_executor.executor.context import KillSwitch, RunContext, kill_engaged
+from rebalance_executor.executor.early import EarlyStop, stop_early
 from rebalance_executor.executor.ids import plan_key
 from rebalance_executor.executor.phases import run_phase
 from rebalance_executor.executor.policies import policy_for
-from rebalance_executor.executor.preflight import Gate, Market, read_gate, read_market
+from rebalance_executor.executor.preflight import (
+    Gate,
+    Market,
+    read_gate,
+    read_market,
+    session_deadline,
+)
 from rebalance_executor.executor.reconcile import (
     LIST_MARGIN,
     PlanOrders,
-    cancel_orders,
     cancel_stale,
     load_plan_orders,
 )
@@ -46,12 +53,6 @@ _STALE_CANCEL_SHARE = 0.1
 _SELL_WINDOW_SHARE = 0.5
 
 
-class KillSwitch(Protocol):
-    async def is_engaged(self) -> bool:
-        """True when trading must stop (SPEC §6); checked at start and between phases."""
-        ...
-
-
 async def execute_plan(
     plan: RebalancePlan,
     *,
@@ -61,9 +62,12 @@ async def execute_plan(
     config: ExecutionConfig,
     kill_switch: KillSwitch | None = None,
     progress: ProgressSink | None = None,
+    refusal: EarlyStop | None = None,
 ) -> ExecutionResult:
     """Execute ``plan`` once, exactly once against the broker, before ``deadline``.
 
+    ``refusal``: the caller already decided this attempt must not trade (stale plan, too little
+    time); it still reconciles and reports what earlier attempts left (SPEC §4.2).
     ``progress`` is shown each item's completion once trading starts (never for an early exit).
 
     Per-item problems become reasons in the result, never exceptions. Raises
@@ -74,23 +78,25 @@ async def execute_plan(
     rec = Recorder(
         plan, broker=broker, clock=clock, deadline=deadline, config=config, policy=policy.name
     )
-    gate = await read_gate(broker)
-    blocked = gate.blocked_reason()
-    if blocked is not None:
-        return rec.early(ExecutionStatus.REJECTED, blocked)
-    if not gate.clock.is_open:
-        return rec.early(ExecutionStatus.SKIPPED, "market is closed")
     symbols = {i: it.symbol for i, it in enumerate(plan.items) if it.action is not Action.HOLD}
     if not symbols:
         return rec.early(ExecutionStatus.SKIPPED, "nothing to trade: every item is HOLD")
     key = plan_key(plan.plan_id)
     with _broker_failure_is_unavailable("reconciliation listing"):
         found = await load_plan_orders(broker, plan, key, symbols)
-    if await _kill_engaged(config, kill_switch):
-        await cancel_orders(broker, found.live(), log_event="kill_cancel_failed")
-        return rec.early(
-            ExecutionStatus.REJECTED, "kill switch is engaged", None, Reason.KILL_SWITCH
+    admitted = refusal or await _admit(broker, config, kill_switch)
+    if isinstance(admitted, EarlyStop):
+        return await stop_early(
+            plan,
+            admitted,
+            found=found,
+            rec=rec,
+            symbols=symbols,
+            key=key,
+            poll_s=config.poll_interval_s,
         )
+    gate = admitted
+    rec.deadline = deadline = session_deadline(deadline, gate, clock)
     ctx = RunContext(
         broker,
         clock,
@@ -100,12 +106,28 @@ async def execute_plan(
         key,
         Tracker(broker, key, plan.timestamp - LIST_MARGIN),
         progress=progress or NullProgress(),
+        kill_switch=kill_switch,
     )
     if found.live() and not config.dry_run:
         found = await _cancel_stale(plan, ctx=ctx, symbols=symbols, found=found)
-    return await _size_and_trade(
-        plan, ctx=ctx, gate=gate, found=found, symbols=symbols, kill_switch=kill_switch, rec=rec
-    )
+    return await _size_and_trade(plan, ctx=ctx, gate=gate, found=found, symbols=symbols, rec=rec)
+
+
+async def _admit(
+    broker: BrokerPort, config: ExecutionConfig, kill_switch: KillSwitch | None
+) -> Gate | EarlyStop:
+    """The account and market gate when trading may go on, or why it must not (blocked
+    account, market closed or about to close, kill switch). Raises BrokerUnavailableError."""
+    gate = await read_gate(broker)
+    blocked = gate.blocked_reason()
+    if blocked is not None:
+        return EarlyStop(ExecutionStatus.REJECTED, blocked, Reason.ACCOUNT_BLOCKED)
+    closed = gate.closed_reason()
+    if closed is not None:
+        return EarlyStop(ExecutionStatus.SKIPPED, closed, Reason.MARKET_CLOSED)
+    if await kill_engaged(config, kill_switch):
+        return EarlyStop(ExecutionStatus.REJECTED, "kill switch is engaged", Reason.KILL_SWITCH)
+    return gate
 
 
 async def _size_and_trade(
@@ -115,7 +137,6 @@ async def _size_and_trade(
     gate: Gate,
     found: PlanOrders,
     symbols: Mapping[int, str],
-    kill_switch: KillSwitch | None,
     rec: Recorder,
 ) -> ExecutionResult:
     """Market read, sizing, caps and dry run; then the two phases and the final result."""
@@ -124,7 +145,18 @@ async def _size_and_trade(
     sized = _size_all(plan, symbols=symbols, market=market, found=found, rec=rec, config=ctx.config)
     violation = cap_violation(sized, symbols, found, gate.account, ctx.config)
     if violation is not None:
-        return rec.early(ExecutionStatus.REJECTED, violation, sized, Reason.ORDER_CAP)
+        stop = EarlyStop(ExecutionStatus.REJECTED, violation, Reason.ORDER_CAP)
+        if not found.by_item:
+            return rec.early(stop.status, stop.reason, sized, stop.item_reason)
+        return await stop_early(
+            plan,
+            stop,
+            found=found,
+            rec=rec,
+            symbols=symbols,
+            key=ctx.plan_key,
+            poll_s=ctx.config.poll_interval_s,
+        )
     if ctx.config.dry_run:
         return rec.dry_run(sized)
     states = {
@@ -133,16 +165,7 @@ async def _size_and_trade(
         if s.reason is None
     }
     ctx.progress.start(len(plan.items), label=plan.plan_id)
-    await _trade(
-        plan,
-        ctx=ctx,
-        states=states,
-        sized=sized,
-        market=market,
-        found=found,
-        kill_switch=kill_switch,
-        rec=rec,
-    )
+    await _trade(plan, ctx=ctx, states=states, sized=sized, market=market, found=found, rec=rec)
     result = rec.final(sized, states, ctx.request_samples)
     for item in result.items:  # HOLD, not traded, or unfinished when the window closed
         state = states.get(item.index)
@@ -182,12 +205,6 @@ async def _cancel_stale(
         )
 
 
-async def _kill_engaged(config: ExecutionConfig, kill_switch: KillSwitch | None) -> bool:
-    if config.kill_switch:
-        return True
-    return kill_switch is not None and await kill_switch.is_engaged()
-
-
 def _size_all(
     plan: RebalancePlan,
     *,
@@ -220,7 +237,6 @@ async def _trade(
     sized: dict[int, Sized],
     market: Market,
     found: PlanOrders,
-    kill_switch: KillSwitch | None,
     rec: Recorder,
 ) -> None:
     """SELL phase, then (if sells are final and no kill) BUY phase sized to buying power."""
@@ -228,7 +244,7 @@ async def _trade(
     buys = [s for s in states.values() if s.item.action is Action.BUY]
     sells_clean = await run_phase(sells, ctx, _sell_phase_stop(ctx, buys_follow=bool(buys)))
     rec.mark("sells")
-    if await _kill_engaged(ctx.config, kill_switch):
+    if await ctx.kill_engaged():
         for state in buys:
             block(state, Reason.KILL_SWITCH, "kill switch engaged after the sell phase")
         return
@@ -236,8 +252,8 @@ async def _trade(
         for state in buys:
             block(state, Reason.SELLS_UNFINISHED, "sell orders still live; buys not sent")
         return
-    if buys and await _resize_buys(
-        plan, ctx=ctx, buys=buys, sized=sized, market=market, found=found
+    if buys and await resize_buys(
+        plan.plan_id, ctx=ctx, buys=buys, sized=sized, market=market, found=found
     ):
         await run_phase([s for s in buys if not s.done], ctx, ctx.deadline.stop_at)
     rec.mark("buys")
@@ -253,50 +269,4 @@ def _sell_phase_stop(ctx: RunContext, *, buys_follow: bool) -> float:
     return now + min(ctx.config.sell_wait_max_s, remaining * _SELL_WINDOW_SHARE)
 
 
-async def _resize_buys(
-    plan: RebalancePlan,
-    *,
-    ctx: RunContext,
-    buys: list[ItemState],
-    sized: dict[int, Sized],
-    market: Market,
-    found: PlanOrders,
-) -> bool:
-    """Re-read buying power and quotes, re-size and scale buys. False when the broker fails."""
-    try:
-        account = await ctx.broker.get_account()
-        quotes = await ctx.broker.get_latest_quotes({s.symbol for s in buys})
-    except BrokerError as exc:
-        for state in buys:
-            block(state, Reason.BROKER_UNAVAILABLE, f"buying power re-read failed: {exc}")
-        return False
-    sizing = size_buys(
-        {s.index: s.item for s in buys},
-        assets=market.assets,
-        quotes=quotes,
-        found=found,
-        buying_power=account.buying_power,
-        now=ctx.clock.now(),
-        config=ctx.config,
-    )
-    for state in buys:
-        fresh = sizing.sized[state.index]
-        sized[state.index] = fresh
-        if fresh.reason is not None or fresh.ref_price is None:
-            block(state, fresh.reason or Reason.NO_VALID_QUOTE, fresh.detail or "")
-            continue
-        state.planned_qty = state.target_qty = fresh.planned_qty
-        state.ref_price, state.quote = fresh.ref_price, fresh.quote
-        apply_scale(state, sizing, found)
-    logger.info(
-        "buys_sized",
-        extra={
-            "plan_id": plan.plan_id,
-            "buying_power": str(account.buying_power),
-            "factor": str(sizing.factor),
-        },
-    )
-    return True
-
-
-__all__ = ["KillSwitch", "execute_plan"]
+__all__ = ["EarlyStop", "KillSwitch", "execute_plan"]

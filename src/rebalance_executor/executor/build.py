@@ -1,19 +1,36 @@
-"""From sized items to working states; buy sizing against fresh buying power (SPEC §4.3-§4.4)."""
+"""From sized items to working states; buy sizing against the fresh cash budget (SPEC §4.3-4.4)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from datetime import datetime
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from rebalance_executor.domain.broker import Asset, Quote, Side
+from rebalance_executor.domain.broker import Asset, BrokerError, OrderType, Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, PlanItem
 from rebalance_executor.domain.result import Reason
+from rebalance_executor.executor.context import RunContext
+from rebalance_executor.executor.preflight import Market
 from rebalance_executor.executor.reconcile import PlanOrders
-from rebalance_executor.executor.sizing import Sized, buy_cost, round_qty, scale_factor, size_item
+from rebalance_executor.executor.sizing import (
+    BuyBudget,
+    Sized,
+    buy_budget,
+    buy_cost,
+    open_buy_reservation,
+    round_qty,
+    scale_factor,
+    size_item,
+)
 from rebalance_executor.executor.state import ItemState
+
+logger = logging.getLogger(__name__)
+
+# Open orders reserving cash are listed this far back: Alpaca's GTC orders live up to 90 days.
+_OPEN_ORDERS_LOOKBACK = timedelta(days=90)
 
 
 def new_state(
@@ -48,7 +65,7 @@ def block(state: ItemState, reason: Reason, detail: str) -> None:
 class BuySizing:
     sized: dict[int, Sized]
     factor: Decimal
-    budget: Decimal
+    budget: BuyBudget
     cost: Decimal
 
 
@@ -58,11 +75,11 @@ def size_buys(
     assets: Mapping[str, Asset],
     quotes: Mapping[str, Quote],
     found: PlanOrders,
-    buying_power: Decimal,
+    budget: BuyBudget,
     now: datetime,
     config: ExecutionConfig,
 ) -> BuySizing:
-    """Size buys on fresh quotes; scale them down proportionally to fit buying power - reserve."""
+    """Size buys on fresh quotes; scale them down proportionally to fit the cash ``budget``."""
     sized = {
         i: size_item(
             item,
@@ -82,8 +99,7 @@ def size_buys(
             prior = found.prior(i)
             to_send[i] = max(Decimal(0), s.planned_qty - prior.filled_qty - prior.live_unfilled)
             costs.append(buy_cost(to_send[i], s.quote))
-    budget = buying_power - config.cash_reserve
-    factor = scale_factor(costs, budget)
+    factor = scale_factor(costs, budget.amount)
     return BuySizing(sized, factor, budget, sum(costs, Decimal(0)))
 
 
@@ -98,6 +114,55 @@ def apply_scale(state: ItemState, sizing: BuySizing, found: PlanOrders) -> None:
     shortfall = (to_send - scaled) * state.ref_price
     state.note_reason(
         Reason.BUYING_POWER,
-        f"buys scaled by {sizing.factor:.4f} to fit buying power less reserve "
-        f"{sizing.budget:.2f} (needed {sizing.cost:.2f}); shortfall {shortfall:.2f}",
+        f"buys scaled by {sizing.factor:.4f} to fit the buy budget {sizing.budget.amount:.2f} "
+        f"= {sizing.budget.source} (needed {sizing.cost:.2f}); shortfall {shortfall:.2f}",
     )
+
+
+async def resize_buys(
+    plan_id: str,
+    *,
+    ctx: RunContext,
+    buys: Sequence[ItemState],
+    sized: dict[int, Sized],
+    market: Market,
+    found: PlanOrders,
+) -> bool:
+    """After the sell phase: re-read the account, its open orders (their reservations) and the
+    buys' quotes; re-size and scale the buys to the cash budget. False when the broker fails
+    (the buys are then blocked with BROKER_UNAVAILABLE)."""
+    try:
+        account = await ctx.broker.get_account()
+        open_orders = await ctx.broker.list_orders(
+            after=ctx.clock.now() - _OPEN_ORDERS_LOOKBACK, open_only=True
+        )
+        market_buys = {o.symbol for o in open_orders if o.type is OrderType.MARKET}
+        quotes = await ctx.broker.get_latest_quotes({s.symbol for s in buys} | market_buys)
+    except BrokerError as exc:
+        for state in buys:
+            block(state, Reason.BROKER_UNAVAILABLE, f"buy budget re-read failed: {exc}")
+        return False
+    budget = buy_budget(account, open_buy_reservation(open_orders, quotes), ctx.config)
+    sizing = size_buys(
+        {s.index: s.item for s in buys},
+        assets=market.assets,
+        quotes=quotes,
+        found=found,
+        budget=budget,
+        now=ctx.clock.now(),
+        config=ctx.config,
+    )
+    for state in buys:
+        fresh = sizing.sized[state.index]
+        sized[state.index] = fresh
+        if fresh.reason is not None or fresh.ref_price is None:
+            block(state, fresh.reason or Reason.NO_VALID_QUOTE, fresh.detail or "")
+            continue
+        state.planned_qty = state.target_qty = fresh.planned_qty
+        state.ref_price, state.quote = fresh.ref_price, fresh.quote
+        apply_scale(state, sizing, found)
+    logger.info(
+        "buys_sized",
+        extra={"plan_id": plan_id, "budget": str(budget.amount), "factor": str(sizing.factor)},
+    )
+    return True

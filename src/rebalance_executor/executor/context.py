@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from rebalance_executor.domain.broker import BrokerPort
 from rebalance_executor.domain.clock import Clock, Deadline
@@ -21,6 +21,20 @@ DECISION_GRID_S: Final = 5.0
 _TICKS_PER_WINDOW: Final = 20
 
 
+class KillSwitch(Protocol):
+    async def is_engaged(self) -> bool:
+        """True when trading must stop (SPEC §6). Checked at start, on every working tick and
+        between phases, so an implementation must answer from a short cache (no I/O per call)."""
+        ...
+
+
+async def kill_engaged(config: ExecutionConfig, kill_switch: KillSwitch | None) -> bool:
+    """The KILL_SWITCH setting or the kill-switch port says stop."""
+    if config.kill_switch:
+        return True
+    return kill_switch is not None and await kill_switch.is_engaged()
+
+
 @dataclass
 class RunContext:
     broker: BrokerPort
@@ -33,6 +47,10 @@ class RunContext:
     # (monotonic time, broker request count) samples for the peak-per-minute TCA figure
     request_samples: list[tuple[float, int]] = field(default_factory=list)
     progress: ProgressSink = field(default_factory=NullProgress)
+    kill_switch: KillSwitch | None = None
+
+    async def kill_engaged(self) -> bool:
+        return await kill_engaged(self.config, self.kill_switch)
 
     def sample_requests(self) -> None:
         self.request_samples.append((self.clock.monotonic(), self.broker.request_count()))

@@ -35,7 +35,8 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
     """Work ``states`` until all are done or ``stop_at``; then cancel what is live and wait for
     the cancels to be final. Returns True when nothing of the phase is left live.
 
-    Each tick: step every item (safety work always, the policy's decision when due), sleep
+    Each tick: check the kill switch (engaged: no new order, cancel what is live), step every
+    item (safety work always, the policy's decision when due), sleep
     until the fill-detection backoff, the earliest scheduled decision or the window's end,
     list orders (only when something is live), then fetch quotes for the items whose decision
     is now due (one multi-symbol call). Never raises BrokerError: trouble becomes item reasons.
@@ -46,6 +47,9 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
     while True:
         active = [s for s in states if not settle(s, ctx)]
         if not active or window.over(ctx.clock):
+            break
+        if await ctx.kill_engaged():
+            _stop_for_kill(active)
             break
         await asyncio.gather(*(step(s, ctx, window) for s in active))
         active = [s for s in active if not settle(s, ctx)]
@@ -66,6 +70,14 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
     for state in unfinished:
         state.note_reason(Reason.DEADLINE, "working window ended with quantity unfilled")
     return await wind_down(unfinished, ctx)
+
+
+def _stop_for_kill(states: Sequence[ItemState]) -> None:
+    """Kill switch mid-phase: nothing more is sent; the wind-down cancels what is live."""
+    logger.warning("kill_switch_mid_phase", extra={"symbols": [s.symbol for s in states]})
+    for state in states:
+        state.reason, state.detail = Reason.KILL_SWITCH, "kill switch engaged while working"
+        state.target_qty = state.filled_qty
 
 
 def _sleep_s(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,6 +16,12 @@ from rebalance_executor.domain.broker import (
     Position,
     Quote,
 )
+from rebalance_executor.domain.clock import Clock, Deadline
+
+# No order is worked in the last SESSION_CLOSE_MARGIN_S seconds before the market clock's
+# next_close: the working window ends there and its wind-down (at most 30 s of cancels and final
+# reads) is over before the close, so no DAY order of the plan is left to expire (SPEC §6).
+SESSION_CLOSE_MARGIN_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,25 @@ class Gate:
         for flag in ("trading_blocked", "account_blocked", "trade_suspended_by_user"):
             if getattr(a, flag):
                 return f"account {flag} is set"
+        return None
+
+    def seconds_to_close(self) -> float | None:
+        """Seconds from the broker's clock reading to the session close (None when unknown)."""
+        c = self.clock
+        if c.next_close is None:
+            return None
+        return (c.next_close - c.timestamp).total_seconds()
+
+    def closed_reason(self) -> str | None:
+        """Why the market does not admit trading now: closed, or closing within the margin."""
+        if not self.clock.is_open:
+            return "market is closed"
+        to_close = self.seconds_to_close()
+        if to_close is not None and to_close <= SESSION_CLOSE_MARGIN_S:
+            return (
+                f"market closes in {to_close:.0f}s, within the {SESSION_CLOSE_MARGIN_S:.0f}s "
+                "session-close margin"
+            )
         return None
 
 
@@ -63,3 +89,16 @@ async def read_market(broker: BrokerPort, symbols: set[str]) -> Market:
         # Nothing has been sent yet: a Lambda retry is the right recovery for any broker failure.
         raise BrokerUnavailableError(f"preflight market read failed: {exc}") from exc
     return Market(assets=assets, positions=positions, quotes=quotes)
+
+
+def session_deadline(deadline: Deadline, gate: Gate, clock: Clock) -> Deadline:
+    """``deadline`` with its stop point moved before the session close when the close comes
+    first: stop = min(deadline stop, next_close - SESSION_CLOSE_MARGIN_S), on the monotonic
+    clock (the close is measured on the broker's clock, so local clock skew does not matter)."""
+    to_close = gate.seconds_to_close()
+    if to_close is None:
+        return deadline
+    close_stop = clock.monotonic() + to_close - SESSION_CLOSE_MARGIN_S
+    if close_stop >= deadline.stop_at:
+        return deadline
+    return dataclasses.replace(deadline, stop_at=close_stop)

@@ -127,6 +127,16 @@ class Recorder:
         ]
         return self._result(ExecutionStatus.DRY_RUN, "dry run: no order was sent", items)
 
+    def stopped(
+        self, stop_reason: str, sized: Mapping[int, Sized], states: Mapping[int, ItemState]
+    ) -> ExecutionResult:
+        """An early exit that found the plan's orders of earlier attempts at the broker: the
+        status comes from their fills (§3.3), the reason names why this attempt stopped."""
+        items = self._items(sized, states)
+        status, detail = classify(items)
+        reason = stop_reason if detail is None else f"{stop_reason}; {detail}"
+        return self._result(status, reason, items)
+
     def final(
         self,
         sized: Mapping[int, Sized],
@@ -134,6 +144,13 @@ class Recorder:
         samples: Sequence[tuple[float, int]],
     ) -> ExecutionResult:
         """The result after trading, from broker-reported fills."""
+        items = self._items(sized, states)
+        status, reason = classify(items)
+        return self._result(status, reason, items, samples)
+
+    def _items(
+        self, sized: Mapping[int, Sized], states: Mapping[int, ItemState]
+    ) -> list[ItemResult]:
         items: list[ItemResult] = []
         for i, item in enumerate(self.plan.items):
             state, s = states.get(i), sized.get(i)
@@ -141,5 +158,4 @@ class Recorder:
                 items.append(traded_result(state, s))
             else:
                 items.append(untraded_result(i, item, s))
-        status, reason = classify(items)
-        return self._result(status, reason, items, samples)
+        return items

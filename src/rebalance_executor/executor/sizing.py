@@ -1,4 +1,4 @@
-"""Sizing (SPEC §4.4): reference prices from fresh valid quotes only, rounding, buying-power cap.
+"""Sizing (SPEC §4.4): reference prices from fresh valid quotes only, rounding, the cash budget.
 
 Quantities are worked out as totals over every attempt at the plan: ``planned`` includes what
 earlier attempts already filled, so a re-run only works the remainder (never re-sends the original
@@ -8,14 +8,26 @@ plans the remaining $400 at today's price.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
-from rebalance_executor.domain.broker import Asset, Position, Quote
+from rebalance_executor.domain.broker import (
+    AccountSnapshot,
+    Asset,
+    BrokerOrder,
+    OrderType,
+    Position,
+    Quote,
+    Side,
+)
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, PlanItem
 from rebalance_executor.domain.result import Reason
+
+logger = logging.getLogger(__name__)
 
 FRACTION_QUANTUM = Decimal("0.000000001")
 WHOLE = Decimal(1)
@@ -120,13 +132,63 @@ def buy_cost(qty: Decimal, quote: Quote, limit_price: Decimal | None = None) -> 
     return qty * price
 
 
+@dataclass(frozen=True)
+class BuyBudget:
+    """Dollars new buy orders may commit, and the account figures it came from (reported)."""
+
+    amount: Decimal
+    source: str
+
+
+def open_buy_reservation(orders: Iterable[BrokerOrder], quotes: Mapping[str, Quote]) -> Decimal:
+    """What the account's open buy orders hold back, as Alpaca reserves it (alpaca-behaviour.md
+    row 2): a limit at its limit price x unfilled qty, a market buy at the ask (plus the market
+    buffer). A market buy whose symbol has no quote is logged and not valued."""
+    total = Decimal(0)
+    for order in orders:
+        if order.side is not Side.BUY or order.status.is_terminal:
+            continue
+        unfilled = max(Decimal(0), (order.qty or Decimal(0)) - order.filled_qty)
+        if order.type is OrderType.LIMIT and order.limit_price is not None:
+            total += unfilled * order.limit_price
+        elif order.symbol in quotes:
+            total += buy_cost(unfilled, quotes[order.symbol])
+        else:
+            logger.warning("open_buy_unvalued", extra={"order_id": order.id})
+    return total
+
+
+def buy_budget(account: AccountSnapshot, reserved: Decimal, config: ExecutionConfig) -> BuyBudget:
+    """The cash buys may spend (SPEC §4.4), never margin unless ALLOW_MARGIN.
+
+    Cash only: ``min(cash - reserved, non_marginable_buying_power) - CASH_RESERVE``; the min
+    holds whether or not the broker already nets open orders out of the latter. ALLOW_MARGIN:
+    ``buying_power - CASH_RESERVE`` (Alpaca nets open orders out of buying_power). Negative
+    cash (margin debt) gives a negative budget: no buys.
+    """
+    if config.allow_margin:
+        return BuyBudget(
+            account.buying_power - config.cash_reserve,
+            f"buying_power {account.buying_power:.2f} (ALLOW_MARGIN) less reserve "
+            f"{config.cash_reserve:.2f}",
+        )
+    spendable = account.cash - reserved
+    if account.non_marginable_buying_power is not None:
+        spendable = min(spendable, account.non_marginable_buying_power)
+    return BuyBudget(
+        spendable - config.cash_reserve,
+        f"cash {account.cash:.2f} less open buys {reserved:.2f} (non_marginable_buying_power "
+        f"{account.non_marginable_buying_power}) less reserve {config.cash_reserve:.2f}",
+    )
+
+
 def scale_factor(costs: list[Decimal], budget: Decimal) -> Decimal:
     """Proportional scale-down: every buy gets the same fraction of its quantity (<= 1).
 
-    The documented rule (SPEC §4.4): when the buys would cost more than buying power minus the
-    cash reserve, each is cut by the factor ``budget / total``; rounding down then keeps the sum
-    under the budget. Priorities do not reorder money: a proportional cut keeps the portfolio's
-    relative weights closest to the plan.
+    The documented rule (SPEC §4.4): when the buys would cost more than the cash budget (see
+    :func:`buy_budget`), each is cut by the factor ``budget / total``; rounding down then keeps
+    the sum under the budget. Priorities do not reorder money: a proportional cut keeps the
+    portfolio's relative weights closest to the plan.
     """
     total = sum(costs, Decimal(0))
     if total <= budget:

@@ -19,21 +19,26 @@ from rebalance_executor.events import parse_event
 
 from .conftest import LambdaRig
 
+# SPEC §4.2: an attempt refused for time or age still lists the plan's orders first (one
+# request) so that it can report what earlier attempts left; with none, nothing else is sent.
 
-def test_too_small_budget_is_rejected_without_broker_calls(rig: LambdaRig) -> None:
+
+def test_too_small_budget_is_rejected_after_only_the_reconciliation_listing(
+    rig: LambdaRig,
+) -> None:
     summary = rig.invoke(rig.event("rebalance_planned.json"), timeout_s=9.5)
     assert summary["status"] == "REJECTED"
     assert summary["reason"].startswith("time budget:")
-    assert rig.requests() == 0
+    assert rig.sim.control.request_counts() == {"GET /v2/orders": 1}
 
 
-def test_stale_plan_is_rejected_without_broker_calls(rig: LambdaRig) -> None:
+def test_stale_plan_is_rejected_after_only_the_reconciliation_listing(rig: LambdaRig) -> None:
     event = rig.event("rebalance_planned.json")
     event["detail"]["timestamp"] = "2020-01-01T00:00:00Z"
     summary = rig.invoke(event)
     assert summary["status"] == "REJECTED"
     assert "older than MAX_PLAN_AGE_S" in summary["reason"]
-    assert rig.requests() == 0
+    assert rig.sim.control.request_counts() == {"GET /v2/orders": 1}
 
 
 def test_transient_preflight_failure_raises_and_releases_the_claim(rig: LambdaRig) -> None:

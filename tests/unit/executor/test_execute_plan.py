@@ -197,7 +197,9 @@ def test_kill_switch_at_start_rejects_and_between_phases_stops_buys(broker: Fake
     assert broker.submits == []
     config_kill = run(MIXED, broker, MARKET.model_copy(update={"kill_switch": True}))
     assert config_kill.status is ExecutionStatus.REJECTED
-    later = run(MIXED, broker, kill=FakeKillSwitch([False, True]))
+    # checks: at start, on the sell phase's one tick (market sells fill on its listing), then
+    # between the phases
+    later = run(MIXED, broker, kill=FakeKillSwitch([False, False, True]))
     assert all(s.side is Side.SELL for s in broker.submits)
     ccc = next(i for i in later.items if i.symbol == "CCC")
     assert ccc.reason is Reason.KILL_SWITCH

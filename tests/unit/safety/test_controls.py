@@ -16,6 +16,7 @@ import pytest
 
 from rebalance_executor import handler
 from rebalance_executor.adapters.kill_switch import EnvSsmKillSwitch
+from rebalance_executor.adapters.s3_results import ResultWriteError
 from rebalance_executor.domain.broker import BrokerPort
 from rebalance_executor.settings import SettingsError, load_settings
 from tests.integration.faults.brokers import CrashInjected, InterceptingBroker
@@ -45,7 +46,11 @@ def _item_blocked(rig: Rig, event: dict[str, Any], symbol: str, reason: str) -> 
 # --- plan age ---------------------------------------------------------------------------------
 
 
-def test_plan_older_than_max_age_is_rejected_before_any_broker_call(rig: Rig) -> None:
+def test_plan_older_than_max_age_is_rejected_after_only_the_reconciliation_listing(
+    rig: Rig,
+) -> None:
+    """SPEC §4.2: even a stale plan looks for earlier attempts' orders first (one listing);
+    with none, it is REJECTED and nothing else reaches the broker."""
     rig.rebuild(MAX_PLAN_AGE_S="60")
     event = rig.event([("SPY", "BUY", "1000")])
     stale = (rig.sim.clock.now() - timedelta(seconds=120)).isoformat()
@@ -53,16 +58,83 @@ def test_plan_older_than_max_age_is_rejected_before_any_broker_call(rig: Rig) ->
     summary = rig.invoke(event)
     assert summary["status"] == "REJECTED"
     assert "MAX_PLAN_AGE_S=60" in summary["reason"]
-    assert rig.sim.control.total_requests() == 0
+    assert rig.sim.control.request_counts() == {"GET /v2/orders": 1}
     assert rig.result_doc(event["detail"]["plan_id"])["status"] == "REJECTED"
 
 
-def test_plan_within_max_age_executes(rig: Rig) -> None:
-    rig.rebuild(MAX_PLAN_AGE_S="60", **MARKET)
-    event = rig.event([("SPY", "BUY", "1000")])
-    event["detail"]["timestamp"] = (rig.sim.clock.now() - timedelta(seconds=30)).isoformat()
-    assert rig.invoke(event)["status"] == "SUCCEEDED"
-    rig.assert_invariant(event["detail"]["plan_id"])
+def test_regression_stale_redelivery_reports_the_first_attempts_fills(rig: Rig) -> None:
+    """Reproduced (issue 15): attempt 1 traded, then its S3 write failed; the retry, now older
+    than MAX_PLAN_AGE_S, stored REJECTED with 0 fills. It must report the broker's fills."""
+    bucket = rig.resources.bucket
+    dropped: list[bool] = []
+
+    def drop_bucket(name: str, _number: int) -> None:
+        if name == "submit_order" and not dropped:
+            dropped.append(True)
+            boto3.client("s3").delete_bucket(Bucket=bucket)
+
+    rig.rebuild(lambda inner: InterceptingBroker(inner, drop_bucket), MAX_PLAN_AGE_S="30", **MARKET)
+    event = rig.event([("SPY", "BUY", "2000"), ("QQQ", "BUY", "2000")])
+    plan_id = event["detail"]["plan_id"]
+    with pytest.raises(ResultWriteError):
+        rig.invoke(event)
+    assert rig.filled_by_item(plan_id)  # attempt 1 left fills at the broker
+    posts = rig.order_posts()
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    rig.sim.control.advance_time(60)  # the redelivery comes a minute later: stale
+    rig.rebuild(MAX_PLAN_AGE_S="30", **MARKET)
+    summary = rig.invoke(event)
+    doc = rig.assert_invariant(plan_id)  # the result reports exactly the broker's fills
+    assert summary["status"] in {"SUCCEEDED", "PARTIAL"}
+    assert "MAX_PLAN_AGE_S=30" in summary["reason"]
+    assert Decimal(str(summary["filled_notional"])) > 0
+    assert doc["status"] == summary["status"]
+    assert all(o["status"] in {"filled", "canceled"} for o in rig.orders(plan_id))
+    assert rig.order_posts() == posts  # nothing new from the stale redelivery
+    assert any(k.startswith("ledger/") and f"plan_id={plan_id}/" in k for k in rig.s3_keys())
+
+
+@pytest.mark.parametrize(
+    ("stop", "env", "reason", "code"),
+    [
+        ("closed", {}, "market is closed", "MARKET_CLOSED"),
+        ("cap", {"MAX_ORDER_NOTIONAL": "1000"}, "MAX_ORDER_NOTIONAL", "ORDER_CAP"),
+        ("kill", {"KILL_SWITCH": "true"}, "kill switch is engaged", "KILL_SWITCH"),
+    ],
+)
+def test_regression_early_exit_redelivery_reports_the_first_attempts_fills(
+    rig: Rig, stop: str, env: dict[str, str], reason: str, code: str
+) -> None:
+    """Attempt 1 dies after its first order; the redelivery must stop early (market closed,
+    cap, kill switch). It reports attempt 1's fills (PARTIAL), never "REJECTED/SKIPPED, 0"."""
+    submitted: list[str] = []
+
+    def crash_after_first_submit(name: str, _number: int) -> None:
+        if submitted:
+            raise CrashInjected("invocation died after its first order")
+        if name == "submit_order":
+            submitted.append(name)
+
+    rig.rebuild(lambda inner: InterceptingBroker(inner, crash_after_first_submit), **MARKET)
+    event = rig.event([("SPY", "BUY", "2000"), ("QQQ", "BUY", "2000")])
+    plan_id = event["detail"]["plan_id"]
+    with pytest.raises(CrashInjected):
+        rig.invoke(event)
+    rig.sim.control.advance_time(5)  # attempt 1's market order executes
+    assert rig.filled_by_item(plan_id).get(0, Decimal(0)) > 0
+    if stop == "closed":
+        rig.sim.control.set_market_open(False)
+    rig.rebuild(**MARKET, **env)
+    summary = rig.invoke(event)
+    doc = rig.assert_invariant(plan_id)
+    assert summary["status"] == "PARTIAL"
+    assert summary["reason"].startswith(reason)
+    assert _item(doc, "SPY")["outcome"] == "FILLED"
+    assert _item(doc, "QQQ")["reason"] == code
+    assert rig.order_posts() == 1
+    assert all(o["symbol"] == "SPY" for o in rig.orders(plan_id))
 
 
 # --- market hours, account state ----------------------------------------------------------------
@@ -139,6 +211,35 @@ def test_kill_switch_between_phases_blocks_buys(rig: Rig) -> None:
     assert sides == {"sell"}
 
 
+def test_kill_switch_engaged_mid_phase_cancels_the_resting_order(rig: Rig) -> None:
+    """The switch flips while a passive limit rests: the next working tick cancels it and no
+    further order (re-peg, take) is sent."""
+    rig.sim.control.freeze_market(True)  # a passive limit rests
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name="/safety/kill", Value="false", Type="String")
+
+    def flip(name: str, _number: int) -> None:
+        if name == "submit_order":
+            ssm.put_parameter(Name="/safety/kill", Value="true", Type="String", Overwrite=True)
+
+    deps = rig.rebuild(
+        lambda inner: InterceptingBroker(inner, flip),
+        KILL_SWITCH_PARAMETER="/safety/kill",
+        SMART_MIN_PASSIVE_SPREAD_BPS="0",
+    )
+    uncached = EnvSsmKillSwitch(env_flag=False, ssm=ssm, parameter="/safety/kill", cache_s=0)
+    handler.reset_dependencies(dataclasses.replace(deps, kill_switch=uncached))
+    event = rig.event([("SPY", "BUY", "2000")])
+    summary = rig.invoke(event, timeout_s=120.0)
+    plan_id = event["detail"]["plan_id"]
+    doc = rig.assert_invariant(plan_id)
+    assert summary["status"] == "FAILED"
+    assert _item(doc, "SPY")["reason"] == "KILL_SWITCH"
+    assert [o["status"] for o in rig.orders(plan_id)] == ["canceled"]
+    assert rig.order_posts() == 1
+    assert float(doc["budget"]["total_s"]) < 30  # not worked for the rest of the window
+
+
 def test_kill_switch_on_redelivery_cancels_the_plans_live_orders(rig: Rig) -> None:
     """An attempt dies with a resting order; the redelivery finds the switch on, cancels it."""
     rig.sim.control.freeze_market(True)  # no random walk, no prints: a passive limit rests
@@ -164,10 +265,14 @@ def test_kill_switch_on_redelivery_cancels_the_plans_live_orders(rig: Rig) -> No
 
     rig.rebuild(KILL_SWITCH="true")
     summary = rig.invoke(event)
-    assert summary["status"] == "REJECTED"
+    # Attempt 1 sent an order (none filled): FAILED, not "REJECTED, nothing sent" (SPEC §4.2).
+    assert summary["status"] == "FAILED"
+    assert "kill switch" in summary["reason"]
     assert [o["status"] for o in rig.orders(plan_id)] == ["canceled"]
     assert rig.order_posts() == 1
-    assert rig.result_doc(plan_id)["status"] == "REJECTED"
+    doc = rig.result_doc(plan_id)
+    assert doc["status"] == "FAILED"
+    assert _item(doc, "SPY")["reason"] == "KILL_SWITCH"
 
 
 # --- dry run ------------------------------------------------------------------------------------
