@@ -30,6 +30,18 @@ class SymbolSpec(BaseModel):
     exchange: str = "NYSEARCA"
 
 
+class MarketDataSpec(BaseModel):
+    """The account's market-data subscription (scenario key ``"market_data"``).
+
+    ``sip_entitled`` (default True, as with Alpaca's paid plan): ``feed=sip`` is served and is
+    the default feed; False models the free plan (recent sip data is 403, default feed iex).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sip_entitled: bool = True
+
+
 class Scenario(BaseModel):
     """A simulated market and the account every API key starts with."""
 
@@ -41,6 +53,7 @@ class Scenario(BaseModel):
     market_open: bool = True
     symbols: dict[str, SymbolSpec] = Field(default_factory=dict)
     positions: dict[str, Decimal] = Field(default_factory=dict)
+    market_data: MarketDataSpec = Field(default_factory=MarketDataSpec)
 
     @classmethod
     def load(cls, path: Path) -> Scenario:

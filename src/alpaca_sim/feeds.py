@@ -1,0 +1,151 @@
+"""Market-data feeds: which feed a request gets, and the single-venue ``iex`` quote.
+
+``sip`` is the NBBO: the very quote path orders fill against (``SymbolMarket.quote``). ``iex`` is
+one exchange's top of book (IEX, ~2-3 % of US equity volume), modelled as a pure function of
+(seed, symbol, step) derived from the NBBO path, so every policy sees the same iex quotes:
+
+* **stale**: IEX's book refreshes at random instants (rate ``refresh_per_s``); between them the
+  iex quote is the one derived from the NBBO at the last refresh and keeps that timestamp (a gap
+  is capped at ``max_stale_s``);
+* **wider and offset**: each side sits ``k`` units behind the NBBO side (``k`` geometric with
+  ratio ``behind_ratio``; a unit is the larger of one tick and half the NBBO spread), drawn per
+  side, so the iex mid is offset from the NBBO mid;
+* **one-sided**: each side is absent (price 0, size 0: "no bid" / "no ask") with
+  ``one_sided_prob``;
+* **thin**: displayed sizes are a fraction (``size_share_*``) of the NBBO sizes.
+
+Sources: Alpaca market-data docs (IEX is a single exchange, ~2.5 % of volume; free plans get iex,
+``sip`` needs a subscription, "subscription does not permit querying recent SIP data" is a 403);
+alpaca-java #91 and alpaca-py #475 (iex quotes far wider than the NBBO, one-sided with a 0 bid or
+ask, differing from what paper orders fill against). The numbers are modelling choices within
+those reports, not measurements; they are documented in the simulator README.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from alpaca_sim.errors import BAD_REQUEST, FORBIDDEN, ApiError
+from alpaca_sim.market import QuoteTick, SymbolMarket, tick_size
+
+IEX = "iex"
+SIP = "sip"
+SERVED_FEEDS = (IEX, SIP)
+UNSERVED_SUBSCRIPTION_FEEDS = ("otc", "boats", "overnight")
+SIP_FORBIDDEN = "subscription does not permit querying recent SIP data"
+# Alpaca's free plan may query sip data older than 15 minutes (market-data FAQ).
+SIP_DELAY_S = 15 * 60
+
+
+@dataclass(frozen=True)
+class IexModel:
+    """Parameters of the iex quote (see the module docstring)."""
+
+    refresh_per_s: float = 0.1
+    max_stale_s: float = 300.0
+    behind_ratio: float = 0.5
+    one_sided_prob: float = 0.03
+    size_share_low: float = 0.05
+    size_share_high: float = 0.30
+
+
+IEX_MODEL = IexModel()
+
+
+def resolve_feed(feed: str | None, *, sip_entitled: bool) -> str:
+    """The feed a request is served from.
+
+    Absent: ``sip`` when the account is entitled to it, ``iex`` otherwise (Alpaca's documented
+    default). Raises ApiError 403 for ``sip`` without a subscription and for the subscription
+    feeds the simulator has no data for (``otc``, ``boats``, ``overnight``: no OTC or overnight
+    session is simulated), 400 for ``delayed_sip`` (not simulated) and for any value Alpaca
+    does not know.
+    """
+    if feed is None or feed == "":
+        return SIP if sip_entitled else IEX
+    if feed == SIP and not sip_entitled:
+        raise ApiError(403, FORBIDDEN, SIP_FORBIDDEN)
+    if feed in UNSERVED_SUBSCRIPTION_FEEDS:
+        raise ApiError(403, FORBIDDEN, f"subscription does not permit querying {feed} data")
+    if feed not in SERVED_FEEDS:
+        raise ApiError(400, BAD_REQUEST, "invalid feed")
+    return feed
+
+
+def check_recent_sip(feed: str, end: datetime, now: datetime, *, sip_entitled: bool) -> None:
+    """A free plan may read sip history only up to 15 minutes ago (403 otherwise)."""
+    if feed == SIP and not sip_entitled and (now - end).total_seconds() < SIP_DELAY_S:
+        raise ApiError(403, FORBIDDEN, SIP_FORBIDDEN)
+
+
+def uniforms(*key: object, count: int) -> list[float]:
+    """``count`` uniforms in [0, 1), a pure function of ``key`` (no RNG state is shared)."""
+    digest = hashlib.blake2b(repr(key).encode(), digest_size=8 * count).digest()
+    return [int.from_bytes(digest[8 * i : 8 * i + 8], "big") / 2.0**64 for i in range(count)]
+
+
+def nbbo_at(market: SymbolMarket, step: int) -> QuoteTick:
+    """The NBBO in force at ``step`` (the first live quote for steps before it)."""
+    if step >= market.quote.step:
+        return market.quote
+    history = market.history
+    index = bisect.bisect_right(history, step, key=lambda q: q.step)
+    return history[index - 1] if index > 0 else history[0]
+
+
+def refresh_step(seed: int, symbol: str, step: int, step_s: float, model: IexModel) -> int:
+    """The last step at or before ``step`` at which IEX's book refreshed."""
+    refresh_p = 1.0 - math.exp(-model.refresh_per_s * step_s)
+    max_back = max(1, int(model.max_stale_s / step_s))
+    for back in range(max_back):
+        candidate = step - back
+        if uniforms(seed, symbol, "iex-refresh", candidate, count=1)[0] < refresh_p:
+            return candidate
+    return step - max_back
+
+
+def _behind_units(u: float, ratio: float) -> int:
+    """Geometric count: P(k) = (1 - ratio) ratio^k."""
+    return int(math.log(max(u, 1e-300)) / math.log(ratio)) if ratio > 0 else 0
+
+
+def iex_quote(
+    market: SymbolMarket,
+    seed: int,
+    step_s: float,
+    time_of_step: Callable[[int], datetime],
+    model: IexModel = IEX_MODEL,
+) -> QuoteTick:
+    """The iex quote at the market's current step (see the module docstring).
+
+    ``time_of_step`` stamps the refresh step (the caller owns the clock); a halted symbol's
+    quote is never newer than its NBBO.
+    """
+    step = refresh_step(seed, market.symbol, market.quote.step, step_s, model)
+    nbbo = nbbo_at(market, step)
+    draws = uniforms(seed, market.symbol, "iex-quote", step, count=6)
+    tick = tick_size(nbbo.bid)
+    unit = max(tick, ((nbbo.ask - nbbo.bid) / 2 / tick).to_integral_value() * tick)
+    bid = nbbo.bid - _behind_units(draws[0], model.behind_ratio) * unit
+    ask = nbbo.ask + _behind_units(draws[1], model.behind_ratio) * unit
+    span = model.size_share_high - model.size_share_low
+    bid_size = Decimal(
+        max(1, round(float(nbbo.bid_size) * (model.size_share_low + span * draws[2])))
+    )
+    ask_size = Decimal(
+        max(1, round(float(nbbo.ask_size) * (model.size_share_low + span * draws[3])))
+    )
+    if bid <= 0 or draws[4] < model.one_sided_prob:
+        bid, bid_size = Decimal(0), Decimal(0)
+    if draws[5] < model.one_sided_prob:
+        ask, ask_size = Decimal(0), Decimal(0)
+    at = time_of_step(step)
+    if market.halted:
+        at = min(at, market.quote.at)
+    return QuoteTick(market.symbol, step, at, bid, ask, bid_size, ask_size)
