@@ -58,18 +58,19 @@ class IexModel:
 IEX_MODEL = IexModel()
 
 
-def resolve_feed(feed: str | None, *, sip_entitled: bool) -> str:
+def resolve_feed(feed: str | None, *, sip_entitled: bool, historical: bool = False) -> str:
     """The feed a request is served from.
 
     Absent: ``sip`` when the account is entitled to it, ``iex`` otherwise (Alpaca's documented
     default). Raises ApiError 403 for ``sip`` without a subscription and for the subscription
     feeds the simulator has no data for (``otc``, ``boats``, ``overnight``: no OTC or overnight
     session is simulated), 400 for ``delayed_sip`` (not simulated) and for any value Alpaca
-    does not know.
+    does not know. A ``historical`` request (bars) may name ``sip`` without a subscription:
+    :func:`check_recent_sip` then refuses only its last 15 minutes.
     """
     if feed is None or feed == "":
         return SIP if sip_entitled else IEX
-    if feed == SIP and not sip_entitled:
+    if feed == SIP and not sip_entitled and not historical:
         raise ApiError(403, FORBIDDEN, SIP_FORBIDDEN)
     if feed in UNSERVED_SUBSCRIPTION_FEEDS:
         raise ApiError(403, FORBIDDEN, f"subscription does not permit querying {feed} data")

@@ -32,8 +32,9 @@ def _symbols(text: str) -> list[str]:
     return wanted
 
 
-def _feed(engine: SimEngine, feed: str | None) -> str:
-    return resolve_feed(feed, sip_entitled=engine.scenario.market_data.sip_entitled)
+def _feed(engine: SimEngine, feed: str | None, *, historical: bool = False) -> str:
+    entitled = engine.scenario.market_data.sip_entitled
+    return resolve_feed(feed, sip_entitled=entitled, historical=historical)
 
 
 def _quote(engine: SimEngine, market: SymbolMarket, feed: str) -> dict[str, Any]:
@@ -138,7 +139,7 @@ def _bars_page(
     start = _parse_time(query["start"], "start")
     end = _parse_time(query["end"], "end")
     with engine.lock:
-        source = _feed(engine, query["feed"])
+        source = _feed(engine, query["feed"], historical=True)
         engine.advance()
         now = engine.clock.now()
         end = min(end or now, now)
