@@ -4,15 +4,19 @@
 one exchange's top of book (IEX, ~2-3 % of US equity volume), modelled as a pure function of
 (seed, symbol, step) derived from the NBBO path, so every policy sees the same iex quotes:
 
-* **stale**: IEX's book refreshes at random instants (rate ``refresh_per_s``); between them the
-  iex quote is the one derived from the NBBO at the last refresh and keeps that timestamp (a gap
-  is capped at ``max_stale_s``);
+* **stale, sometimes**: in normal times IEX's book refreshes about once a second
+  (``refresh_per_s``); *quiet spells* (no IEX update; ``quiet_per_s``, lasting ``quiet_s``)
+  freeze the iex quote and its timestamp at the last refresh before the spell;
 * **wider and offset**: each side sits ``k`` units behind the NBBO side (``k`` geometric with
   ratio ``behind_ratio``; a unit is the larger of one tick and half the NBBO spread), drawn per
-  side, so the iex mid is offset from the NBBO mid;
-* **one-sided**: each side is absent (price 0, size 0: "no bid" / "no ask") with
-  ``one_sided_prob``;
+  side at each refresh, so the iex mid is offset from the NBBO mid;
+* **one-sided, sometimes**: *no-bid* and *no-ask spells* (``one_sided_per_s`` per side, lasting
+  ``one_sided_s``): that side is price 0, size 0 ("no bid" / "no ask");
 * **thin**: displayed sizes are a fraction (``size_share_*``) of the NBBO sizes.
+
+Conditions come in spells rather than independent draws per quote because a missing IEX order or
+a quiet IEX book persists for seconds to minutes; a spell is found by looking back at most its
+longest duration, so everything stays a pure function of (seed, symbol, step).
 
 Sources: Alpaca market-data docs (IEX is a single exchange, ~2.5 % of volume; free plans get iex,
 ``sip`` needs a subscription, "subscription does not permit querying recent SIP data" is a 403);
@@ -45,12 +49,14 @@ SIP_DELAY_S = 15 * 60
 
 @dataclass(frozen=True)
 class IexModel:
-    """Parameters of the iex quote (see the module docstring)."""
+    """Parameters of the iex quote (see the module docstring); rates per simulated second."""
 
-    refresh_per_s: float = 0.1
-    max_stale_s: float = 300.0
+    refresh_per_s: float = 1.0
+    quiet_per_s: float = 1 / 1800
+    quiet_s: tuple[float, float] = (10.0, 60.0)
+    one_sided_per_s: float = 1 / 3600
+    one_sided_s: tuple[float, float] = (5.0, 30.0)
     behind_ratio: float = 0.5
-    one_sided_prob: float = 0.03
     size_share_low: float = 0.05
     size_share_high: float = 0.30
 
@@ -100,15 +106,35 @@ def nbbo_at(market: SymbolMarket, step: int) -> QuoteTick:
     return history[index - 1] if index > 0 else history[0]
 
 
+def spell_start(
+    key: tuple[object, ...], step: int, step_s: float, rate_per_s: float, span: tuple[float, float]
+) -> int | None:
+    """The first step of a spell (starting with ``rate_per_s``, lasting uniformly ``span``
+    seconds) that covers ``step``, or None."""
+    start_p = rate_per_s * step_s
+    for back in range(int(span[1] / step_s) + 1):
+        candidate = step - back
+        u_start, u_length = uniforms(*key, candidate, count=2)
+        length_s = span[0] + (span[1] - span[0]) * u_length
+        if u_start < start_p and back * step_s < length_s:
+            return candidate
+    return None
+
+
 def refresh_step(seed: int, symbol: str, step: int, step_s: float, model: IexModel) -> int:
     """The last step at or before ``step`` at which IEX's book refreshed."""
+    quiet = spell_start((seed, symbol, "iex-quiet"), step, step_s, model.quiet_per_s, model.quiet_s)
+    latest = step if quiet is None else quiet - 1
     refresh_p = 1.0 - math.exp(-model.refresh_per_s * step_s)
-    max_back = max(1, int(model.max_stale_s / step_s))
-    for back in range(max_back):
-        candidate = step - back
-        if uniforms(seed, symbol, "iex-refresh", candidate, count=1)[0] < refresh_p:
-            return candidate
-    return step - max_back
+    for back in range(int(60.0 / step_s) + 1):
+        if uniforms(seed, symbol, "iex-refresh", latest - back, count=1)[0] < refresh_p:
+            return latest - back
+    return latest
+
+
+def _absent(key: tuple[object, ...], step: int, step_s: float, model: IexModel) -> bool:
+    """Whether IEX shows no order on the side named by ``key`` at ``step``."""
+    return spell_start(key, step, step_s, model.one_sided_per_s, model.one_sided_s) is not None
 
 
 def _behind_units(u: float, ratio: float) -> int:
@@ -130,7 +156,7 @@ def iex_quote(
     """
     step = refresh_step(seed, market.symbol, market.quote.step, step_s, model)
     nbbo = nbbo_at(market, step)
-    draws = uniforms(seed, market.symbol, "iex-quote", step, count=6)
+    draws = uniforms(seed, market.symbol, "iex-quote", step, count=4)
     tick = tick_size(nbbo.bid)
     unit = max(tick, ((nbbo.ask - nbbo.bid) / 2 / tick).to_integral_value() * tick)
     bid = nbbo.bid - _behind_units(draws[0], model.behind_ratio) * unit
@@ -142,9 +168,9 @@ def iex_quote(
     ask_size = Decimal(
         max(1, round(float(nbbo.ask_size) * (model.size_share_low + span * draws[3])))
     )
-    if bid <= 0 or draws[4] < model.one_sided_prob:
+    if bid <= 0 or _absent((seed, market.symbol, "iex-no-bid"), step, step_s, model):
         bid, bid_size = Decimal(0), Decimal(0)
-    if draws[5] < model.one_sided_prob:
+    if _absent((seed, market.symbol, "iex-no-ask"), step, step_s, model):
         ask, ask_size = Decimal(0), Decimal(0)
     at = time_of_step(step)
     if market.halted:

@@ -29,6 +29,10 @@ from tests.integration.sim.helpers import limit_order, market_order, paused
 
 WINDOW_S = 1800
 POLL_S = 10
+# no-bid / no-ask and quiet spells come about once an hour per symbol: a long seeded window
+LONG_WINDOW_S = 4 * 3600
+LONG_POLL_S = 20
+STALE_S = 10
 
 
 def _data_client(sim: RunningSimulator, keys: tuple[str, str]) -> Any:
@@ -49,10 +53,10 @@ def _iex_path(sim: RunningSimulator, keys: tuple[str, str]) -> list[tuple[Any, .
 
 
 def _poll_both(client: Any, sim: RunningSimulator) -> list[tuple[Any, Any, Any]]:
-    """(sip quote, iex quote, simulator NBBO) at each poll of the window."""
+    """(sip quote, iex quote, simulator NBBO) at each poll of the long window."""
     seen = []
-    for _ in range(WINDOW_S // POLL_S):
-        sim.control.advance_time(POLL_S)
+    for _ in range(LONG_WINDOW_S // LONG_POLL_S):
+        sim.control.advance_time(LONG_POLL_S)
         sip = client.get_stock_latest_quote(
             StockLatestQuoteRequest(symbol_or_symbols="SPY", feed=DataFeed.SIP)
         )
@@ -73,10 +77,11 @@ def test_sip_is_the_nbbo_and_iex_is_a_wider_sometimes_one_sided_sometimes_stale_
         assert sip.timestamp == nbbo.at
     two_sided = [(s, i) for s, i, _ in seen if i.bid_price > 0 and i.ask_price > 0]
     one_sided = [i for _, i, _ in seen if i.bid_price == 0 or i.ask_price == 0]
-    stale = [i for s, i, _ in seen if i.timestamp < s.timestamp - timedelta(seconds=POLL_S)]
+    stale = [i for s, i, _ in seen if i.timestamp <= s.timestamp - timedelta(seconds=STALE_S)]
     assert one_sided, "no one-sided iex quote in the window"
     assert all(q.bid_size == 0 for q in one_sided if q.bid_price == 0)
     assert stale, "no stale iex quote in the window"
+    assert len(one_sided) + len(stale) < len(seen) * 0.1, "sometimes, not routinely"
     assert sum(i.ask_price - i.bid_price for _, i in two_sided) > sum(
         s.ask_price - s.bid_price for s, _ in two_sided
     )

@@ -77,19 +77,35 @@ def test_iex_quote_sits_at_or_behind_the_nbbo_it_was_refreshed_from() -> None:
 
 def test_iex_quote_model_knobs() -> None:
     market = _market(50)
-    one_sided = feeds.IexModel(one_sided_prob=1.0)
+    one_sided = feeds.IexModel(one_sided_per_s=1.0)
     quote = feeds.iex_quote(market, 1, 1.0, _time_of, one_sided)
     assert {quote.bid, quote.bid_size, quote.ask, quote.ask_size} == {Decimal(0)}
-    always_fresh = feeds.IexModel(refresh_per_s=1e6, behind_ratio=0.0, one_sided_prob=0.0)
+    always_fresh = feeds.IexModel(
+        refresh_per_s=1e6, quiet_per_s=0.0, one_sided_per_s=0.0, behind_ratio=0.0
+    )
     fresh = feeds.iex_quote(market, 1, 1.0, _time_of, always_fresh)
     assert (fresh.step, fresh.bid, fresh.ask) == (50, market.quote.bid, market.quote.ask)
 
 
-def test_iex_refresh_is_a_pure_function_of_seed_symbol_and_step() -> None:
-    steps = [feeds.refresh_step(3, "XYZ", s, 1.0, feeds.IEX_MODEL) for s in range(1000)]
-    assert steps == [feeds.refresh_step(3, "XYZ", s, 1.0, feeds.IEX_MODEL) for s in range(1000)]
-    assert all(0 <= s - r < 300 for s, r in zip(range(1000), steps, strict=True))
-    assert len(set(steps)) < 300, "the iex book should refresh far less often than every step"
+def test_iex_refresh_is_a_pure_function_and_stale_only_in_quiet_spells() -> None:
+    steps = range(20_000)
+    refreshed = [feeds.refresh_step(3, "XYZ", s, 1.0, feeds.IEX_MODEL) for s in steps]
+    assert refreshed == [feeds.refresh_step(3, "XYZ", s, 1.0, feeds.IEX_MODEL) for s in steps]
+    lags = [s - r for s, r in zip(steps, refreshed, strict=True)]
+    assert min(lags) == 0
+    assert max(lags) <= 121, "a quiet spell lasts at most 60 s, a normal gap at most 60 s"
+    stale = sum(lag >= 10 for lag in lags)
+    assert 0 < stale < len(lags) * 0.05, "stale sometimes (quiet spells), not routinely"
+
+
+def test_spells_cover_their_duration_only() -> None:
+    always = feeds.spell_start(("k",), 100, 1.0, 1.0, (5.0, 5.0))
+    assert always == 100
+    assert feeds.spell_start(("k",), 100, 1.0, 0.0, (5.0, 30.0)) is None
+    starts = [feeds.spell_start(("k", 2), s, 1.0, 1 / 600, (5.0, 30.0)) for s in range(36_000)]
+    covered = [(s, st) for s, st in enumerate(starts) if st is not None]
+    assert covered, "a spell every 10 minutes on average should occur in 10 hours"
+    assert all(0 <= s - st < 30 for s, st in covered)
 
 
 def test_prehistory_ends_at_the_first_quote_and_is_deterministic() -> None:
