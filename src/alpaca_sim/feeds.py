@@ -15,8 +15,8 @@ one exchange's top of book (IEX, ~2-3 % of US equity volume), modelled as a pure
 * **thin**: displayed sizes are a fraction (``size_share_*``) of the NBBO sizes.
 
 Conditions come in spells rather than independent draws per quote because a missing IEX order or
-a quiet IEX book persists for seconds to minutes; a spell is found by looking back at most its
-longest duration, so everything stays a pure function of (seed, symbol, step).
+a quiet IEX book persists for seconds to minutes; spells are drawn per block of time (see
+:func:`spell_start`), so everything stays a pure function of (seed, symbol, step).
 
 Sources: Alpaca market-data docs (IEX is a single exchange, ~2.5 % of volume; free plans get iex,
 ``sip`` needs a subscription, "subscription does not permit querying recent SIP data" is a 403);
@@ -97,6 +97,28 @@ def uniforms(*key: object, count: int) -> list[float]:
     return [int.from_bytes(digest[8 * i : 8 * i + 8], "big") / 2.0**64 for i in range(count)]
 
 
+_MASK = (1 << 64) - 1
+
+
+def _mix(value: int) -> int:
+    """splitmix64's finaliser: a cheap, well-spread 64-bit hash of an integer."""
+    value = (value + 0x9E3779B97F4A7C15) & _MASK
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
+
+
+def stream(*key: object) -> int:
+    """A 64-bit stream id for ``key``; :func:`draw` then gives per-step uniforms cheaply (the
+    look-backs below draw hundreds per quote)."""
+    return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "big")
+
+
+def draw(stream_id: int, step: int, index: int = 0) -> float:
+    """Uniform in [0, 1): a pure function of (stream, step, index)."""
+    return _mix(stream_id ^ _mix(((step << 4) + index) & _MASK)) / 2.0**64
+
+
 def nbbo_at(market: SymbolMarket, step: int) -> QuoteTick:
     """The NBBO in force at ``step`` (the first live quote for steps before it)."""
     if step >= market.quote.step:
@@ -109,15 +131,22 @@ def nbbo_at(market: SymbolMarket, step: int) -> QuoteTick:
 def spell_start(
     key: tuple[object, ...], step: int, step_s: float, rate_per_s: float, span: tuple[float, float]
 ) -> int | None:
-    """The first step of a spell (starting with ``rate_per_s``, lasting uniformly ``span``
-    seconds) that covers ``step``, or None."""
-    start_p = rate_per_s * step_s
-    for back in range(int(span[1] / step_s) + 1):
-        candidate = step - back
-        u_start, u_length = uniforms(*key, candidate, count=2)
-        length_s = span[0] + (span[1] - span[0]) * u_length
-        if u_start < start_p and back * step_s < length_s:
-            return candidate
+    """The first step of a spell covering ``step``, or None.
+
+    Spells start at ``rate_per_s`` and last uniformly ``span`` seconds. Time is cut into blocks
+    as long as the longest spell, each holding at most one start (probability rate x block), so
+    only the step's block and the one before can cover it: two draws instead of a look-back.
+    """
+    block = max(1, math.ceil(span[1] / step_s))
+    start_p = rate_per_s * step_s * block
+    stream_id = stream(*key)
+    for index in (step // block, step // block - 1):
+        if draw(stream_id, index) >= start_p:
+            continue
+        start = index * block + int(draw(stream_id, index, 1) * block)
+        length_s = span[0] + (span[1] - span[0]) * draw(stream_id, index, 2)
+        if start <= step and (step - start) * step_s < length_s:
+            return start
     return None
 
 
@@ -126,8 +155,9 @@ def refresh_step(seed: int, symbol: str, step: int, step_s: float, model: IexMod
     quiet = spell_start((seed, symbol, "iex-quiet"), step, step_s, model.quiet_per_s, model.quiet_s)
     latest = step if quiet is None else quiet - 1
     refresh_p = 1.0 - math.exp(-model.refresh_per_s * step_s)
+    refreshes = stream(seed, symbol, "iex-refresh")
     for back in range(int(60.0 / step_s) + 1):
-        if uniforms(seed, symbol, "iex-refresh", latest - back, count=1)[0] < refresh_p:
+        if draw(refreshes, latest - back) < refresh_p:
             return latest - back
     return latest
 

@@ -63,8 +63,9 @@ def test_free_plan_reads_sip_history_only_older_than_15_minutes() -> None:
 
 def test_iex_quote_sits_at_or_behind_the_nbbo_it_was_refreshed_from() -> None:
     market = _market(400)
+    path = list(market.history)
     for step in range(200, 401, 7):
-        market.quote = feeds.nbbo_at(market, step)
+        market.quote = path[step]
         iex = feeds.iex_quote(market, 1, 1.0, _time_of)
         source = feeds.nbbo_at(market, iex.step)
         assert iex.step <= step
@@ -72,14 +73,24 @@ def test_iex_quote_sits_at_or_behind_the_nbbo_it_was_refreshed_from() -> None:
         assert iex.bid == 0 or iex.bid <= source.bid
         assert iex.ask == 0 or iex.ask >= source.ask
         assert iex.bid_size <= source.bid_size
-    assert market.quote is feeds.nbbo_at(market, 400)
+    assert feeds.nbbo_at(market, 150) is path[150]
 
 
 def test_iex_quote_model_knobs() -> None:
+    market = _market(600)
+    # spells of 30 s starting once a minute per side: each side is absent about half the time
+    often = feeds.IexModel(one_sided_per_s=1 / 60, one_sided_s=(30.0, 30.0))
+    quotes = []
+    path = list(market.history)
+    for step in range(1, 601):
+        market.quote = path[step]
+        quotes.append(feeds.iex_quote(market, 1, 1.0, _time_of, often))
+    no_bid = [q for q in quotes if q.bid == 0]
+    assert 100 < len(no_bid) < 500
+    assert all(q.bid_size == 0 for q in no_bid)
+    assert any(q.bid == 0 and q.ask == 0 for q in quotes)
+    assert any(q.bid > 0 and q.ask > 0 for q in quotes)
     market = _market(50)
-    one_sided = feeds.IexModel(one_sided_per_s=1.0)
-    quote = feeds.iex_quote(market, 1, 1.0, _time_of, one_sided)
-    assert {quote.bid, quote.bid_size, quote.ask, quote.ask_size} == {Decimal(0)}
     always_fresh = feeds.IexModel(
         refresh_per_s=1e6, quiet_per_s=0.0, one_sided_per_s=0.0, behind_ratio=0.0
     )
@@ -99,13 +110,15 @@ def test_iex_refresh_is_a_pure_function_and_stale_only_in_quiet_spells() -> None
 
 
 def test_spells_cover_their_duration_only() -> None:
-    always = feeds.spell_start(("k",), 100, 1.0, 1.0, (5.0, 5.0))
-    assert always == 100
-    assert feeds.spell_start(("k",), 100, 1.0, 0.0, (5.0, 30.0)) is None
+    assert all(feeds.spell_start(("k",), s, 1.0, 0.0, (5.0, 30.0)) is None for s in range(1000))
     starts = [feeds.spell_start(("k", 2), s, 1.0, 1 / 600, (5.0, 30.0)) for s in range(36_000)]
     covered = [(s, st) for s, st in enumerate(starts) if st is not None]
     assert covered, "a spell every 10 minutes on average should occur in 10 hours"
     assert all(0 <= s - st < 30 for s, st in covered)
+    spells = len({st for _, st in covered})
+    assert 30 < spells < 90, f"about 60 spells expected in 10 hours, got {spells}"
+    # spells last 5-30 s (17.5 s on average): about 3 % of the time is covered
+    assert 0.01 < len(covered) / len(starts) < 0.06
 
 
 def test_prehistory_ends_at_the_first_quote_and_is_deterministic() -> None:
