@@ -80,6 +80,10 @@ class SymbolMarket:
         self.halted = False
         self.quote = self._make_quote(0, t0)
         self.history: deque[QuoteTick] = deque([self.quote], maxlen=HISTORY_LEN)
+        # market data only (never read by matching): the pre-history ends at the first quote and
+        # the tape is every print with the quote it traded against
+        self.first_quote = self.quote
+        self.tape: deque[tuple[QuoteTick, TradePrint]] = deque(maxlen=HISTORY_LEN)
 
     def _make_quote(self, step: int, at: datetime) -> QuoteTick:
         mid = self._mid
@@ -111,7 +115,9 @@ class SymbolMarket:
         self._mid *= math.exp(self._log_drift + self._log_scale * z)
         self.quote = self._make_quote(step, at)
         self.history.append(self.quote)
-        return self._prints(step)
+        prints = self._prints(step)
+        self.tape.extend((self.quote, p) for p in prints)
+        return prints
 
     def _prints(self, step: int) -> list[TradePrint]:
         # Poisson arrivals by inversion: the count is drawn from this symbol's own stream.

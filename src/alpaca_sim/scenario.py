@@ -65,6 +65,18 @@ class BrokerSpec(BaseModel):
         return self.mode == "ideal"
 
 
+class MarketDataSpec(BaseModel):
+    """The account's market-data subscription (scenario key ``"market_data"``).
+
+    ``sip_entitled`` (default True, as with Alpaca's paid plan): ``feed=sip`` is served and is
+    the default feed; False models the free plan (recent sip data is 403, default feed iex).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sip_entitled: bool = True
+
+
 class Scenario(BaseModel):
     """A simulated market and the account every API key starts with."""
 
@@ -78,6 +90,7 @@ class Scenario(BaseModel):
     positions: dict[str, Decimal] = Field(default_factory=dict)
     account: AccountSpec = Field(default_factory=AccountSpec)
     broker: BrokerSpec = Field(default_factory=BrokerSpec)
+    market_data: MarketDataSpec = Field(default_factory=MarketDataSpec)
 
     @classmethod
     def load(cls, path: Path) -> Scenario:

@@ -11,7 +11,6 @@ from typing import Any
 
 from alpaca_sim.accounts import SimAccount, held_for_orders
 from alpaca_sim.engine import SimEngine, asset_id
-from alpaca_sim.market import QuoteTick
 from alpaca_sim.orders import SimOrder
 from alpaca_sim.scenario import SymbolSpec
 from alpaca_sim.session import next_close, next_open
@@ -166,19 +165,4 @@ def clock_json(now: datetime, is_open: bool, session_close: datetime) -> dict[st
         "is_open": is_open,
         "next_open": _ts(next_open(now)),
         "next_close": _ts(session_close if session_close > now else next_close(now)),
-    }
-
-
-def quote_json(quote: QuoteTick) -> dict[str, Any]:
-    """Market-data v2 quote (alpaca-py maps t/bp/bs/ap/as/...)."""
-    return {
-        "t": _ts(quote.at),
-        "bx": "V",
-        "bp": float(quote.bid),
-        "bs": float(quote.bid_size),
-        "ax": "V",
-        "ap": float(quote.ask),
-        "as": float(quote.ask_size),
-        "c": ["R"],
-        "z": "B",
     }
