@@ -16,12 +16,13 @@ from alpaca_sim.testing import running_simulator
 from rebalance_executor.bench.invariants import InvariantKind, check_execution, records_from_sim
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
 from rebalance_executor.executor.ids import client_order_id, plan_key
+from tests.fixtures.sim import TEST_START
 
 KEY, SECRET = "CHECKERKEY01", "CHECKERSECRET01"
 
 
 def test_checker_catches_overfill_and_live_order_in_simulator_records() -> None:
-    with running_simulator(seed=3) as sim:
+    with running_simulator(seed=3, start=TEST_START) as sim:
         sim.control.pause_clock()
         sim.control.freeze_market(True)
         sim.control.set_quote("SPY", Decimal("500.00"), Decimal("500.05"))

@@ -22,6 +22,7 @@ import requests
 from alpaca_sim.app import create_fastapi
 from alpaca_sim.engine import SimEngine
 from alpaca_sim.testing import RunningSimulator, running_simulator
+from tests.fixtures.sim import TEST_START
 from tests.integration.sim import openapi
 
 HEADERS = {"APCA-API-KEY-ID": "CONFKEY", "APCA-API-SECRET-KEY": "CONFSECRET"}
@@ -202,7 +203,7 @@ def _data_probes(rec: Recorder) -> None:
 
 @pytest.fixture(scope="module")
 def recorded() -> Iterator[list[tuple[str, int, Any]]]:
-    with running_simulator(seed=11, time_scale=1.0) as sim:
+    with running_simulator(seed=11, time_scale=1.0, start=TEST_START) as sim:
         sim.control.pause_clock()
         sim.control.advance_time(600)
         rec = Recorder(sim.base_url)
