@@ -28,6 +28,8 @@ class Book(Protocol):
 
     def conclude_cancels(self) -> None: ...
 
+    def conclude_replaces(self) -> None: ...
+
     def serve_stale_listing(self) -> None: ...
 
 
@@ -45,7 +47,7 @@ class Act(StrEnum):
     NOTHING = "nothing"
     PARTIAL = "partial"  # a fraction of one live order's remainder fills
     COMPLETE = "complete"  # one live order fills completely
-    CONCLUDE = "conclude"  # pending cancels become canceled
+    CONCLUDE = "conclude"  # pending cancels and replaces conclude
     STATUS = "status"  # one live order moves to a rare live status
     STALE = "stale"  # the next listing shows the previous listing's view
     LOSE = "lose"  # this request's answer is lost
@@ -61,8 +63,9 @@ class Move:
 
 @dataclass
 class ScriptedAdversary:
-    """Plays one move per request; once the script is over, pending cancels conclude and
-    held-like statuses are released, so a run can end with nothing live."""
+    """Plays one move per request; once the script is over, pending cancels conclude,
+    held-like statuses are released and stopped orders get their guaranteed fill, so a run
+    can end with nothing live."""
 
     script: Sequence[Move]
     played: int = 0
@@ -85,6 +88,7 @@ class ScriptedAdversary:
 
     def _play(self, book: Book, move: Move) -> None:
         if move.act is Act.CONCLUDE:
+            book.conclude_replaces()
             book.conclude_cancels()
         elif move.act is Act.STALE:
             book.serve_stale_listing()
@@ -104,9 +108,12 @@ class ScriptedAdversary:
 
     @staticmethod
     def _release(book: Book) -> None:
+        book.conclude_replaces()
         book.conclude_cancels()
         for order in book.live():
-            if order.status in _WAITING:
+            if order.status is OrderStatus.STOPPED:
+                book.fill(order.id, (order.qty or Decimal(0)) - order.filled_qty)
+            elif order.status in _WAITING:
                 fresh = OrderStatus.PARTIALLY_FILLED if order.filled_qty else OrderStatus.NEW
                 book.set_status(order.id, fresh)
 

@@ -11,9 +11,10 @@ Alpaca's rules (alpaca-behaviour.md rows 3-6) are opt-in so the older tests keep
 ``cancel_window`` leaves a cancelled order ``pending_cancel`` (fills still land) until the next
 listing concludes it (or, with an adversary, until the adversary does); ``ack_status`` is the
 status a submit answers with; orders in ``held``/``pending_review``/... do not fill; a
-``stopped`` order cannot be cancelled and fills at the next listing; :meth:`replace_externally`
-is Alpaca's PATCH under the pessimistic reading (replacement with the original qty, old order
-``pending_replace`` until the next listing, replacement rejected if the old one filled first).
+``stopped`` order cannot be cancelled (its fill is guaranteed: an adversary delivers it);
+:meth:`replace_externally` is Alpaca's PATCH under the pessimistic reading (replacement with
+the original qty, old order ``pending_replace`` until the next listing, replacement rejected if
+the old one filled first).
 An :class:`~tests.fakes.adversary.Adversary` is asked before every request takes effect and may
 fill orders, change statuses, hold or conclude cancels, serve a stale listing or lose a response.
 """
@@ -147,16 +148,14 @@ class FakeBroker:
 
     def _settle(self) -> None:
         """What happens to the book before a listing: each fillable order fills up to
-        ``partial`` (a stopped one completely), replaces and (without an adversary) pending
-        cancels conclude."""
+        ``partial``; without an adversary, replaces and pending cancels conclude."""
         for order in self._live():
             if order.qty is None or order.status not in FILLABLE:
                 continue
-            share = Decimal(1) if order.status is OrderStatus.STOPPED else self.partial
-            cap = (order.qty * share).quantize(_QTY_STEP)
+            cap = (order.qty * self.partial).quantize(_QTY_STEP)
             self._fill(order, min(order.qty - order.filled_qty, cap))
-        self._conclude_replaces()
         if self.adversary is None:
+            self.conclude_replaces()
             self.conclude_cancels()
 
     # --- the Book protocol (what an adversary may do between requests) -------------------------
@@ -192,7 +191,7 @@ class FakeBroker:
     def replace_externally(self, order_id: str, limit_price: Decimal) -> BrokerOrder:
         """Alpaca's PATCH without ``qty``, read pessimistically (row 3): the replacement carries
         the ORIGINAL qty and is live at once, while the old order sits in ``pending_replace``
-        (fills still land) until the next listing concludes the replace."""
+        (fills still land) until the next listing (or the adversary) concludes the replace."""
         old = self.orders[order_id]
         new = old.model_copy(
             update={
@@ -212,7 +211,9 @@ class FakeBroker:
         self.orders[new.id] = new
         return new
 
-    def _conclude_replaces(self) -> None:
+    def conclude_replaces(self) -> None:
+        """Every ``pending_replace`` order becomes ``replaced`` (its replacement goes on), or
+        ``filled`` if it filled meanwhile (its replacement is then rejected)."""
         for oid, old in list(self.orders.items()):
             if old.status is not OrderStatus.PENDING_REPLACE or old.replaced_by is None:
                 continue
