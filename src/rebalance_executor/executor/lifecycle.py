@@ -43,6 +43,8 @@ class SlotEvent(StrEnum):
 TERMINAL_SLOTS: Final = frozenset({Slot.DONE})
 # Transitional: a request is out and the broker's answer (a listing or look-up) is awaited.
 TRANSITIONAL_SLOTS: Final = frozenset({Slot.SUBMITTING, Slot.CANCELING})
+# Something of the item may be at the broker and not final: listed every tick, wound down.
+IN_FLIGHT_SLOTS: Final = frozenset({Slot.SUBMITTING, Slot.WORKING, Slot.CANCELING})
 
 _S, _E = Slot, SlotEvent
 _TABLE: Final[dict[tuple[Slot, SlotEvent], Slot]] = {

@@ -10,7 +10,7 @@ from decimal import Decimal
 from rebalance_executor.domain.broker import BrokerOrder, OrderRequest, Quote, Side
 from rebalance_executor.domain.plan import PlanItem
 from rebalance_executor.domain.result import PricePoint, QuotePoint, Reason
-from rebalance_executor.executor.lifecycle import Slot, SlotEvent, next_slot
+from rebalance_executor.executor.lifecycle import TERMINAL_SLOTS, Slot, SlotEvent, next_slot
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class ItemState:
 
     @property
     def done(self) -> bool:
-        return self.slot is Slot.DONE
+        return self.slot in TERMINAL_SLOTS
 
     def stop(self, reason: Reason, detail: str) -> None:
         """Send nothing more (earlier fills still count); the loop cancels what is live."""

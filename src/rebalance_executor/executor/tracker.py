@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from rebalance_executor.domain.broker import BrokerError, BrokerOrder, BrokerPort, Quote
 from rebalance_executor.executor.ids import parse_client_order_id
-from rebalance_executor.executor.lifecycle import Slot
+from rebalance_executor.executor.lifecycle import IN_FLIGHT_SLOTS, Slot
 from rebalance_executor.executor.reconcile import order_misfit
 from rebalance_executor.executor.state import ItemState
 
@@ -17,7 +17,6 @@ logger = logging.getLogger(__name__)
 
 # Listing starts a little before the oldest live order: broker timestamps have coarse precision.
 _LIST_MARGIN = timedelta(seconds=5)
-_LISTED_SLOTS = frozenset({Slot.SUBMITTING, Slot.WORKING, Slot.CANCELING})
 
 
 class Tracker:
@@ -29,6 +28,8 @@ class Tracker:
         # orders submitted before this are not the plan's (adoption rule, SPEC §4.2)
         self.since = since
         self._items: dict[int, ItemState] = {}
+        # orders with a plan id that do not fit their item (logged once each)
+        self._misfits: set[str] = set()
         self.quotes: dict[str, Quote] = {}
 
     def register(self, states: Iterable[ItemState]) -> None:
@@ -61,16 +62,17 @@ class Tracker:
         state.next_seq = max(state.next_seq, parsed[1] + 1)
         misfit = order_misfit(order, symbol=state.symbol, side=state.side, since=self.since)
         if misfit is not None:
-            logger.warning(
-                "order_not_adopted", extra={"client_order_id": order.client_order_id, "why": misfit}
-            )
+            if order.id not in self._misfits:
+                self._misfits.add(order.id)
+                extra = {"client_order_id": order.client_order_id, "why": misfit}
+                logger.warning("order_not_adopted", extra=extra)
             return None
         return state
 
     async def poll_orders(self, states: Sequence[ItemState]) -> None:
         """One orders listing for the items of ``states`` with something in flight (none when
         no item has). Broker failures are logged and skipped: the next tick lists again."""
-        live = [s for s in states if s.slot in _LISTED_SLOTS]
+        live = [s for s in states if s.slot in IN_FLIGHT_SLOTS]
         if live:
             await self._poll_orders(live)
 

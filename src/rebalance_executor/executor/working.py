@@ -39,7 +39,12 @@ from rebalance_executor.domain.broker import (
 from rebalance_executor.domain.result import PricePoint, Reason
 from rebalance_executor.executor.context import RunContext, Window
 from rebalance_executor.executor.ids import client_order_id
-from rebalance_executor.executor.lifecycle import TRANSITIONAL_SLOTS, Slot, SlotEvent
+from rebalance_executor.executor.lifecycle import (
+    IN_FLIGHT_SLOTS,
+    TRANSITIONAL_SLOTS,
+    Slot,
+    SlotEvent,
+)
 from rebalance_executor.executor.policies import Desired, DesiredKind, PolicyInput
 from rebalance_executor.executor.policies.pricing import is_marketable
 from rebalance_executor.executor.reconcile import order_misfit
@@ -52,7 +57,6 @@ logger = logging.getLogger(__name__)
 DUST_NOTIONAL = Decimal(1)
 # Look-ups by client order id that find nothing before the item gives the submit up.
 MAX_LOOKUP_MISSES = 3
-IN_FLIGHT_SLOTS = frozenset({Slot.SUBMITTING, Slot.WORKING, Slot.CANCELING})
 _QTY_EPSILON = Decimal("0.000000001")
 _CANCEL_RETRY_S = 5.0
 _REFUSAL_REASONS: tuple[tuple[type[BrokerRequestError], Reason], ...] = (
