@@ -316,24 +316,22 @@ def test_held_pending_review_and_unknown_orders_are_waited_on_not_a_crash(
 
 @dataclass
 class StopAfterPartial:
-    """At the first listing 40 shares fill and the order is ``stopped`` (a fill is guaranteed);
-    the guaranteed fill lands ``hold`` listings later."""
+    """At the first listing that shows the order, 40 shares fill and it is ``stopped`` (a fill
+    is guaranteed); the guaranteed fill lands ``hold`` listings later."""
 
     hold: int
-    listings: int = 0
+    listings_stopped: int = 0
 
     def between(self, book: Book, call: str) -> None:
-        if call != "list_orders":
-            return
-        self.listings += 1
         order = first(book)
-        if order is None:
+        if call != "list_orders" or order is None:
             return
-        if self.listings == 1:
+        if self.listings_stopped == 0:
             book.fill(order.id, Decimal(40))
             book.set_status(order.id, OrderStatus.STOPPED)
-        elif self.listings > self.hold:
+        elif self.listings_stopped >= self.hold:
             book.fill(order.id, (order.qty or Decimal(0)) - order.filled_qty)
+        self.listings_stopped += 1
 
     def lose(self, call: str) -> bool:
         return False
@@ -342,8 +340,11 @@ class StopAfterPartial:
 def test_a_stopped_order_is_live_and_its_remainder_is_never_resent() -> None:
     """Was: ``stopped`` read as terminal, so the remainder (60) was sent again and both
     filled. Now the executor waits (its re-price cancel cannot take a stopped order away)."""
-    broker = make_broker(StopAfterPartial(hold=12), partial=0)
+    adversary = StopAfterPartial(hold=30)
+    broker = make_broker(adversary, partial=0)
     result = run(broker, buy_plan(100))
+    assert adversary.listings_stopped > 30  # listed stopped, then filled
+    assert broker.cancelled  # the policy re-priced while the order was stopped
     assert broker.calls.count("submit_order") == 1
     assert broker.filled("WHB") == 100
     assert result.items[0].outcome is ItemOutcome.FILLED
