@@ -9,6 +9,17 @@ buys) that, like Alpaca, lets buys borrow up to that buying power (cash goes neg
 is logged by name in ``calls``; a call named in ``forbidden`` raises ``AssertionError`` (so a test
 fails when code that must not write does). Subclasses change how the book moves by overriding
 :meth:`FakeBroker._settle`.
+
+Alpaca's rules (alpaca-behaviour.md rows 3-6) are opt-in so the older tests keep their pacing:
+``cancel_window`` leaves a cancelled order ``pending_cancel`` (fills still land) until the next
+listing concludes it (or, with an adversary, until the adversary does); ``ack_status`` is the
+status a submit answers with; orders in ``held``/``pending_review``/... do not fill; a
+``stopped`` order cannot be cancelled (its fill is guaranteed: an adversary delivers it);
+:meth:`replace_externally` is Alpaca's PATCH under the pessimistic reading (replacement with
+the original qty, old order ``pending_replace`` until the next listing, replacement rejected if
+the old one filled first).
+An :class:`~tests.fakes.adversary.Adversary` is asked before every request takes effect and may
+fill orders, change statuses, hold or conclude cancels, serve a stale listing or lose a response.
 """
 
 from __future__ import annotations
@@ -25,7 +36,6 @@ from rebalance_executor.domain.broker import (
     AmbiguousSubmitError,
     Asset,
     BrokerOrder,
-    BrokerRequestError,
     BrokerUnavailableError,
     DuplicateClientOrderIdError,
     MarketClock,
@@ -36,9 +46,24 @@ from rebalance_executor.domain.broker import (
     Quote,
     Side,
 )
+from tests.fakes.adversary import Adversary
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 _QTY_STEP = Decimal("0.000000001")
+# Statuses in which an order can receive fills (held, pending_review, suspended,
+# accepted_for_bidding and unknown ones wait for the broker to release them).
+FILLABLE = frozenset(
+    {
+        OrderStatus.NEW,
+        OrderStatus.ACCEPTED,
+        OrderStatus.PENDING_NEW,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.PENDING_CANCEL,
+        OrderStatus.PENDING_REPLACE,
+        OrderStatus.STOPPED,
+    }
+)
+_FRESH = frozenset({OrderStatus.NEW, OrderStatus.ACCEPTED, OrderStatus.PENDING_NEW})
 
 
 class VirtualClock:
@@ -78,11 +103,17 @@ class FakeBroker:
     fail_reads: bool = False
     lose_next_submits: int = 0
     forbidden: frozenset[str] = frozenset()
+    cancel_window: bool = False
+    ack_status: OrderStatus = OrderStatus.NEW
+    adversary: Adversary | None = None
     orders: dict[str, BrokerOrder] = field(default_factory=dict)
     submits: list[OrderRequest] = field(default_factory=list)
     events: list[tuple[str, str]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
+    # the orders as the last listing showed them (served again by a stale listing)
+    _last_listing: dict[str, BrokerOrder] = field(default_factory=dict)
+    _stale_next: bool = False
 
     # --- helpers for tests ----------------------------------------------------------------------
     @property
@@ -109,19 +140,95 @@ class FakeBroker:
         self.calls.append(name)
         if name in self.forbidden:
             raise AssertionError(f"unexpected broker call: {name}")
+        if self.adversary is not None:
+            self.adversary.between(self, name)
         if can_fail and self.fail_reads:
             raise BrokerUnavailableError("fake broker down")
+
+    def _lost(self, name: str) -> bool:
+        return self.adversary is not None and self.adversary.lose(name)
 
     def _live(self) -> list[BrokerOrder]:
         return [o for o in self.orders.values() if not o.status.is_terminal]
 
     def _settle(self) -> None:
-        """What happens to the book before a listing: each live order fills up to ``partial``."""
+        """What happens to the book before a listing: each fillable order fills up to
+        ``partial``; without an adversary, replaces and pending cancels conclude."""
         for order in self._live():
-            if order.qty is None:
+            if order.qty is None or order.status not in FILLABLE:
                 continue
             cap = (order.qty * self.partial).quantize(_QTY_STEP)
             self._fill(order, min(order.qty - order.filled_qty, cap))
+        if self.adversary is None:
+            self.conclude_replaces()
+            self.conclude_cancels()
+
+    # --- the Book protocol (what an adversary may do between requests) -------------------------
+    def live(self) -> list[BrokerOrder]:
+        return self._live()
+
+    def fill(self, order_id: str, qty: Decimal) -> None:
+        """Fill up to ``qty`` of a live, fillable order at the touch."""
+        order = self.orders[order_id]
+        if order.status.is_terminal or order.status not in FILLABLE or order.qty is None:
+            return
+        self._fill(order, min(qty, order.qty - order.filled_qty))
+
+    def set_status(self, order_id: str, status: OrderStatus) -> None:
+        """Move a live order to another live status (held, stopped, pending_review, ...)."""
+        order = self.orders[order_id]
+        if not order.status.is_terminal and order.status is not OrderStatus.PENDING_CANCEL:
+            self.orders[order_id] = order.model_copy(update={"status": status})
+
+    def conclude_cancels(self) -> None:
+        """Every ``pending_cancel`` order becomes ``canceled`` (its fills are then final)."""
+        for oid, order in list(self.orders.items()):
+            if order.status is OrderStatus.PENDING_CANCEL:
+                self.orders[oid] = order.model_copy(
+                    update={"status": OrderStatus.CANCELED, "canceled_at": self.clock.now()}
+                )
+                self.events.append(("cancel", oid))
+
+    def serve_stale_listing(self) -> None:
+        """The next listing shows the orders as the previous listing did (a lagging read)."""
+        self._stale_next = True
+
+    def replace_externally(self, order_id: str, limit_price: Decimal) -> BrokerOrder:
+        """Alpaca's PATCH without ``qty``, read pessimistically (row 3): the replacement carries
+        the ORIGINAL qty and is live at once, while the old order sits in ``pending_replace``
+        (fills still land) until the next listing (or the adversary) concludes the replace."""
+        old = self.orders[order_id]
+        new = old.model_copy(
+            update={
+                "id": f"o{next(self._ids)}",
+                "client_order_id": f"{old.client_order_id}-r",
+                "filled_qty": Decimal(0),
+                "filled_avg_price": None,
+                "limit_price": limit_price,
+                "status": OrderStatus.NEW,
+                "submitted_at": self.clock.now(),
+                "replaces": old.id,
+            }
+        )
+        self.orders[order_id] = old.model_copy(
+            update={"status": OrderStatus.PENDING_REPLACE, "replaced_by": new.id}
+        )
+        self.orders[new.id] = new
+        return new
+
+    def conclude_replaces(self) -> None:
+        """Every ``pending_replace`` order becomes ``replaced`` (its replacement goes on), or
+        ``filled`` if it filled meanwhile (its replacement is then rejected)."""
+        for oid, old in list(self.orders.items()):
+            if old.status is not OrderStatus.PENDING_REPLACE or old.replaced_by is None:
+                continue
+            new = self.orders[old.replaced_by]
+            if old.qty is not None and old.filled_qty >= old.qty:
+                # "the replacing (new) order is rejected" when the old one filled first
+                self.orders[new.id] = new.model_copy(update={"status": OrderStatus.REJECTED})
+                self.orders[oid] = old.model_copy(update={"status": OrderStatus.FILLED})
+            else:
+                self.orders[oid] = old.model_copy(update={"status": OrderStatus.REPLACED})
 
     def _fill(self, order: BrokerOrder, qty: Decimal) -> None:
         """Fill ``qty`` of ``order`` at the touch; an unfinished order keeps a pending cancel."""
@@ -132,11 +239,19 @@ class FakeBroker:
         self._apply(order.symbol, order.side, qty, price)
         total = order.filled_qty + qty
         notional = order.filled_qty * (order.filled_avg_price or Decimal(0)) + qty * price
-        status = OrderStatus.FILLED if total >= order.qty else order.status
-        if status is OrderStatus.NEW:
+        status = order.status
+        if total >= order.qty and status is not OrderStatus.PENDING_REPLACE:
+            status = OrderStatus.FILLED
+        elif status in _FRESH:
             status = OrderStatus.PARTIALLY_FILLED
         self.orders[order.id] = order.model_copy(
-            update={"filled_qty": total, "filled_avg_price": notional / total, "status": status}
+            update={
+                "filled_qty": total,
+                "filled_avg_price": notional / total,
+                "status": status,
+                "filled_at": self.clock.now(),
+                "updated_at": self.clock.now(),
+            }
         )
         self.events.append(("fill" if status is OrderStatus.FILLED else "partial", order.id))
 
@@ -226,12 +341,19 @@ class FakeBroker:
         self, *, after: datetime, symbols: Iterable[str] | None = None, open_only: bool = False
     ) -> Sequence[BrokerOrder]:
         self._hit("list_orders")
+        if self._lost("list_orders"):
+            raise BrokerUnavailableError("listing failed")
         if self.fills:
             self._settle()
+        view = dict(self.orders)
+        if self._stale_next:
+            self._stale_next = False
+            view = {oid: self._last_listing[oid] for oid in view if oid in self._last_listing}
+        self._last_listing = dict(self.orders)
         wanted = set(symbols) if symbols is not None else None
         return [
             o
-            for o in self.orders.values()
+            for o in view.values()
             if (wanted is None or o.symbol in wanted)
             and (o.submitted_at or T0) > after
             and not (open_only and o.status.is_terminal)
@@ -245,6 +367,8 @@ class FakeBroker:
 
     async def get_order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
         self._hit("get_order_by_client_id")
+        if self._lost("get_order_by_client_id"):
+            raise BrokerUnavailableError("look-up failed")
         return next((o for o in self.orders.values() if o.client_order_id == client_order_id), None)
 
     async def submit_order(self, request: OrderRequest) -> BrokerOrder:
@@ -264,59 +388,31 @@ class FakeBroker:
             type=request.type,
             qty=request.qty,
             limit_price=request.limit_price,
-            status=OrderStatus.NEW,
+            status=self.ack_status,
             submitted_at=self.clock.now(),
         )
         self.orders[order.id] = order
         self.events.append(("submit", order.id))
-        if self.lose_next_submits > 0:
-            self.lose_next_submits -= 1
+        if self.lose_next_submits > 0 or self._lost("submit_order"):
+            self.lose_next_submits = max(0, self.lose_next_submits - 1)
             raise AmbiguousSubmitError("response lost")
         return order
 
-    async def replace_order(
-        self,
-        order_id: str,
-        *,
-        qty: Decimal | None = None,
-        limit_price: Decimal | None = None,
-        client_order_id: str | None = None,
-    ) -> BrokerOrder:
-        """Alpaca's semantics: the old order becomes REPLACED and a new order (new id, ``replaces``
-        the old) takes over its unfilled quantity; BrokerRequestError (422) for an order that is
-        terminal or being cancelled."""
-        self._hit("replace_order")
-        old = self.orders.get(order_id)
-        if old is None:
-            raise OrderNotFoundError("no such order", 404)
-        if old.status.is_terminal or old.status is OrderStatus.PENDING_CANCEL:
-            raise BrokerRequestError("order is not replaceable", 422, 42210000)
-        new = old.model_copy(
-            update={
-                "id": f"o{next(self._ids)}",
-                "client_order_id": client_order_id or f"{old.client_order_id}-r",
-                "qty": qty or (old.qty or Decimal(0)) - old.filled_qty,
-                "filled_qty": Decimal(0),
-                "filled_avg_price": None,
-                "limit_price": limit_price or old.limit_price,
-                "status": OrderStatus.NEW,
-                "submitted_at": self.clock.now(),
-                "replaces": old.id,
-            }
-        )
-        self.orders[order_id] = old.model_copy(
-            update={"status": OrderStatus.REPLACED, "replaced_by": new.id}
-        )
-        self.orders[new.id] = new
-        self.events.append(("replace", new.id))
-        return new
-
     async def cancel_order(self, order_id: str) -> None:
+        """A request: ``pending_cancel`` first with ``cancel_window``; a stopped order cannot be
+        cancelled (a trade is guaranteed); a terminal one is left as it is (Alpaca's 422, which
+        the adapter treats as done)."""
         self._hit("cancel_order")
         order = self.orders[order_id]
-        if not order.status.is_terminal:
+        if order.status.is_terminal or order.status is OrderStatus.STOPPED:
+            return
+        if self.cancel_window:
+            self.orders[order_id] = order.model_copy(update={"status": OrderStatus.PENDING_CANCEL})
+        else:
             self.orders[order_id] = order.model_copy(update={"status": OrderStatus.CANCELED})
             self.events.append(("cancel", order_id))
+        if self._lost("cancel_order"):
+            raise BrokerUnavailableError("cancel response lost")
 
     def request_count(self) -> int:
         return len(self.calls)

@@ -17,7 +17,6 @@ import logging
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import requests
@@ -31,10 +30,9 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import AssetClass, AssetStatus, QueryOrderStatus
 from alpaca.trading.models import Asset as AlpacaAsset
 from alpaca.trading.models import Clock as AlpacaClock
-from alpaca.trading.models import Order as AlpacaOrder
 from alpaca.trading.models import Position as AlpacaPosition
 from alpaca.trading.models import TradeAccount
-from alpaca.trading.requests import GetAssetsRequest, GetOrdersRequest, ReplaceOrderRequest
+from alpaca.trading.requests import GetAssetsRequest, GetOrdersRequest
 
 from rebalance_executor.adapters import alpaca_mapping as mapping
 from rebalance_executor.adapters.alpaca_http import tune_client
@@ -74,6 +72,9 @@ def _as_list(value: object, cls: type[M]) -> list[M]:
 
 
 _PAGE_LIMIT = 500
+# Orders are read as JSON and mapped here, not parsed by alpaca-py, whose Order model refuses a
+# status it does not know (a new Alpaca status must read as live, not crash the executor).
+_BY_CLIENT_ID = "/orders:by_client_order_id"
 _QUOTE_CHUNK = 200
 # Above this many symbols preflight reads ONE listing of active US equities instead of one
 # request per symbol. The trade-off: Alpaca's listing holds ~12k assets (a few MB of JSON, about
@@ -286,28 +287,31 @@ class AlpacaBroker:
                 direction=Sort.ASC,
                 symbols=symbol_list or None,
             )
-            page = _as_list(
-                await self._call("list_orders", self._trading.get_orders, request), AlpacaOrder
-            )
-            fresh = [o for o in page if str(o.id) not in seen]
-            seen.update((str(o.id), mapping.to_order(o)) for o in fresh)
+            params = request.to_request_fields()
+            if symbol_list:
+                params["symbols"] = ",".join(symbol_list)
+            raw = await self._call("list_orders", self._trading.get, "/orders", params)
+            page = [mapping.order_from_json(_as(o, dict)) for o in _as_list(raw, object)]
+            fresh = [o for o in page if o.id not in seen]
+            seen.update((o.id, o) for o in fresh)
             if len(page) < _PAGE_LIMIT or not fresh:
                 break
-            cursor = max(o.submitted_at for o in page) - timedelta(microseconds=1)
+            cursor = max(o.submitted_at or cursor for o in page) - timedelta(microseconds=1)
         return sorted(seen.values(), key=lambda o: (o.submitted_at or after, o.id))
 
     async def get_order(self, order_id: str) -> BrokerOrder:
-        order = await self._call("get_order", self._trading.get_order_by_id, order_id)
-        return mapping.to_order(_as(order, AlpacaOrder))
+        raw = await self._call("get_order", self._trading.get, f"/orders/{order_id}")
+        return mapping.order_from_json(_as(raw, dict))
 
     async def get_order_by_client_id(self, client_order_id: str) -> BrokerOrder | None:
+        params = {"client_order_id": client_order_id}
         try:
-            order = await self._call(
-                "get_order_by_client_id", self._trading.get_order_by_client_id, client_order_id
+            raw = await self._call(
+                "get_order_by_client_id", self._trading.get, _BY_CLIENT_ID, params
             )
         except OrderNotFoundError:
             return None
-        return mapping.to_order(_as(order, AlpacaOrder))
+        return mapping.order_from_json(_as(raw, dict))
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -318,12 +322,12 @@ class AlpacaBroker:
         AmbiguousSubmitError when the outcome stays unknown within the retry budget, and the
         typed BrokerRequestError subclasses for refusals (e.g. InsufficientBuyingPowerError).
         """
-        alpaca_request = mapping.to_alpaca_request(request)
+        fields = mapping.to_alpaca_request(request).to_request_fields()
         attempt = 0
         while True:
             try:
-                order = await self._attempt(self._trading.submit_order, alpaca_request, write=True)
-                return mapping.to_order(_as(order, AlpacaOrder))
+                raw = await self._attempt(self._trading.post, "/orders", fields, write=True)
+                return mapping.order_from_json(_as(raw, dict))
             except DuplicateClientOrderIdError:
                 found = await self.get_order_by_client_id(request.client_order_id)
                 if found is None:
@@ -351,39 +355,6 @@ class AlpacaBroker:
         if found is not None:
             logger.info("ambiguous_submit_resolved", extra={"client_order_id": client_order_id})
         return found
-
-    async def replace_order(
-        self,
-        order_id: str,
-        *,
-        qty: Decimal | None = None,
-        limit_price: Decimal | None = None,
-        client_order_id: str | None = None,
-    ) -> BrokerOrder:
-        """Replace a live order (new id). ``qty`` must be whole shares (ValueError otherwise).
-
-        Not retried when the outcome is unknown (a replayed PATCH is not idempotent): raises
-        BrokerUnavailableError and the caller learns the outcome from its next order listing.
-        """
-        if qty is not None and qty != qty.to_integral_value():
-            raise ValueError("replace_order accepts whole-share quantities only")
-        request = ReplaceOrderRequest(
-            qty=int(qty) if qty is not None else None,
-            limit_price=mapping.price_to_float(limit_price) if limit_price is not None else None,
-            client_order_id=client_order_id,
-        )
-        attempt = 0
-        while True:
-            try:
-                order = await self._attempt(
-                    self._trading.replace_order_by_id, order_id, request, write=True
-                )
-                return mapping.to_order(_as(order, AlpacaOrder))
-            except _TransientError as exc:
-                if exc.ambiguous:
-                    raise BrokerUnavailableError(f"replace_order: {exc}") from exc
-                attempt += 1
-                await self._backoff(attempt, "replace_order", str(exc))
 
     async def cancel_order(self, order_id: str) -> None:
         """Request cancellation. 422 (already terminal / pending) is not an error; 404 raises

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
@@ -25,18 +27,28 @@ from rebalance_executor.domain.broker import (
     BrokerRequestError,
     DuplicateClientOrderIdError,
     InsufficientBuyingPowerError,
+    InsufficientQtyError,
     MarketClock,
     OrderNotFoundError,
+    OrderRefusedError,
     OrderRequest,
     OrderStatus,
     OrderType,
+    PatternDayTraderError,
     Position,
     Quote,
     Side,
+    WashTradeError,
 )
 
-DUPLICATE_CLIENT_ORDER_ID = 40010001
-INSUFFICIENT_BUYING_POWER = 40310000
+logger = logging.getLogger(__name__)
+
+# Alpaca's error codes are overloaded; the message tells the cases apart (row 8).
+VALIDATION_FAILED = 40010001
+FORBIDDEN_ORDER = 40310000
+PATTERN_DAY_TRADER = 40310100
+DUPLICATE_MESSAGE = "client_order_id must be unique"
+WASH_TRADE_MESSAGE = "wash trade"
 _QTY_QUANTUM = Decimal("0.000000001")
 _PRICE_QUANTUM = Decimal("0.0001")
 
@@ -79,6 +91,32 @@ def _enum_value(value: object) -> str:
     return str(getattr(value, "value", value))
 
 
+def order_status(value: str) -> OrderStatus:
+    """The domain status; a status this code does not know is UNKNOWN (live, never terminal)."""
+    try:
+        return OrderStatus(value)
+    except ValueError:
+        _log_unknown_status(value)
+        return OrderStatus.UNKNOWN
+
+
+@functools.cache
+def _log_unknown_status(value: str) -> None:
+    """Logged once per process and status: a new Alpaca status deserves a look, not a flood."""
+    logger.warning("unknown_order_status", extra={"status": value})
+
+
+def order_from_json(raw: dict[str, object]) -> BrokerOrder:
+    """Domain order from Alpaca's JSON; a status alpaca-py does not know maps to UNKNOWN
+    (alpaca-py's model would refuse it, so it is parsed with a placeholder and restored)."""
+    status = order_status(str(raw.get("status")))
+    parseable = raw if status is not OrderStatus.UNKNOWN else {**raw, "status": "new"}
+    order = to_order(AlpacaOrder(**parseable))
+    return (
+        order if status is not OrderStatus.UNKNOWN else order.model_copy(update={"status": status})
+    )
+
+
 def to_order(order: AlpacaOrder) -> BrokerOrder:
     """Domain order from alpaca-py's; raises ValueError on a shape the executor cannot use."""
     return BrokerOrder(
@@ -91,7 +129,7 @@ def to_order(order: AlpacaOrder) -> BrokerOrder:
         filled_qty=opt_dec(order.filled_qty) or Decimal(0),
         filled_avg_price=opt_dec(order.filled_avg_price),
         limit_price=opt_dec(order.limit_price),
-        status=OrderStatus(_enum_value(order.status)),
+        status=order_status(_enum_value(order.status)),
         submitted_at=utc(order.submitted_at),
         filled_at=utc(order.filled_at),
         updated_at=utc(order.updated_at),
@@ -168,14 +206,20 @@ def to_alpaca_request(request: OrderRequest) -> MarketOrderRequest | LimitOrderR
     return LimitOrderRequest(**common, limit_price=price_to_float(request.limit_price))
 
 
-def error_code(error: APIError) -> int | None:
-    """Alpaca's numeric error code from the response body, when it is JSON and has one."""
+def error_body(error: APIError) -> tuple[int | None, str]:
+    """Alpaca's numeric error code and message from the response body (None, text otherwise)."""
+    text = str(error)
     try:
-        body = json.loads(str(error))
+        body = json.loads(text)
     except ValueError:
-        return None
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, int) else None
+        return None, text
+    if not isinstance(body, dict):
+        return None, text
+    code = body.get("code")
+    message = body.get("message")
+    return (code if isinstance(code, int) else None), (
+        message if isinstance(message, str) else text
+    )
 
 
 def is_transient_status(status: int | None) -> bool:
@@ -184,16 +228,33 @@ def is_transient_status(status: int | None) -> bool:
 
 
 def map_api_error(error: APIError) -> BrokerError:
-    """Typed domain error for a non-transient alpaca-py APIError."""
+    """Typed domain error for a non-transient alpaca-py APIError, by HTTP status, Alpaca code
+    and message (codes are overloaded: alpaca-behaviour.md row 8)."""
     status = error.status_code or 0
-    code = error_code(error)
-    message = f"alpaca HTTP {status} code {code}"
-    if status == 422 and code == DUPLICATE_CLIENT_ORDER_ID:
+    code, text = error_body(error)
+    message = f"alpaca HTTP {status} code {code}: {text}"
+    lowered = text.lower()
+    if status == 403 and code == PATTERN_DAY_TRADER:
+        return PatternDayTraderError(message, status, code)
+    if status in (403, 422) and WASH_TRADE_MESSAGE in lowered:
+        return WashTradeError(message, status, code)
+    if status == 403 and code == FORBIDDEN_ORDER:
+        return _forbidden_order(lowered, message, status, code)
+    if status == 422 and code == VALIDATION_FAILED and DUPLICATE_MESSAGE in lowered:
         return DuplicateClientOrderIdError(message, status, code)
-    if status == 403 and (code == INSUFFICIENT_BUYING_POWER or "buying power" in str(error)):
-        return InsufficientBuyingPowerError(message, status, code)
+    if status == 422:
+        return OrderRefusedError(message, status, code)
     if status in (401, 403):
         return BrokerAuthError(message, status, code)
     if status == 404:
         return OrderNotFoundError(message, status, code)
     return BrokerRequestError(message, status, code)
+
+
+def _forbidden_order(lowered: str, message: str, status: int, code: int) -> BrokerRequestError:
+    """403 / 40310000 means buying power, quantity or (rarely worded otherwise) a refusal."""
+    if "buying power" in lowered:
+        return InsufficientBuyingPowerError(message, status, code)
+    if "insufficient qty" in lowered:
+        return InsufficientQtyError(message, status, code)
+    return OrderRefusedError(message, status, code)

@@ -33,6 +33,8 @@ class OrderType(StrEnum):
 
 
 class OrderStatus(StrEnum):
+    """Every status of alpaca-py 0.44 ``OrderStatus`` (alpaca-behaviour.md row 6)."""
+
     NEW = "new"
     ACCEPTED = "accepted"
     PENDING_NEW = "pending_new"
@@ -44,19 +46,26 @@ class OrderStatus(StrEnum):
     REPLACED = "replaced"
     PENDING_CANCEL = "pending_cancel"
     PENDING_REPLACE = "pending_replace"
+    PENDING_REVIEW = "pending_review"
     REJECTED = "rejected"
     SUSPENDED = "suspended"
     STOPPED = "stopped"
     CALCULATED = "calculated"
     ACCEPTED_FOR_BIDDING = "accepted_for_bidding"
+    HELD = "held"
+    # A status this code does not know (Alpaca added one): live, never terminal, so the
+    # executor waits for it instead of sizing a remainder that may still fill.
+    UNKNOWN = "unknown"
 
     @property
     def is_terminal(self) -> bool:
-        """No further fills can happen on an order in this status."""
-        return self in _TERMINAL
+        """No further fills can happen on an order in this status; its filled_qty is final."""
+        return self in TERMINAL_STATUSES
 
 
-_TERMINAL = frozenset(
+# `stopped` is not here: a fill is guaranteed but has not happened yet. `calculated` is: the
+# order is complete for the day (only settlement is pending).
+TERMINAL_STATUSES = frozenset(
     {
         OrderStatus.FILLED,
         OrderStatus.CANCELED,
@@ -64,7 +73,7 @@ _TERMINAL = frozenset(
         OrderStatus.REPLACED,
         OrderStatus.REJECTED,
         OrderStatus.DONE_FOR_DAY,
-        OrderStatus.STOPPED,
+        OrderStatus.CALCULATED,
     }
 )
 
@@ -175,11 +184,30 @@ class BrokerRequestError(BrokerError):
 
 
 class DuplicateClientOrderIdError(BrokerRequestError):
-    """HTTP 422 code 40010001: an order with this client order id already exists."""
+    """HTTP 422 code 40010001 "client_order_id must be unique": the order was already submitted."""
+
+
+class OrderRefusedError(BrokerRequestError):
+    """The broker refused this order as such (422 validation, 42210000, other 40010001
+    messages): re-sending it unchanged can only be refused again."""
 
 
 class InsufficientBuyingPowerError(BrokerRequestError):
-    """HTTP 403: the account cannot afford the order."""
+    """HTTP 403 code 40310000 "insufficient buying power": the account cannot afford the order."""
+
+
+class InsufficientQtyError(BrokerRequestError):
+    """HTTP 403 code 40310000 "insufficient qty available for order": the position (less what
+    open orders hold) is smaller than the sell."""
+
+
+class WashTradeError(BrokerRequestError):
+    """HTTP 403 code 40310000 "potential wash trade detected" (or its 422 42210000 variant): the
+    order could cross an open opposite-side order of the account on the same symbol."""
+
+
+class PatternDayTraderError(BrokerRequestError):
+    """HTTP 403 code 40310100: pattern-day-trader protection refused the order."""
 
 
 class OrderNotFoundError(BrokerRequestError):
@@ -225,21 +253,6 @@ class BrokerPort(Protocol):
         ...
 
     async def submit_order(self, request: OrderRequest) -> BrokerOrder: ...
-
-    async def replace_order(
-        self,
-        order_id: str,
-        *,
-        qty: Decimal | None = None,
-        limit_price: Decimal | None = None,
-        client_order_id: str | None = None,
-    ) -> BrokerOrder:
-        """Replace a live order (new id, ``replaces`` set). Whole-share ``qty`` only.
-
-        ``client_order_id`` names the replacement (the executor passes its deterministic id so
-        reconciliation finds replacements too).
-        """
-        ...
 
     async def cancel_order(self, order_id: str) -> None:
         """Request cancellation; a 422 on an already-terminal order is not an error."""

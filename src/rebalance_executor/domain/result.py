@@ -29,12 +29,13 @@ class ExecutionStatus(StrEnum):
 
 class ItemOutcome(StrEnum):
     FILLED = "FILLED"
+    # Broker fills exceed the plan beyond the §3.3 tolerance: a safety violation, never tidied.
+    OVERFILLED = "OVERFILLED"
     PARTIAL = "PARTIAL"
     NOT_FILLED = "NOT_FILLED"
     NOT_TRADED = "NOT_TRADED"
     HOLD = "HOLD"
     DRY_RUN = "DRY_RUN"
-    OVERFILLED = "OVERFILLED"
 
 
 class Reason(StrEnum):
@@ -45,6 +46,15 @@ class Reason(StrEnum):
     NOT_TRADABLE = "NOT_TRADABLE"
     NO_POSITION = "NO_POSITION"
     BUYING_POWER = "BUYING_POWER"
+    INSUFFICIENT_QTY = "INSUFFICIENT_QTY"
+    WASH_TRADE = "WASH_TRADE"
+    PATTERN_DAY_TRADER = "PATTERN_DAY_TRADER"
+    # An order found by client order id did not fit the item (symbol, side, time): not adopted.
+    ADOPTION_REFUSED = "ADOPTION_REFUSED"
+    # The broker said the client order id exists, but bounded look-ups never found it.
+    SUBMIT_UNRESOLVED = "SUBMIT_UNRESOLVED"
+    # Broker fills exceed the plan beyond tolerance (outcome OVERFILLED).
+    OVERFILL = "OVERFILL"
     ORDER_CAP = "ORDER_CAP"
     DEADLINE = "DEADLINE"
     COLLAR = "COLLAR"

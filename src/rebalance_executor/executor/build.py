@@ -13,6 +13,7 @@ from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, PlanItem
 from rebalance_executor.domain.result import Reason
 from rebalance_executor.executor.context import RunContext
+from rebalance_executor.executor.lifecycle import Slot, SlotEvent
 from rebalance_executor.executor.preflight import Market
 from rebalance_executor.executor.reconcile import PlanOrders
 from rebalance_executor.executor.sizing import (
@@ -39,7 +40,7 @@ def new_state(
     """Working state for a sized item, carrying every order earlier attempts left."""
     assert sized.ref_price is not None  # sized items without a reason always have a price
     orders = found.of(index)
-    return ItemState(
+    state = ItemState(
         index=index,
         item=item,
         side=Side.BUY if item.action is Action.BUY else Side.SELL,
@@ -50,15 +51,18 @@ def new_state(
         quote=sized.quote,
         next_seq=found.next_seq.get(index, 0),
         orders={o.id: o for o in orders},
-        prior_order_ids=frozenset(o.id for o in orders),
     )
+    refused = found.refused.get(index)
+    if refused is not None:
+        block(state, Reason.ADOPTION_REFUSED, refused)
+    return state
 
 
 def block(state: ItemState, reason: Reason, detail: str) -> None:
     """Stop an item before it is worked (its earlier fills still count)."""
-    state.note_reason(reason, detail)
-    state.target_qty = state.filled_qty
-    state.done = not state.live_orders
+    state.stop(reason, detail)
+    if state.slot is Slot.IDLE:
+        state.fire(SlotEvent.SETTLED)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -129,7 +129,6 @@ def _reported_state(
         ref_price=price or Decimal(0),
         quote=None,
         orders={o.id: o for o in orders},
-        prior_order_ids=frozenset(o.id for o in orders),
     )
     state.note_reason(stop.item_reason, stop.reason)
     return state

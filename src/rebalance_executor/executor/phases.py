@@ -16,6 +16,7 @@ from rebalance_executor.executor.working import (
     awaiting_news,
     cancel_live,
     decision_due,
+    in_flight,
     settle,
     step,
 )
@@ -139,9 +140,7 @@ async def wind_down(states: Sequence[ItemState], ctx: RunContext) -> bool:
     """
     until = wind_down_until(ctx)
     while True:
-        live = [
-            s for s in states if s.live_orders or s.unconfirmed or s.pending_request is not None
-        ]
+        live = [s for s in states if in_flight(s)]
         if not live:
             return True
         if ctx.clock.monotonic() >= until:

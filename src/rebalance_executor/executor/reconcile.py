@@ -8,15 +8,16 @@ is sized, so nothing is ever worked twice.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from rebalance_executor.domain.broker import BrokerError, BrokerOrder, BrokerPort
+from rebalance_executor.domain.broker import BrokerError, BrokerOrder, BrokerPort, Side
 from rebalance_executor.domain.clock import Clock
-from rebalance_executor.domain.plan import RebalancePlan
+from rebalance_executor.domain.plan import Action, RebalancePlan
 from rebalance_executor.executor.ids import parse_client_order_id
 from rebalance_executor.executor.sizing import Prior
 
@@ -32,6 +33,8 @@ class PlanOrders:
 
     by_item: Mapping[int, tuple[BrokerOrder, ...]]
     next_seq: Mapping[int, int]
+    # item index -> why an order carrying its client order id was not adopted
+    refused: Mapping[int, str] = dataclasses.field(default_factory=dict)
 
     def of(self, index: int) -> tuple[BrokerOrder, ...]:
         return self.by_item.get(index, ())
@@ -54,20 +57,57 @@ class PlanOrders:
         )
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What an order of one item must look like to be adopted as the item's."""
+
+    symbol: str
+    side: Side
+    since: datetime
+
+
+def order_misfit(order: BrokerOrder, *, symbol: str, side: Side, since: datetime) -> str | None:
+    """Why ``order`` (found by client order id) is not the item's, or None when it fits: same
+    symbol and side, submitted no earlier than ``since`` (the plan's time less a margin)."""
+    if order.symbol != symbol:
+        return f"symbol {order.symbol} is not {symbol}"
+    if order.side is not side:
+        return f"side {order.side.value} is not {side.value}"
+    if order.submitted_at is None or order.submitted_at < since:
+        return f"submitted at {order.submitted_at}, before the plan (from {since})"
+    return None
+
+
+def expected_orders(plan: RebalancePlan, symbols: Mapping[int, str]) -> dict[int, Expected]:
+    """The adoption rule of each traded item of ``plan``."""
+    since = plan.timestamp - LIST_MARGIN
+    return {
+        i: Expected(symbol, Side.BUY if plan.items[i].action is Action.BUY else Side.SELL, since)
+        for i, symbol in symbols.items()
+    }
+
+
 def group_plan_orders(
-    orders: Sequence[BrokerOrder], key: str, symbols: Mapping[int, str]
+    orders: Sequence[BrokerOrder], key: str, expected: Mapping[int, Expected]
 ) -> PlanOrders:
-    """Keep the orders whose client order id carries ``key`` (symbol matching the item), and the
-    replacements of those orders."""
+    """Keep the orders whose client order id carries ``key`` and that fit their item, and the
+    replacements of those orders. An order with the item's id that does not fit is recorded as
+    refused (its sequence number is still skipped, so no new order reuses its id)."""
     by_item: dict[int, dict[str, BrokerOrder]] = {}
     next_seq: dict[int, int] = {}
+    refused: dict[int, str] = {}
     owner: dict[str, int] = {}
     # Oldest first, so an original is seen before the replacement that points at it.
     for order in sorted(orders, key=lambda o: (o.submitted_at is None, o.submitted_at, o.id)):
         parsed = parse_client_order_id(key, order.client_order_id)
-        if parsed is not None and symbols.get(parsed[0]) == order.symbol:
+        if parsed is not None and parsed[0] in expected:
             index = parsed[0]
             next_seq[index] = max(next_seq.get(index, 0), parsed[1] + 1)
+            want = expected[index]
+            misfit = order_misfit(order, symbol=want.symbol, side=want.side, since=want.since)
+            if misfit is not None:
+                refused.setdefault(index, f"order {order.client_order_id} not adopted: {misfit}")
+                continue
         elif order.replaces is not None and order.replaces in owner:
             # Replacements carry a broker-chosen client order id; they belong to the original.
             index = owner[order.replaces]
@@ -75,7 +115,7 @@ def group_plan_orders(
             continue
         owner[order.id] = index
         by_item.setdefault(index, {})[order.id] = order
-    return PlanOrders({i: tuple(o.values()) for i, o in by_item.items()}, next_seq)
+    return PlanOrders({i: tuple(o.values()) for i, o in by_item.items()}, next_seq, refused)
 
 
 async def load_plan_orders(
@@ -85,7 +125,7 @@ async def load_plan_orders(
     orders = await broker.list_orders(
         after=plan.timestamp - LIST_MARGIN, symbols=set(symbols.values())
     )
-    found = group_plan_orders(orders, key, symbols)
+    found = group_plan_orders(orders, key, expected_orders(plan, symbols))
     if found.by_item:
         logger.info(
             "plan_orders_found",

@@ -30,11 +30,19 @@ TOLERANCE_REL = Decimal("0.005")
 NOTHING_TO_DO = frozenset({Reason.BELOW_MIN_NOTIONAL, Reason.NO_POSITION})
 
 
+def tolerance(planned_qty: Decimal, price: Decimal) -> Decimal:
+    """§3.3: max($1, 0.5% of the planned notional)."""
+    return max(TOLERANCE_ABS, TOLERANCE_REL * planned_qty * price)
+
+
 def within_tolerance(planned_qty: Decimal, filled_qty: Decimal, price: Decimal) -> bool:
-    """True when the unfilled remainder is worth at most max($1, 0.5% of the planned notional)."""
-    planned_notional = planned_qty * price
-    tolerance = max(TOLERANCE_ABS, TOLERANCE_REL * planned_notional)
-    return (planned_qty - filled_qty) * price <= tolerance
+    """True when the unfilled remainder is worth at most the §3.3 tolerance."""
+    return (planned_qty - filled_qty) * price <= tolerance(planned_qty, price)
+
+
+def overfilled(planned_qty: Decimal, filled_qty: Decimal, price: Decimal) -> bool:
+    """True when fills exceed the plan by more than the §3.3 tolerance (a §4.10 violation)."""
+    return (filled_qty - planned_qty) * price > tolerance(planned_qty, price)
 
 
 def slippage_bps(side: Side, avg_fill: Decimal, arrival_mid: Decimal) -> Decimal:
@@ -100,6 +108,8 @@ def untraded_result(
 
 def item_outcome(state: ItemState, filled: Decimal) -> ItemOutcome:
     """The outcome of a worked item given its filled quantity."""
+    if overfilled(state.planned_qty, filled, state.ref_price):
+        return ItemOutcome.OVERFILLED
     if filled > 0 and within_tolerance(state.planned_qty, filled, state.ref_price):
         return ItemOutcome.FILLED
     if filled > 0:
@@ -127,7 +137,13 @@ def traded_result(state: ItemState, sized: Sized) -> ItemResult:
     arrival: Quote | None = state.arrival_quote or state.quote
     arrival_mid = arrival.mid if arrival is not None else None
     outcome = item_outcome(state, filled)
-    reason = None if outcome is ItemOutcome.FILLED else (state.reason or Reason.DEADLINE)
+    if outcome is ItemOutcome.OVERFILLED:
+        reason: Reason | None = Reason.OVERFILL
+        detail: str | None = f"broker filled {filled} against {state.planned_qty} planned"
+    elif outcome is ItemOutcome.FILLED:
+        reason, detail = None, None
+    else:
+        reason, detail = state.reason or Reason.DEADLINE, state.detail
     orders = sorted(state.orders.values(), key=lambda o: o.client_order_id)
     started, completed = _broker_times(orders, state)
     elapsed = None
@@ -139,7 +155,7 @@ def traded_result(state: ItemState, sized: Sized) -> ItemResult:
         action=state.item.action,
         outcome=outcome,
         reason=reason,
-        reason_detail=state.detail if reason is not None else None,
+        reason_detail=detail,
         planned_notional=_planned_notional(state.item, sized),
         planned_qty=state.planned_qty,
         filled_qty=filled,
@@ -148,7 +164,8 @@ def traded_result(state: ItemState, sized: Sized) -> ItemResult:
         arrival_quote=arrival,
         arrival_mid=arrival_mid,
         slippage_bps=slippage_bps(state.side, avg, arrival_mid) if avg and arrival_mid else None,
-        fill_rate=min(Decimal(1), filled / state.planned_qty) if state.planned_qty > 0 else 0,
+        # uncapped: above 1 means more was bought or sold than planned
+        fill_rate=filled / state.planned_qty if state.planned_qty > 0 else Decimal(0),
         started_at=started,
         completed_at=completed,
         time_to_complete_s=elapsed,
@@ -171,6 +188,10 @@ def classify(items: Sequence[ItemResult]) -> tuple[ExecutionStatus, str | None]:
     needed = [i for i in items if required(i)]
     if not needed:
         return ExecutionStatus.SKIPPED, "nothing to trade: every item is HOLD or below minimum"
+    over = [i.symbol for i in needed if i.outcome is ItemOutcome.OVERFILLED]
+    if over:
+        # Never SUCCEEDED; PARTIAL, not FAILED: trades happened and FAILED means none filled.
+        return ExecutionStatus.PARTIAL, f"over-filled beyond tolerance: {', '.join(over)}"
     if all(i.outcome is ItemOutcome.FILLED for i in needed):
         return ExecutionStatus.SUCCEEDED, None
     unfinished = sorted(
@@ -221,7 +242,7 @@ def tca(
     )
     needed = [i for i in items if required(i)]
     planned = sum((i.planned_notional for i in needed), Decimal(0))
-    filled = sum((min(i.filled_notional, i.planned_notional) for i in needed), Decimal(0))
+    filled = sum((i.filled_notional for i in needed), Decimal(0))  # uncapped
     orders = sum(i.orders_count for i in items)
     return TcaSummary(
         policy=policy,

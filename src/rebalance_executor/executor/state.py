@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -9,6 +10,19 @@ from decimal import Decimal
 from rebalance_executor.domain.broker import BrokerOrder, OrderRequest, Quote, Side
 from rebalance_executor.domain.plan import PlanItem
 from rebalance_executor.domain.result import PricePoint, QuotePoint, Reason
+from rebalance_executor.executor.lifecycle import TERMINAL_SLOTS, Slot, SlotEvent, next_slot
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A submit whose outcome is unknown. ``duplicate``: the broker said the id exists, so it is
+    only looked up, never re-sent; ``misses``: look-ups that found nothing so far."""
+
+    request: OrderRequest
+    duplicate: bool
+    misses: int = 0
 
 
 @dataclass
@@ -29,14 +43,12 @@ class ItemState:
     quote: Quote | None
     next_seq: int = 0
     orders: dict[str, BrokerOrder] = field(default_factory=dict)
-    prior_order_ids: frozenset[str] = frozenset()
-    # order id -> monotonic time the cancel was requested (re-requested when it lingers)
-    cancel_requested: dict[str, float] = field(default_factory=dict)
-    # a submit whose outcome is unknown: looked up by client order id before anything else
-    pending_request: OrderRequest | None = None
+    slot: Slot = Slot.IDLE
+    # set exactly while the slot is SUBMITTING
+    unresolved: Unresolved | None = None
+    # monotonic time the last cancel was requested (re-requested when it lingers)
+    cancel_at: float | None = None
     limit_history: dict[str, list[PricePoint]] = field(default_factory=dict)
-    # orders we marked terminal ourselves (replaced) whose final fills no listing has shown yet
-    unconfirmed: set[str] = field(default_factory=set)
     quote_path: list[QuotePoint] = field(default_factory=list)
     arrival_quote: Quote | None = None
     started_at: datetime | None = None
@@ -46,7 +58,6 @@ class ItemState:
     # 0.0 so a fresh item decides on its first tick
     decide_at: float = 0.0
     repegs: int = 0
-    done: bool = False
     # its completion was shown on the progress sink (each item is shown once)
     reported: bool = False
     reason: Reason | None = None
@@ -55,6 +66,44 @@ class ItemState:
     @property
     def symbol(self) -> str:
         return self.item.symbol
+
+    def __post_init__(self) -> None:
+        # Orders an earlier attempt left live are cancelled, never worked on (§4.2).
+        if self.live_orders:
+            self.slot = Slot.CANCELING
+
+    @property
+    def done(self) -> bool:
+        return self.slot in TERMINAL_SLOTS
+
+    def stop(self, reason: Reason, detail: str) -> None:
+        """Send nothing more (earlier fills still count); the loop cancels what is live."""
+        logger.warning("item_stopped", extra={"symbol": self.symbol, "reason": reason.value})
+        self.note_reason(reason, detail)
+        self.target_qty = self.filled_qty
+
+    def fire(self, event: SlotEvent) -> None:
+        """Move the slot along the transition table (InvalidTransitionError: a bug)."""
+        before = self.slot
+        self.slot = next_slot(before, event)
+        if self.slot is not before:
+            logger.debug(
+                "slot_moved",
+                extra={"symbol": self.symbol, "from": before.value, "to": self.slot.value},
+            )
+
+    def observe(self) -> None:
+        """Bring the slot in line with the broker's latest view of the item's orders."""
+        if self.slot is Slot.DONE:
+            return
+        pending = self.unresolved
+        if pending is not None:
+            coid = pending.request.client_order_id
+            if not any(o.client_order_id == coid for o in self.orders.values()):
+                return
+            self.unresolved = None
+            self.fire(SlotEvent.SUBMIT_ACKED)
+        self.fire(SlotEvent.SEEN_LIVE if self.live_orders else SlotEvent.ALL_TERMINAL)
 
     @property
     def filled_qty(self) -> Decimal:
@@ -85,14 +134,18 @@ class ItemState:
         return self.target_qty - self.filled_qty
 
     def record(self, order: BrokerOrder) -> None:
-        """Take the broker's latest view of one of this item's orders."""
-        self.orders[order.id] = order
+        """Take the broker's latest view of one of this item's orders.
 
-    def confirm(self, order: BrokerOrder) -> None:
-        """Take a listing's view of an order: terminal there means its fills are final."""
-        self.record(order)
-        if order.status.is_terminal:
-            self.unconfirmed.discard(order.id)
+        A terminal order's fills are final; a later view never lowers them (a stale read).
+        """
+        known = self.orders.get(order.id)
+        if known is not None and known.status.is_terminal and not order.status.is_terminal:
+            logger.warning(
+                "order_seen_live_after_terminal",
+                extra={"order_id": order.id, "status": order.status.value},
+            )
+            return
+        self.orders[order.id] = order
 
     def sample_quote(self, quote: Quote | None) -> None:
         """Append the quote to the item's quote path unless it is the one last sampled."""

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from rebalance_executor.domain.broker import BrokerError, BrokerOrder, BrokerPort, Quote
 from rebalance_executor.executor.ids import parse_client_order_id
+from rebalance_executor.executor.lifecycle import IN_FLIGHT_SLOTS, Slot
+from rebalance_executor.executor.reconcile import order_misfit
 from rebalance_executor.executor.state import ItemState
 
 logger = logging.getLogger(__name__)
@@ -23,8 +25,11 @@ class Tracker:
     def __init__(self, broker: BrokerPort, plan_key: str, since: datetime) -> None:
         self._broker = broker
         self._key = plan_key
-        self._since = since
+        # orders submitted before this are not the plan's (adoption rule, SPEC §4.2)
+        self.since = since
         self._items: dict[int, ItemState] = {}
+        # orders with a plan id that do not fit their item (logged once each)
+        self._misfits: set[str] = set()
         self.quotes: dict[str, Quote] = {}
 
     def register(self, states: Iterable[ItemState]) -> None:
@@ -32,28 +37,42 @@ class Tracker:
             self._items[state.index] = state
 
     def absorb(self, orders: Sequence[BrokerOrder]) -> None:
-        """Record every order carrying the plan's prefix, or replacing one, on its item."""
+        """Record every order carrying the plan's prefix and fitting its item, or replacing one
+        of the item's orders, then bring each touched item's slot in line with it."""
         by_id = {oid: s for s in self._items.values() for oid in s.orders}
+        touched: dict[int, ItemState] = {}
         for order in orders:
-            parsed = parse_client_order_id(self._key, order.client_order_id)
-            if parsed is None:
-                # A replacement carries a broker-chosen client order id: follow ``replaces``.
-                known = by_id.get(order.id) or by_id.get(order.replaces or "")
-                if known is not None:
-                    known.confirm(order)
-                    by_id[order.id] = known
+            state = self._owner(order, by_id)
+            if state is None:
                 continue
-            state = self._items.get(parsed[0])
-            if state is None or state.symbol != order.symbol:
-                continue
-            state.confirm(order)
-            state.next_seq = max(state.next_seq, parsed[1] + 1)
+            state.record(order)
+            by_id[order.id] = state
+            touched[state.index] = state
+        for state in touched.values():
+            state.observe()
+
+    def _owner(self, order: BrokerOrder, by_id: dict[str, ItemState]) -> ItemState | None:
+        parsed = parse_client_order_id(self._key, order.client_order_id)
+        if parsed is None:
+            # A replacement carries a broker-chosen client order id: follow ``replaces``.
+            return by_id.get(order.id) or by_id.get(order.replaces or "")
+        state = self._items.get(parsed[0])
+        if state is None:
+            return None
+        state.next_seq = max(state.next_seq, parsed[1] + 1)
+        misfit = order_misfit(order, symbol=state.symbol, side=state.side, since=self.since)
+        if misfit is not None:
+            if order.id not in self._misfits:
+                self._misfits.add(order.id)
+                extra = {"client_order_id": order.client_order_id, "why": misfit}
+                logger.warning("order_not_adopted", extra=extra)
+            return None
+        return state
 
     async def poll_orders(self, states: Sequence[ItemState]) -> None:
-        """One orders listing for the items of ``states`` with live or unconfirmed orders (none
-        when no item has any). Broker failures are logged and skipped: the next tick lists again.
-        """
-        live = [s for s in states if s.live_orders or s.unconfirmed]
+        """One orders listing for the items of ``states`` with something in flight (none when
+        no item has). Broker failures are logged and skipped: the next tick lists again."""
+        live = [s for s in states if s.slot in IN_FLIGHT_SLOTS]
         if live:
             await self._poll_orders(live)
 
@@ -69,19 +88,15 @@ class Tracker:
             logger.warning("quote_poll_failed", extra={"error": str(exc)})
 
     async def _poll_orders(self, live: Sequence[ItemState]) -> None:
-        # Unconfirmed (replaced-by-us) orders are listed too, so their last fills are read.
-        watched = [
-            o
-            for s in live
-            for o in s.orders.values()
-            if not o.status.is_terminal or o.id in s.unconfirmed
-        ]
+        watched = [o for s in live for o in s.orders.values() if not o.status.is_terminal]
         submitted = [o.submitted_at for o in watched if o.submitted_at is not None]
-        after = (min(submitted) if submitted else self._since) - _LIST_MARGIN
+        # An unresolved submit has no broker time yet: list from the plan's start then.
+        if any(s.slot is Slot.SUBMITTING for s in live) or not submitted:
+            after = self.since
+        else:
+            after = max(min(submitted) - _LIST_MARGIN, self.since)
         try:
-            orders = await self._broker.list_orders(
-                after=max(after, self._since), symbols={s.symbol for s in live}
-            )
+            orders = await self._broker.list_orders(after=after, symbols={s.symbol for s in live})
         except BrokerError as exc:
             logger.warning("order_poll_failed", extra={"error": str(exc)})
             return

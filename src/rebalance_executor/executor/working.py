@@ -1,23 +1,23 @@
 """One tick of work on one item: make the broker hold the order the policy wants (SPEC §4.5).
 
-Safety rules enforced here, whatever the policy says:
-- a new order is sent only when the item has no live order and no unresolved submit, and only
-  for ``target - filled`` (all of the item's orders counted), rounded down;
-- a cancel must be final (seen terminal in a later listing) before the remainder is re-sent, so a
-  fill racing the cancel is counted before the next order is sized;
-- a live order bigger than the remainder (a fill raced a replace) is cancelled, not trusted;
-- re-pegs replace only unfilled whole-share limit orders (Alpaca cannot replace fractional
-  ones); otherwise cancel, wait for the cancel to be final, and send the remainder anew;
-- an order replaced by us stays "unconfirmed" until a listing shows its final fills, so a fill
-  that landed just before the replace is counted before the next order is sized;
-- a policy's STOP (e.g. the price collar) cancels what is live and never sends again;
-- no new order after the window's stop point;
-- all of the above runs on every tick, whatever the policy's decision schedule says: only the
-  policy's own ``decide`` waits for ``next_decision_s``.
+The item's slot (``executor/lifecycle.py``) says what may happen; the rules it enforces, whatever
+the policy says (the argument that they cannot over-fill is in docs/executor.md):
+- an order is sent only from ``IDLE``: every earlier order of the item terminal as a broker
+  answer showed it, so the remainder ``target - sum(filled)`` is sized from final fills; at most
+  one order is in flight per item;
+- re-pricing is a cancel, then, once a listing shows the order terminal, a new order for the
+  remainder; never a replace (PATCH);
+- a submit whose outcome is unknown is looked up by client order id before anything else; a
+  duplicate-id answer is only looked up, never re-sent; look-ups are bounded;
+- an order found by client order id is adopted only if it fits the item (symbol, side, time);
+- a refusal stops the item with the refusal's reason; a policy's STOP cancels what is live;
+  nothing new is sent after the window's stop point;
+- all of the above runs on every tick; only the policy's own ``decide`` waits for its schedule.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from decimal import Decimal
@@ -30,24 +30,41 @@ from rebalance_executor.domain.broker import (
     BrokerUnavailableError,
     DuplicateClientOrderIdError,
     InsufficientBuyingPowerError,
+    InsufficientQtyError,
     OrderRequest,
-    OrderStatus,
     OrderType,
+    PatternDayTraderError,
+    WashTradeError,
 )
 from rebalance_executor.domain.result import PricePoint, Reason
 from rebalance_executor.executor.context import RunContext, Window
 from rebalance_executor.executor.ids import client_order_id
+from rebalance_executor.executor.lifecycle import (
+    IN_FLIGHT_SLOTS,
+    TRANSITIONAL_SLOTS,
+    Slot,
+    SlotEvent,
+)
 from rebalance_executor.executor.policies import Desired, DesiredKind, PolicyInput
 from rebalance_executor.executor.policies.pricing import is_marketable
+from rebalance_executor.executor.reconcile import order_misfit
 from rebalance_executor.executor.sizing import round_qty
-from rebalance_executor.executor.state import ItemState
+from rebalance_executor.executor.state import ItemState, Unresolved
 
 logger = logging.getLogger(__name__)
 
 # A remainder worth less than this is not worth an order (and is inside the §3.3 tolerance).
 DUST_NOTIONAL = Decimal(1)
+# Look-ups by client order id that find nothing before the item gives the submit up.
+MAX_LOOKUP_MISSES = 3
 _QTY_EPSILON = Decimal("0.000000001")
 _CANCEL_RETRY_S = 5.0
+_REFUSAL_REASONS: tuple[tuple[type[BrokerRequestError], Reason], ...] = (
+    (InsufficientBuyingPowerError, Reason.BUYING_POWER),
+    (InsufficientQtyError, Reason.INSUFFICIENT_QTY),
+    (WashTradeError, Reason.WASH_TRADE),
+    (PatternDayTraderError, Reason.PATTERN_DAY_TRADER),
+)
 
 
 def sendable_qty(state: ItemState) -> Decimal:
@@ -56,43 +73,42 @@ def sendable_qty(state: ItemState) -> Decimal:
     return qty if qty * state.ref_price >= DUST_NOTIONAL else Decimal(0)
 
 
+def in_flight(state: ItemState) -> bool:
+    """True while a request of the item awaits the broker's answer or an order is live."""
+    return state.slot in IN_FLIGHT_SLOTS
+
+
 def settle(state: ItemState, ctx: RunContext) -> bool:
-    """Mark the item done when nothing is live or pending and nothing worth sending remains."""
+    """Mark the item done when nothing is in flight and nothing worth sending remains."""
     if state.done:
         return True
-    if state.pending_request is None and not state.live_orders and sendable_qty(state) <= 0:
-        state.done = True
+    if state.slot is Slot.IDLE and sendable_qty(state) <= 0:
+        state.fire(SlotEvent.SETTLED)
         state.completed_at = ctx.clock.now()
         ctx.show_done(state)
     return state.done
 
 
-def decision_blocked(state: ItemState, ctx: RunContext) -> bool:
-    """True while safety work must finish before the policy may decide: an unresolved submit,
-    a cancel not yet final, or a replaced order whose final fills are not read yet."""
-    return (
-        state.pending_request is not None
-        or _awaiting_cancel(state, ctx)
-        or bool(state.unconfirmed and not state.live_orders)
-    )
+def decision_blocked(state: ItemState) -> bool:
+    """True while the slot waits on the broker: a submit to resolve, a cancel to see final."""
+    return state.slot in TRANSITIONAL_SLOTS
 
 
 def decision_due(state: ItemState, ctx: RunContext) -> bool:
     """True when the item's policy wants to decide now and nothing blocks it."""
-    return state.decide_at <= ctx.clock.monotonic() and not decision_blocked(state, ctx)
+    return state.decide_at <= ctx.clock.monotonic() and not decision_blocked(state)
 
 
 def awaiting_cancel(state: ItemState) -> bool:
     """True while a cancel we requested is not yet seen final in a listing."""
-    return bool(state.cancel_requested.keys() & state.live_ids)
+    return state.slot is Slot.CANCELING
 
 
 def awaiting_news(state: ItemState, ctx: RunContext) -> bool:
     """True while the item waits on news a listing should bring: a submit to resolve, a cancel
-    to see final (the remainder is re-sent after it), or a live order expected to execute at
-    once (market, or a limit marketable against the item's last quote). A replaced order's
-    final fills are not waited for while its replacement works."""
-    if decision_blocked(state, ctx) or awaiting_cancel(state):
+    to see final, or a live order expected to execute at once (market, or a limit marketable
+    against the item's last quote)."""
+    if decision_blocked(state):
         return True
     quote = ctx.tracker.quotes.get(state.symbol, state.quote)
     for order in state.live_orders:
@@ -106,19 +122,21 @@ def awaiting_news(state: ItemState, ctx: RunContext) -> bool:
 async def step(state: ItemState, ctx: RunContext, window: Window) -> None:
     """Advance one item by at most one broker write. Never raises :class:`BrokerError`.
 
-    The safety work (resolving an unknown submit, cancelling over-commitment) runs on every
-    call; the policy is asked only when its decision is due (``state.decide_at``), and then
-    says when it next wants to be asked.
+    The safety work (resolving an unknown submit, pursuing a cancel, cancelling
+    over-commitment) runs on every call; the policy is asked only when its decision is due
+    (``state.decide_at``), and then says when it next wants to be asked.
     """
-    if state.pending_request is not None:
-        await _resolve_pending(state, state.pending_request, ctx, window)
+    if state.slot is Slot.SUBMITTING:
+        await _resolve(state, ctx, resend=not window.over(ctx.clock))
         return
-    if settle(state, ctx) or decision_blocked(state, ctx):
+    if settle(state, ctx):
+        return
+    if state.slot is Slot.CANCELING:
+        await _pursue_cancel(state, ctx)
         return
     live = state.live_orders
     if len(live) > 1 or (live and _unfilled(live[0]) > state.need + _QTY_EPSILON):
-        # More committed than needed (a fill raced a replace, or an adopted stale order).
-        await _cancel_all(state, ctx, live)
+        await _cancel(state, ctx)  # defensive: more committed than the remainder
         return
     if state.decide_at > ctx.clock.monotonic():
         return
@@ -129,17 +147,19 @@ async def step(state: ItemState, ctx: RunContext, window: Window) -> None:
 async def _decide_and_act(
     state: ItemState, ctx: RunContext, window: Window, order: BrokerOrder | None
 ) -> None:
-    live = state.live_orders
     seen = _policy_input(state, ctx, window, order)
     state.sample_quote(seen.quote)  # the quote path (TCA charts) is the quotes decided on
     desired = ctx.policy.decide(seen, ctx.config)
     if desired.kind is DesiredKind.STOP:
-        if live:
-            await _cancel_all(state, ctx, live)
-        _stop(state, desired.reason or Reason.BROKER_REJECTED, desired.detail or "policy stop")
+        state.stop(desired.reason or Reason.BROKER_REJECTED, desired.detail or "policy stop")
+        if order is not None:
+            await _cancel(state, ctx)
         return
     if order is not None:
-        await _adjust(state, ctx, window, order, desired)
+        if not desired.matches(order):
+            # Re-price: cancel; the remainder is sent once a listing shows the cancel final.
+            state.repegs += 1
+            await _cancel(state, ctx)
     elif desired.sends and not window.over(ctx.clock):
         await _submit(state, ctx, _new_request(state, ctx, sendable_qty(state), desired))
 
@@ -151,15 +171,10 @@ def _schedule(state: ItemState, ctx: RunContext, window: Window) -> None:
     (the loop re-decides when the item's orders change), so "now" is kept.
     """
     now = ctx.clock.monotonic()
-    live = state.live_orders
-    if (
-        state.done
-        or state.pending_request is not None
-        or len(live) > 1
-        or any(o.id in state.cancel_requested for o in live)
-    ):
+    if state.done or decision_blocked(state):
         state.decide_at = now
         return
+    live = state.live_orders
     order = live[0] if live else None
     delay = ctx.policy.next_decision_s(_policy_input(state, ctx, window, order), ctx.config)
     if delay is None:
@@ -170,15 +185,6 @@ def _schedule(state: ItemState, ctx: RunContext, window: Window) -> None:
 
 def _unfilled(order: BrokerOrder) -> Decimal:
     return (order.qty or Decimal(0)) - order.filled_qty
-
-
-def _awaiting_cancel(state: ItemState, ctx: RunContext) -> bool:
-    now = ctx.clock.monotonic()
-    for order in state.live_orders:
-        requested = state.cancel_requested.get(order.id)
-        if requested is not None and now - requested < _CANCEL_RETRY_S:
-            return True
-    return False
 
 
 def _policy_input(
@@ -216,11 +222,45 @@ def _new_request(state: ItemState, ctx: RunContext, qty: Decimal, desired: Desir
 
 
 def _accept(state: ItemState, ctx: RunContext, order: BrokerOrder) -> None:
+    """Take a broker answer about the item's submit (the answer itself, or the order found by
+    its client order id) once it is known to fit the item."""
+    state.unresolved = None
+    state.fire(SlotEvent.SUBMIT_ACKED)
     state.record(order)
     state.order_placed_at = ctx.clock.monotonic()
     if order.limit_price is not None:
         point = PricePoint(at=ctx.clock.now(), price=order.limit_price)
         state.limit_history.setdefault(order.id, []).append(point)
+    state.observe()
+
+
+def _take_answer(state: ItemState, ctx: RunContext, order: BrokerOrder) -> None:
+    """Adopt ``order`` if it fits the item; otherwise stop the item and leave the order be."""
+    misfit = order_misfit(order, symbol=state.symbol, side=state.side, since=ctx.tracker.since)
+    if misfit is None:
+        _accept(state, ctx, order)
+        return
+    logger.error(
+        "order_not_adopted",
+        extra={"client_order_id": order.client_order_id, "symbol": state.symbol, "why": misfit},
+    )
+    state.unresolved = None
+    state.fire(SlotEvent.SUBMIT_REFUSED)
+    state.stop(Reason.ADOPTION_REFUSED, f"order {order.client_order_id} not adopted: {misfit}")
+
+
+def _unresolve(state: ItemState, request: OrderRequest, *, duplicate: bool) -> None:
+    misses = state.unresolved.misses if state.unresolved is not None else 0
+    state.fire(SlotEvent.SUBMIT_UNKNOWN)
+    state.unresolved = Unresolved(request, duplicate=duplicate, misses=misses)
+
+
+def refusal_reason(exc: BrokerRequestError) -> Reason:
+    """The item reason for a broker refusal of its order."""
+    for cls, reason in _REFUSAL_REASONS:
+        if isinstance(exc, cls):
+            return reason
+    return Reason.BROKER_REJECTED
 
 
 async def _submit(state: ItemState, ctx: RunContext, request: OrderRequest) -> None:
@@ -231,24 +271,21 @@ async def _submit(state: ItemState, ctx: RunContext, request: OrderRequest) -> N
     try:
         order = await ctx.broker.submit_order(request)
     except DuplicateClientOrderIdError:
-        found = await _lookup(ctx, request.client_order_id)
-        if not isinstance(found, BrokerOrder):
-            state.pending_request = request
-            return
-        order = found
-    except (AmbiguousSubmitError, BrokerUnavailableError) as exc:
-        # Unknown outcome: the next tick looks the id up before anything else is sent.
-        logger.warning("submit_unresolved", extra={**extra, "error": str(exc)})
-        state.pending_request = request
+        # The broker holds an order with this id already: look it up, never re-send it.
+        logger.warning("submit_duplicate", extra=extra)
+        _unresolve(state, request, duplicate=True)
         return
-    except InsufficientBuyingPowerError as exc:
-        _stop(state, Reason.BUYING_POWER, str(exc))
+    except (AmbiguousSubmitError, BrokerUnavailableError) as exc:
+        logger.warning("submit_unresolved", extra={**extra, "error": str(exc)})
+        _unresolve(state, request, duplicate=False)
         return
     except BrokerRequestError as exc:
-        _stop(state, Reason.BROKER_REJECTED, str(exc))
+        state.unresolved = None
+        state.fire(SlotEvent.SUBMIT_REFUSED)
+        state.stop(refusal_reason(exc), str(exc))
         return
     logger.info("order_submitted", extra={**extra, "qty": str(request.qty)})
-    _accept(state, ctx, order)
+    _take_answer(state, ctx, order)
 
 
 async def _lookup(ctx: RunContext, coid: str) -> BrokerOrder | BrokerError | None:
@@ -258,88 +295,55 @@ async def _lookup(ctx: RunContext, coid: str) -> BrokerOrder | BrokerError | Non
         return exc
 
 
-async def _resolve_pending(
-    state: ItemState, request: OrderRequest, ctx: RunContext, window: Window
-) -> None:
-    found = await _lookup(ctx, request.client_order_id)
+async def _resolve(state: ItemState, ctx: RunContext, *, resend: bool) -> None:
+    """Look the unknown submit up by client order id; adopt it, or after a lost response
+    re-send it under the same id (``resend``), or give it up after MAX_LOOKUP_MISSES."""
+    pending = state.unresolved
+    assert pending is not None  # the slot is SUBMITTING exactly while a submit is unresolved
+    coid = pending.request.client_order_id
+    found = await _lookup(ctx, coid)
     if isinstance(found, BrokerError):
-        return
+        return  # broker unreachable: the next tick looks again
     if found is not None:
-        state.pending_request = None
-        _accept(state, ctx, found)
-    elif window.over(ctx.clock):
-        state.pending_request = None
-    else:
-        # Not at the broker: re-send under the same id (a late original is then refused as a
-        # duplicate and adopted, never doubled).
-        state.pending_request = None
-        await _submit(state, ctx, request)
-
-
-def _stop(state: ItemState, reason: Reason, detail: str) -> None:
-    logger.warning("item_stopped", extra={"symbol": state.symbol, "reason": reason.value})
-    state.note_reason(reason, detail)
-    state.target_qty = state.filled_qty
-    state.done = not state.live_orders
-
-
-async def _adjust(
-    state: ItemState, ctx: RunContext, window: Window, order: BrokerOrder, desired: Desired
-) -> None:
-    if desired.matches(order):
+        _take_answer(state, ctx, found)
         return
-    can_replace = (
-        desired.kind is DesiredKind.LIMIT
-        and order.type is OrderType.LIMIT
-        and order.filled_qty == 0
-        and order.qty is not None
-        and order.qty == order.qty.to_integral_value()
-        and not window.over(ctx.clock)
-    )
-    if not can_replace:
-        await _cancel_all(state, ctx, [order])
+    misses = pending.misses + 1
+    if misses >= MAX_LOOKUP_MISSES:
+        state.unresolved = None
+        state.fire(SlotEvent.LOOKUP_GAVE_UP)
+        state.stop(Reason.SUBMIT_UNRESOLVED, f"{coid}: {misses} look-ups found no such order")
         return
-    coid = client_order_id(ctx.plan_key, state.index, state.next_seq)
-    state.next_seq += 1
-    try:
-        new = await ctx.broker.replace_order(
-            order.id, limit_price=desired.limit_price, client_order_id=coid
-        )
-    except BrokerError as exc:
-        # Filled/canceled meanwhile, or unknown outcome: the next listing tells.
-        logger.info("replace_failed", extra={"symbol": state.symbol, "error": str(exc)})
-        return
-    state.record(order.model_copy(update={"status": OrderStatus.REPLACED, "replaced_by": new.id}))
-    state.unconfirmed.add(order.id)
-    state.repegs += 1
-    logger.info("order_replaced", extra={"symbol": state.symbol, "client_order_id": coid})
-    _accept(state, ctx, new)
+    state.unresolved = dataclasses.replace(pending, misses=misses)
+    if resend and not pending.duplicate:
+        # Not at the broker after a lost response: re-send under the same id (a late original
+        # is then refused as a duplicate and looked up, never doubled).
+        await _submit(state, ctx, pending.request)
 
 
-async def _cancel_all(state: ItemState, ctx: RunContext, orders: list[BrokerOrder]) -> None:
-    for order in orders:
-        state.cancel_requested[order.id] = ctx.clock.monotonic()
+async def _cancel(state: ItemState, ctx: RunContext) -> None:
+    """Request cancellation of every live order of the item (the slot becomes CANCELING)."""
+    state.fire(SlotEvent.CANCEL_SENT)
+    state.cancel_at = ctx.clock.monotonic()
+    for order in state.live_orders:
         try:
             await ctx.broker.cancel_order(order.id)
         except BrokerError as exc:
             logger.warning("cancel_failed", extra={"order_id": order.id, "error": str(exc)})
-            state.cancel_requested.pop(order.id, None)
+            state.cancel_at = None  # asked again on the next tick
+
+
+async def _pursue_cancel(state: ItemState, ctx: RunContext) -> None:
+    """Re-request a cancel that lingers (or failed); the listing decides when it is final."""
+    asked = state.cancel_at
+    if asked is None or ctx.clock.monotonic() - asked >= _CANCEL_RETRY_S:
+        await _cancel(state, ctx)
 
 
 async def cancel_live(state: ItemState, ctx: RunContext) -> None:
-    """Wind-down: settle an unknown submit by lookup (never re-send) and cancel live orders."""
-    request = state.pending_request
-    if request is not None:
-        found = await _lookup(ctx, request.client_order_id)
-        if isinstance(found, BrokerOrder):
-            _accept(state, ctx, found)
-        if not isinstance(found, BrokerError):
-            state.pending_request = None
-    now = ctx.clock.monotonic()
-    requested = state.cancel_requested
-    lingering = [
-        o
-        for o in state.live_orders
-        if o.id not in requested or now - requested[o.id] >= _CANCEL_RETRY_S
-    ]
-    await _cancel_all(state, ctx, lingering)
+    """Wind-down: settle an unknown submit by look-up (never re-send), cancel what is live."""
+    if state.slot is Slot.SUBMITTING:
+        await _resolve(state, ctx, resend=False)
+    if state.slot is Slot.WORKING:
+        await _cancel(state, ctx)
+    elif state.slot is Slot.CANCELING:
+        await _pursue_cancel(state, ctx)

@@ -40,6 +40,7 @@ STATUS_STYLE: dict[ExecutionStatus, str] = {
 }
 OUTCOME_STYLE: dict[ItemOutcome, str] = {
     ItemOutcome.FILLED: "green",
+    ItemOutcome.OVERFILLED: "bold red",
     ItemOutcome.PARTIAL: "yellow",
     ItemOutcome.NOT_FILLED: "red",
     ItemOutcome.NOT_TRADED: "magenta",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 
 from rebalance_executor.domain.broker import (
     AccountSnapshot,
@@ -95,19 +94,6 @@ class InterceptingBroker:
     async def submit_order(self, request: OrderRequest) -> BrokerOrder:
         self._tick("submit_order")
         return await self._inner.submit_order(request)
-
-    async def replace_order(
-        self,
-        order_id: str,
-        *,
-        qty: Decimal | None = None,
-        limit_price: Decimal | None = None,
-        client_order_id: str | None = None,
-    ) -> BrokerOrder:
-        self._tick("replace_order")
-        return await self._inner.replace_order(
-            order_id, qty=qty, limit_price=limit_price, client_order_id=client_order_id
-        )
 
     async def cancel_order(self, order_id: str) -> None:
         self._tick("cancel_order")

@@ -24,6 +24,7 @@ from rebalance_executor.domain.broker import (
     DuplicateClientOrderIdError,
     InsufficientBuyingPowerError,
     OrderNotFoundError,
+    OrderRefusedError,
 )
 from tests.fakes.broker import VirtualClock
 
@@ -51,7 +52,8 @@ def api_error(status: int, body: str) -> APIError:
         (403, '{"code": 40310001, "message": "forbidden"}', BrokerAuthError),
         (401, '{"message": "unauthorized"}', BrokerAuthError),
         (404, '{"code": 40410000, "message": "order not found"}', OrderNotFoundError),
-        (422, "not json at all", BrokerRequestError),
+        # any 422 is a refusal of that order (never "already submitted" unless it says so)
+        (422, "not json at all", OrderRefusedError),
     ],
 )
 def test_api_errors_map_to_typed_errors(status: int, body: str, expected: type[Exception]) -> None:

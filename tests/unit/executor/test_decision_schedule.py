@@ -191,13 +191,14 @@ def test_partial_fills_alone_do_not_wake_the_policy() -> None:
 
 
 def test_an_unknown_submit_is_resolved_on_the_next_tick_whatever_the_schedule() -> None:
-    """Safety work is not the policy's to schedule: the lost submit is looked up on the very
-    next tick although the policy asked for no decision (and it is never sent twice)."""
+    """Safety work is not the policy's to schedule: the lost submit is resolved by the very
+    next listing (which finds the plan's orders by client order id) although the policy asked
+    for no decision, and it is never sent twice."""
     broker = make_broker(fills=True)
     broker.lose_next_submits = 1
     policy = ScriptedPolicy(every={"AAA": None})
     assert work(broker, policy, [buy(0, "AAA", broker)], window_s=60.0)
-    assert broker.calls.index("get_order_by_client_id") < broker.calls.index("list_orders")
+    assert broker.calls[broker.calls.index("submit_order") + 1] == "list_orders"
     assert broker.calls.count("submit_order") == 1
     assert broker.filled("AAA") == Decimal(10)
     assert policy.times("AAA") == [0.0]
@@ -219,6 +220,7 @@ def test_over_commitment_is_cancelled_while_no_decision_is_scheduled() -> None:
             client_order_id=client_order_id(KEY, 0, seq),
         )
         state.record(asyncio.run(broker.submit_order(request)))
+    state.observe()  # as a listing showing them would: live orders not sized by this run
     state.next_seq, state.decide_at = 2, math.inf
     policy = ScriptedPolicy(every={"AAA": None})
     work(broker, policy, [state], window_s=30.0)
