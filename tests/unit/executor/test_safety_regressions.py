@@ -275,8 +275,8 @@ class ReleaseAtListing:
     seen: list[OrderStatus] = field(default_factory=list)
 
     def between(self, book: Book, call: str) -> None:
-        if call != "list_orders":
-            return
+        if call != "list_orders" or not book.live():
+            return  # only listings that show the order count (reconciliation, budget: none)
         self.listings += 1
         self.seen.extend(o.status for o in book.live())
         if self.listings <= self.hold:

@@ -357,11 +357,6 @@ def test_sell_without_position_sends_nothing(rig: Rig) -> None:
 # --- buying power -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15: buys are sized from buying_power (38,404 on the default 2x margin "
-    "account) and the executor borrows: $16,000 bought on $10,000 cash, status SUCCEEDED",
-)
 def test_buys_are_capped_at_buying_power_minus_reserve(rig: Rig) -> None:
     # Equity ~28k (so the equity-fraction cap passes) but only 10k cash to buy with.
     rig.sim.control.set_account(KEY_ID, cash=Decimal(10_000), positions={"TLT": Decimal(200)})
