@@ -33,6 +33,7 @@ from rebalance_executor.executor.reconcile import (
     load_plan_orders,
 )
 from rebalance_executor.executor.recorder import Recorder
+from rebalance_executor.executor.reference import read_references
 from rebalance_executor.executor.safety import cap_violation
 from rebalance_executor.executor.sizing import Sized, size_item
 from rebalance_executor.executor.state import ItemState
@@ -119,7 +120,9 @@ async def _size_and_trade(
     rec: Recorder,
 ) -> ExecutionResult:
     """Market read, sizing, caps and dry run; then the two phases and the final result."""
-    market = await read_market(ctx.broker, set(symbols.values()))
+    market = await read_market(
+        ctx.broker, set(symbols.values()), now=ctx.clock.now(), config=ctx.config
+    )
     rec.mark("preflight")
     sized = _size_all(plan, symbols=symbols, market=market, found=found, rec=rec, config=ctx.config)
     violation = cap_violation(sized, symbols, found, gate.account, ctx.config)
@@ -207,6 +210,7 @@ def _size_all(
             prior=found.prior(i),
             now=now,
             config=config,
+            reference=market.references.get(symbol),
         )
         for i, symbol in symbols.items()
     }
@@ -265,7 +269,11 @@ async def _resize_buys(
     """Re-read buying power and quotes, re-size and scale buys. False when the broker fails."""
     try:
         account = await ctx.broker.get_account()
-        quotes = await ctx.broker.get_latest_quotes({s.symbol for s in buys})
+        symbols = {s.symbol for s in buys}
+        quotes = await ctx.broker.get_latest_quotes(symbols)
+        references = await read_references(
+            ctx.broker, quotes, symbols, now=ctx.clock.now(), config=ctx.config
+        )
     except BrokerError as exc:
         for state in buys:
             block(state, Reason.BROKER_UNAVAILABLE, f"buying power re-read failed: {exc}")
@@ -274,6 +282,7 @@ async def _resize_buys(
         {s.index: s.item for s in buys},
         assets=market.assets,
         quotes=quotes,
+        references=references,
         found=found,
         buying_power=account.buying_power,
         now=ctx.clock.now(),

@@ -10,7 +10,7 @@ from decimal import Decimal
 from rebalance_executor.domain.broker import Asset, Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, PlanItem
-from rebalance_executor.domain.result import Reason
+from rebalance_executor.domain.result import ItemReference, Reason
 from rebalance_executor.executor.reconcile import PlanOrders
 from rebalance_executor.executor.sizing import Sized, buy_cost, round_qty, scale_factor, size_item
 from rebalance_executor.executor.state import ItemState
@@ -57,12 +57,14 @@ def size_buys(
     *,
     assets: Mapping[str, Asset],
     quotes: Mapping[str, Quote],
+    references: Mapping[str, ItemReference],
     found: PlanOrders,
     buying_power: Decimal,
     now: datetime,
     config: ExecutionConfig,
 ) -> BuySizing:
-    """Size buys on fresh quotes; scale them down proportionally to fit buying power - reserve."""
+    """Size buys on fresh references (quote mid, else a checked trade); scale them down
+    proportionally to fit buying power - reserve."""
     sized = {
         i: size_item(
             item,
@@ -72,16 +74,17 @@ def size_buys(
             prior=found.prior(i),
             now=now,
             config=config,
+            reference=references.get(item.symbol),
         )
         for i, item in items.items()
     }
     to_send: dict[int, Decimal] = {}
     costs: list[Decimal] = []
     for i, s in sized.items():
-        if s.reason is None and s.quote is not None:
+        if s.reason is None:
             prior = found.prior(i)
             to_send[i] = max(Decimal(0), s.planned_qty - prior.filled_qty - prior.live_unfilled)
-            costs.append(buy_cost(to_send[i], s.quote))
+            costs.append(buy_cost(to_send[i], s.quote, reference=s.ref_price))
     budget = buying_power - config.cash_reserve
     factor = scale_factor(costs, budget)
     return BuySizing(sized, factor, budget, sum(costs, Decimal(0)))
