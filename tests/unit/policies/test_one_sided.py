@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rebalance_executor.domain.broker import Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig, SmartSchedule
@@ -114,3 +116,31 @@ def test_a_missing_far_side_is_never_marketable() -> None:
     assert not is_marketable(D("100.00"), quote("99.90", "0"), Side.BUY)
     assert not is_marketable(D("99.00"), quote("0", "100.10"), Side.SELL)
     assert is_marketable(D("100.10"), quote("0", "100.10"), Side.BUY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    shown=st.integers(min_value=5_000, max_value=20_000),  # the shown side, in cents
+    offset_bps=st.integers(min_value=-400, max_value=400),  # reference vs the shown side
+    missing_bid=st.booleans(),
+    side=st.sampled_from([Side.BUY, Side.SELL]),
+    t=st.sampled_from([0.0, 30.0, TAKE_T, 550.0]),  # passive, re-peg, take, finish
+)
+def test_one_sided_prices_are_positive_and_inside_the_collar(
+    shown: int, offset_bps: int, missing_bid: bool, side: Side, t: float
+) -> None:
+    price = D(shown) / 100
+    reference = (price * (1 + D(offset_bps) / 10_000)).quantize(D("0.01"))
+    live = quote("0", str(price)) if missing_bid else quote(str(price), "0")
+    desired = POLICY.decide(state(live, side=side, reference=str(reference), t=t), CONFIG)
+    if desired.kind is DesiredKind.STOP:
+        assert desired.reason is Reason.COLLAR
+        return
+    assert desired.kind is DesiredKind.LIMIT
+    assert desired.limit_price is not None
+    assert desired.limit_price > 0
+    # the collar (100 bps around the reference) bounds the adverse direction only
+    if side is Side.BUY:
+        assert desired.limit_price <= reference * D("1.01")
+    else:
+        assert desired.limit_price >= reference * D("0.99")
