@@ -2,9 +2,9 @@
 
 On the ``iex`` feed (a free Alpaca plan's real-time data) quotes are one venue's: often one-sided,
 stale or far wider than the NBBO the orders fill against (alpaca-behaviour.md row 10). An item
-whose quote cannot price it falls back to what Alpaca also serves, read only then (one latest-
-trades request, and one bars request for the symbols whose trade is fresh, so a ``sip`` run pays
-nothing extra):
+whose quote says nothing about the market (none, a missing side, crossed, stale) falls back to
+what Alpaca also serves, read only then (one latest-trades request, and one bars request for the
+symbols whose trade is fresh, so a ``sip`` run with good quotes pays nothing extra):
 
 - the latest trade, no older than ``QUOTE_MAX_AGE_S`` (never a stale price);
 - inside the last 1-minute bar's [low, high] widened by :data:`TRADE_BAR_MARGIN_BPS` (an odd-lot,
@@ -12,8 +12,9 @@ nothing extra):
 - then the collar: every price the item's orders may carry is bounded by the reference
   ``x (1 ± MAX_COLLAR_BPS)`` (the working policies anchor their collar on it).
 
-No usable reference -> the item is not traded (``NO_VALID_QUOTE``). docs/executor.md
-"Reference prices" gives the rules and their reasons.
+A fresh two-sided quote wider than ``MAX_SPREAD_BPS`` does not fall back: the spread limit stays
+the user's control over trading in a wide market. No usable reference -> the item is not traded
+(``NO_VALID_QUOTE``). docs/executor.md "Reference prices" gives the rules and their reasons.
 """
 
 from __future__ import annotations
@@ -86,7 +87,11 @@ async def read_references(
     when they fail, those symbols get no reference (NONE naming the failure) and are not
     traded, while the others go on (the quote was unusable anyway)."""
     refs = {s: quote_reference(quotes.get(s), now, config) for s in sorted(set(symbols))}
-    unusable = [s for s, ref in refs.items() if ref.price is None]
+    unusable = [
+        s
+        for s, ref in refs.items()
+        if ref.price is None and _says_nothing(quotes.get(s), now, config)
+    ]
     if not unusable:
         return refs
     try:
@@ -110,6 +115,16 @@ async def read_references(
         },
     )
     return refs
+
+
+def _says_nothing(quote: Quote | None, now: datetime, config: ExecutionConfig) -> bool:
+    """True when the quote cannot tell where the market is (none, a missing side, crossed,
+    stale): a trade may stand in. A fresh two-sided quote wider than ``MAX_SPREAD_BPS`` is a
+    positive statement that the market is wide, and the spread limit is the user's control
+    over that (the ``market`` policy has no collar): no fallback."""
+    if quote is None or not quote.is_two_sided:
+        return True
+    return (now - quote.timestamp).total_seconds() > config.quote_max_age_s
 
 
 def _is_fresh(trade: Trade | None, now: datetime, config: ExecutionConfig) -> bool:

@@ -153,3 +153,19 @@ def test_failed_fallback_reads_leave_those_symbols_without_a_reference() -> None
     assert refs["AAA"].detail is not None
     assert "trade/bar read failed" in refs["AAA"].detail
     assert refs["CCC"].source is ReferenceSource.QUOTE
+
+
+def test_a_fresh_wide_quote_does_not_fall_back_to_a_trade() -> None:
+    broker = fake()
+    broker.feed_quote("AAA", "98.00", "102.00")  # ~400 bps: the market says it is wide
+    refs = read(broker, {"AAA"})
+    assert refs["AAA"].source is ReferenceSource.NONE
+    assert refs["AAA"].detail is not None
+    assert refs["AAA"].detail.startswith("spread")
+    assert broker.calls == ["get_latest_quotes"]
+
+
+def test_a_crossed_quote_falls_back_to_a_trade() -> None:
+    broker = fake()
+    broker.feed_quote("AAA", "100.05", "100.00")
+    assert read(broker, {"AAA"})["AAA"].source is ReferenceSource.TRADE
