@@ -35,6 +35,7 @@ from rebalance_executor.domain.broker import (
     AccountSnapshot,
     AmbiguousSubmitError,
     Asset,
+    Bar,
     BrokerOrder,
     BrokerUnavailableError,
     DuplicateClientOrderIdError,
@@ -45,6 +46,7 @@ from rebalance_executor.domain.broker import (
     Position,
     Quote,
     Side,
+    Trade,
 )
 from tests.fakes.adversary import Adversary
 
@@ -110,6 +112,13 @@ class FakeBroker:
     submits: list[OrderRequest] = field(default_factory=list)
     events: list[tuple[str, str]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    # Market data as a single-venue feed (iex) shows it, while fills follow ``quotes`` (the
+    # NBBO): symbol -> (bid, ask, age in seconds at each read); a 0 side is a missing side.
+    feed_quotes: dict[str, tuple[Decimal, Decimal, float]] = field(default_factory=dict)
+    # symbol -> (price, age in seconds at each read)
+    trades: dict[str, tuple[Decimal, float]] = field(default_factory=dict)
+    # symbol -> (low, high, minutes since the bar started at each read); one bar per symbol
+    bars: dict[str, tuple[Decimal, Decimal, float]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
     # the orders as the last listing showed them (served again by a stale listing)
     _last_listing: dict[str, BrokerOrder] = field(default_factory=dict)
@@ -122,6 +131,16 @@ class FakeBroker:
 
     def quote(self, symbol: str, bid: str, ask: str) -> None:
         self.quotes[symbol] = (Decimal(bid), Decimal(ask))
+
+    def feed_quote(self, symbol: str, bid: str, ask: str, age_s: float = 0.0) -> None:
+        """Serve this quote (``age_s`` old at every read) instead of the NBBO fills follow."""
+        self.feed_quotes[symbol] = (Decimal(bid), Decimal(ask), age_s)
+
+    def trade(self, symbol: str, price: str, age_s: float = 0.0) -> None:
+        self.trades[symbol] = (Decimal(price), age_s)
+
+    def bar(self, symbol: str, low: str, high: str, age_min: float = 1.0) -> None:
+        self.bars[symbol] = (Decimal(low), Decimal(high), age_min)
 
     def filled(self, symbol: str, side: Side | None = None) -> Decimal:
         """Quantity filled in ``symbol`` on ``side`` (both sides when ``None``)."""
@@ -330,11 +349,47 @@ class FakeBroker:
 
     async def get_latest_quotes(self, symbols: Iterable[str]) -> Mapping[str, Quote]:
         self._hit("get_latest_quotes")
+        now = self.clock.now()
+        served = {s: (b, a, 0.0) for s, (b, a) in self.quotes.items()} | self.feed_quotes
         return {
-            s: Quote(symbol=s, bid=b, ask=a, timestamp=self.clock.now())
+            s: Quote(symbol=s, bid=b, ask=a, timestamp=now - timedelta(seconds=age))
             for s in symbols
-            if s in self.quotes
-            for b, a in [self.quotes[s]]
+            if s in served
+            for b, a, age in [served[s]]
+        }
+
+    async def get_latest_trades(self, symbols: Iterable[str]) -> Mapping[str, Trade]:
+        self._hit("get_latest_trades")
+        now = self.clock.now()
+        return {
+            s: Trade(
+                symbol=s, price=price, size=Decimal(100), timestamp=now - timedelta(seconds=age)
+            )
+            for s in symbols
+            if s in self.trades
+            for price, age in [self.trades[s]]
+        }
+
+    async def get_recent_bars(
+        self, symbols: Iterable[str], minutes: int
+    ) -> Mapping[str, Sequence[Bar]]:
+        self._hit("get_recent_bars")
+        now = self.clock.now()
+        return {
+            s: [
+                Bar(
+                    symbol=s,
+                    timestamp=now - timedelta(minutes=age),
+                    open=low,
+                    high=high,
+                    low=low,
+                    close=high,
+                )
+            ]
+            for s in symbols
+            if s in self.bars
+            for low, high, age in [self.bars[s]]
+            if age <= minutes
         }
 
     async def list_orders(

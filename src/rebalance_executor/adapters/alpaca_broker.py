@@ -24,8 +24,6 @@ from alpaca.common.enums import Sort
 from alpaca.common.exceptions import APIError
 from alpaca.data.enums import DataFeed
 from alpaca.data.historical.stock import StockHistoricalDataClient
-from alpaca.data.models import Quote as AlpacaQuote
-from alpaca.data.requests import StockLatestQuoteRequest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import AssetClass, AssetStatus, QueryOrderStatus
 from alpaca.trading.models import Asset as AlpacaAsset
@@ -36,11 +34,14 @@ from alpaca.trading.requests import GetAssetsRequest, GetOrdersRequest
 
 from rebalance_executor.adapters import alpaca_mapping as mapping
 from rebalance_executor.adapters.alpaca_http import tune_client
+from rebalance_executor.adapters.alpaca_market_data import MarketDataReader
+from rebalance_executor.adapters.alpaca_market_data import as_model as _as
 from rebalance_executor.adapters.rate_limiter import TokenBucket
 from rebalance_executor.domain.broker import (
     AccountSnapshot,
     AmbiguousSubmitError,
     Asset,
+    Bar,
     BrokerOrder,
     BrokerRequestError,
     BrokerUnavailableError,
@@ -50,19 +51,13 @@ from rebalance_executor.domain.broker import (
     OrderRequest,
     Position,
     Quote,
+    Trade,
 )
 from rebalance_executor.domain.clock import Clock, Deadline, SystemClock
 
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M")
-
-
-def _as(value: object, cls: type[M]) -> M:
-    """Narrow an alpaca-py result (typed ``Model | RawData``); raw data means a wiring bug."""
-    if not isinstance(value, cls):
-        raise TypeError(f"unexpected alpaca-py response type {type(value).__name__}")
-    return value
 
 
 def _as_list(value: object, cls: type[M]) -> list[M]:
@@ -75,7 +70,6 @@ _PAGE_LIMIT = 500
 # Orders are read as JSON and mapped here, not parsed by alpaca-py, whose Order model refuses a
 # status it does not know (a new Alpaca status must read as live, not crash the executor).
 _BY_CLIENT_ID = "/orders:by_client_order_id"
-_QUOTE_CHUNK = 200
 # Above this many symbols preflight reads ONE listing of active US equities instead of one
 # request per symbol. The trade-off: Alpaca's listing holds ~12k assets (a few MB of JSON, about
 # a second to fetch and parse) where a per-symbol read is ~1 KB; 3 per-symbol requests are about
@@ -109,8 +103,7 @@ class AlpacaBroker:
         max_attempts: int = 8,
     ) -> None:
         self._trading = trading
-        self._data = data
-        self._feed = DataFeed(data_feed)
+        self._market_data = MarketDataReader(data, DataFeed(data_feed), self._call, clock)
         self._limiter = limiter
         self._clock = clock
         self._deadline = deadline
@@ -256,17 +249,15 @@ class AlpacaBroker:
         return {p.symbol: mapping.to_position(p) for p in positions}
 
     async def get_latest_quotes(self, symbols: Iterable[str]) -> Mapping[str, Quote]:
-        """Latest quotes in one request per 200 symbols; symbols without a quote are absent."""
-        wanted = sorted(set(symbols))
-        out: dict[str, Quote] = {}
-        for start in range(0, len(wanted), _QUOTE_CHUNK):
-            request = StockLatestQuoteRequest(
-                symbol_or_symbols=wanted[start : start + _QUOTE_CHUNK], feed=self._feed
-            )
-            raw = await self._call("get_latest_quotes", self._data.get_stock_latest_quote, request)
-            quotes = {str(k): _as(v, AlpacaQuote) for k, v in _as(raw, dict).items()}
-            out.update({s: mapping.to_quote(s, q) for s, q in quotes.items()})
-        return out
+        return await self._market_data.latest_quotes(symbols)
+
+    async def get_latest_trades(self, symbols: Iterable[str]) -> Mapping[str, Trade]:
+        return await self._market_data.latest_trades(symbols)
+
+    async def get_recent_bars(
+        self, symbols: Iterable[str], minutes: int
+    ) -> Mapping[str, Sequence[Bar]]:
+        return await self._market_data.recent_bars(symbols, minutes)
 
     async def list_orders(
         self, *, after: datetime, symbols: Iterable[str] | None = None, open_only: bool = False

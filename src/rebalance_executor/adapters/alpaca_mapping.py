@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from alpaca.common.exceptions import APIError
+from alpaca.data.models import Bar as AlpacaBar
 from alpaca.data.models import Quote as AlpacaQuote
+from alpaca.data.models import Trade as AlpacaTrade
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.models import Asset as AlpacaAsset
 from alpaca.trading.models import Clock as AlpacaClock
@@ -21,6 +23,7 @@ from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 from rebalance_executor.domain.broker import (
     AccountSnapshot,
     Asset,
+    Bar,
     BrokerAuthError,
     BrokerError,
     BrokerOrder,
@@ -38,6 +41,7 @@ from rebalance_executor.domain.broker import (
     Position,
     Quote,
     Side,
+    Trade,
     WashTradeError,
 )
 
@@ -84,6 +88,11 @@ def price_to_float(price: Decimal) -> float:
 def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_stamp(value: datetime) -> datetime:
+    """A market-data timestamp in UTC (never defaulted to now: that would make old data fresh)."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -187,6 +196,27 @@ def to_quote(symbol: str, quote: AlpacaQuote) -> Quote:
         bid_size=dec(quote.bid_size),
         ask_size=dec(quote.ask_size),
         timestamp=utc(quote.timestamp) or datetime.now(UTC),
+    )
+
+
+def to_trade(symbol: str, trade: AlpacaTrade) -> Trade:
+    return Trade(
+        symbol=symbol,
+        price=dec(trade.price),
+        size=dec(trade.size),
+        timestamp=_utc_stamp(trade.timestamp),
+    )
+
+
+def to_bar(symbol: str, bar: AlpacaBar) -> Bar:
+    return Bar(
+        symbol=symbol,
+        timestamp=_utc_stamp(bar.timestamp),
+        open=dec(bar.open),
+        high=dec(bar.high),
+        low=dec(bar.low),
+        close=dec(bar.close),
+        volume=dec(bar.volume),
     )
 
 

@@ -125,13 +125,50 @@ class Quote(Frozen):
     timestamp: datetime
 
     @property
+    def has_bid(self) -> bool:
+        """A bid price of 0 (or less) means the venue shows no bid: a missing side, not a price."""
+        return self.bid > 0
+
+    @property
+    def has_ask(self) -> bool:
+        """An ask price of 0 (or less) means the venue shows no ask (``iex`` often does)."""
+        return self.ask > 0
+
+    @property
+    def is_two_sided(self) -> bool:
+        """Both sides shown and not crossed: the only quote whose :attr:`mid` is a price."""
+        return self.has_bid and self.ask > self.bid
+
+    @property
     def mid(self) -> Decimal:
+        """Midpoint; meaningful only when :attr:`is_two_sided` (callers check first)."""
         return (self.bid + self.ask) / 2
 
     @property
     def spread_bps(self) -> Decimal:
         """Spread relative to mid in basis points (inf-safe: callers validate bid/ask first)."""
         return (self.ask - self.bid) / self.mid * Decimal(10_000)
+
+
+class Trade(Frozen):
+    """The latest trade print of a symbol on the configured feed."""
+
+    symbol: str
+    price: Decimal
+    size: Decimal = Decimal(0)
+    timestamp: datetime
+
+
+class Bar(Frozen):
+    """One 1-minute OHLC bar; ``timestamp`` is the start of its minute."""
+
+    symbol: str
+    timestamp: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal = Decimal(0)
 
 
 class OrderRequest(Frozen):
@@ -238,6 +275,17 @@ class BrokerPort(Protocol):
 
     async def get_latest_quotes(self, symbols: Iterable[str]) -> Mapping[str, Quote]:
         """One multi-symbol request; symbols without a quote are absent from the result."""
+        ...
+
+    async def get_latest_trades(self, symbols: Iterable[str]) -> Mapping[str, Trade]:
+        """One multi-symbol request on the configured feed; symbols without a trade are absent."""
+        ...
+
+    async def get_recent_bars(
+        self, symbols: Iterable[str], minutes: int
+    ) -> Mapping[str, Sequence[Bar]]:
+        """One multi-symbol request for the 1-minute bars of the last ``minutes`` minutes on the
+        configured feed, oldest first per symbol; symbols without a bar are absent."""
         ...
 
     async def list_orders(

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from rebalance_executor.domain.broker import OrderStatus, OrderType, Quote, Side
 from rebalance_executor.domain.plan import Action, RebalancePlan
 
-RESULT_SCHEMA_VERSION = "1.0"
+# 1.1: items carry ``reference`` (which price sized and anchored them: quote, trade or none).
+RESULT_SCHEMA_VERSION = "1.1"
 
 
 class _Frozen(BaseModel):
@@ -83,6 +84,24 @@ class QuotePoint(_Frozen):
     mid: Decimal
 
 
+class ReferenceSource(StrEnum):
+    """Where an item's reference price came from (SPEC §4.4)."""
+
+    QUOTE = "quote"  # mid of a fresh, two-sided quote within the spread limit
+    TRADE = "trade"  # a fresh latest trade inside the last 1-minute bar's range (+ margin)
+    NONE = "none"  # neither: the item is not traded (NO_VALID_QUOTE)
+
+
+class ItemReference(_Frozen):
+    """The reference price an item was sized on and its collar anchored to, and why."""
+
+    source: ReferenceSource
+    price: Decimal | None = None
+    at: datetime | None = None
+    # why the quote (and, for NONE, the trade) could not be used
+    detail: str | None = None
+
+
 class OrderRecord(_Frozen):
     """One broker order of an item, as the broker last reported it."""
 
@@ -114,6 +133,7 @@ class ItemResult(_Frozen):
     avg_fill_price: Decimal | None = None
     arrival_quote: Quote | None = None
     arrival_mid: Decimal | None = None
+    reference: ItemReference | None = None
     slippage_bps: Decimal | None = None
     fill_rate: Decimal = Decimal(0)
     started_at: datetime | None = None

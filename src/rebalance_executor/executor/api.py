@@ -140,7 +140,9 @@ async def _size_and_trade(
     rec: Recorder,
 ) -> ExecutionResult:
     """Market read, sizing, caps and dry run; then the two phases and the final result."""
-    market = await read_market(ctx.broker, set(symbols.values()))
+    market = await read_market(
+        ctx.broker, set(symbols.values()), now=ctx.clock.now(), config=ctx.config
+    )
     rec.mark("preflight")
     sized = _size_all(plan, symbols=symbols, market=market, found=found, rec=rec, config=ctx.config)
     violation = cap_violation(sized, symbols, found, gate.account, ctx.config)
@@ -224,6 +226,7 @@ def _size_all(
             prior=found.prior(i),
             now=now,
             config=config,
+            reference=market.references.get(symbol),
         )
         for i, symbol in symbols.items()
     }

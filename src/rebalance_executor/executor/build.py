@@ -11,11 +11,12 @@ from decimal import Decimal
 from rebalance_executor.domain.broker import Asset, BrokerError, OrderType, Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, PlanItem
-from rebalance_executor.domain.result import Reason
+from rebalance_executor.domain.result import ItemReference, Reason
 from rebalance_executor.executor.context import RunContext
 from rebalance_executor.executor.lifecycle import Slot, SlotEvent
 from rebalance_executor.executor.preflight import Market
 from rebalance_executor.executor.reconcile import PlanOrders
+from rebalance_executor.executor.reference import read_references
 from rebalance_executor.executor.sizing import (
     BuyBudget,
     Sized,
@@ -78,12 +79,14 @@ def size_buys(
     *,
     assets: Mapping[str, Asset],
     quotes: Mapping[str, Quote],
+    references: Mapping[str, ItemReference],
     found: PlanOrders,
     budget: BuyBudget,
     now: datetime,
     config: ExecutionConfig,
 ) -> BuySizing:
-    """Size buys on fresh quotes; scale them down proportionally to fit the cash ``budget``."""
+    """Size buys on fresh references (quote mid, else a checked trade); scale them down
+    proportionally to fit the cash ``budget``."""
     sized = {
         i: size_item(
             item,
@@ -93,16 +96,17 @@ def size_buys(
             prior=found.prior(i),
             now=now,
             config=config,
+            reference=references.get(item.symbol),
         )
         for i, item in items.items()
     }
     to_send: dict[int, Decimal] = {}
     costs: list[Decimal] = []
     for i, s in sized.items():
-        if s.reason is None and s.quote is not None:
+        if s.reason is None:
             prior = found.prior(i)
             to_send[i] = max(Decimal(0), s.planned_qty - prior.filled_qty - prior.live_unfilled)
-            costs.append(buy_cost(to_send[i], s.quote))
+            costs.append(buy_cost(to_send[i], s.quote, reference=s.ref_price))
     factor = scale_factor(costs, budget.amount)
     return BuySizing(sized, factor, budget, sum(costs, Decimal(0)))
 
@@ -141,7 +145,11 @@ async def resize_buys(
             after=ctx.clock.now() - _OPEN_ORDERS_LOOKBACK, open_only=True
         )
         market_buys = {o.symbol for o in open_orders if o.type is OrderType.MARKET}
-        quotes = await ctx.broker.get_latest_quotes({s.symbol for s in buys} | market_buys)
+        symbols = {s.symbol for s in buys}
+        quotes = await ctx.broker.get_latest_quotes(symbols | market_buys)
+        references = await read_references(
+            ctx.broker, quotes, symbols, now=ctx.clock.now(), config=ctx.config
+        )
     except BrokerError as exc:
         for state in buys:
             block(state, Reason.BROKER_UNAVAILABLE, f"buy budget re-read failed: {exc}")
@@ -151,6 +159,7 @@ async def resize_buys(
         {s.index: s.item for s in buys},
         assets=market.assets,
         quotes=quotes,
+        references=references,
         found=found,
         budget=budget,
         now=ctx.clock.now(),

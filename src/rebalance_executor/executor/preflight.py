@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from rebalance_executor.domain.broker import (
     AccountSnapshot,
@@ -17,6 +18,9 @@ from rebalance_executor.domain.broker import (
     Quote,
 )
 from rebalance_executor.domain.clock import Clock, Deadline
+from rebalance_executor.domain.config import ExecutionConfig
+from rebalance_executor.domain.result import ItemReference
+from rebalance_executor.executor.reference import read_references
 
 # No order is worked in the last SESSION_CLOSE_MARGIN_S seconds before the market clock's
 # next_close: the working window ends there and its wind-down (at most 30 s of cancels and final
@@ -60,11 +64,12 @@ class Gate:
 
 @dataclass(frozen=True)
 class Market:
-    """Assets, positions and quotes for the plan's symbols."""
+    """Assets, positions, quotes and reference prices for the plan's symbols."""
 
     assets: Mapping[str, Asset]
     positions: Mapping[str, Position]
     quotes: Mapping[str, Quote]
+    references: Mapping[str, ItemReference]
 
 
 async def read_gate(broker: BrokerPort) -> Gate:
@@ -77,18 +82,23 @@ async def read_gate(broker: BrokerPort) -> Gate:
         raise BrokerUnavailableError(f"preflight account/clock failed: {exc}") from exc
 
 
-async def read_market(broker: BrokerPort, symbols: set[str]) -> Market:
-    """Assets, positions, quotes. Raises BrokerUnavailableError on any broker failure."""
+async def read_market(
+    broker: BrokerPort, symbols: set[str], *, now: datetime, config: ExecutionConfig
+) -> Market:
+    """Assets, positions, quotes, and each symbol's reference price (latest trades and bars are
+    read only for symbols whose quote is unusable). Raises BrokerUnavailableError on any broker
+    failure."""
     try:
         assets = await broker.get_assets(symbols)
         positions = await broker.get_positions()
         quotes = await broker.get_latest_quotes(symbols)
+        references = await read_references(broker, quotes, symbols, now=now, config=config)
     except BrokerUnavailableError:
         raise
     except BrokerError as exc:
         # Nothing has been sent yet: a Lambda retry is the right recovery for any broker failure.
         raise BrokerUnavailableError(f"preflight market read failed: {exc}") from exc
-    return Market(assets=assets, positions=positions, quotes=quotes)
+    return Market(assets=assets, positions=positions, quotes=quotes, references=references)
 
 
 def session_deadline(deadline: Deadline, gate: Gate, clock: Clock) -> Deadline:

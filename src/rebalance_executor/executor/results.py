@@ -92,6 +92,7 @@ def untraded_result(
         outcome = ItemOutcome.NOT_TRADED
         reason = sized.reason if sized is not None and sized.reason is not None else reason
     quote = sized.quote if sized else None
+    two_sided = quote is not None and quote.is_two_sided
     return ItemResult(
         index=index,
         symbol=item.symbol,
@@ -102,7 +103,8 @@ def untraded_result(
         planned_notional=_planned_notional(item, sized) if item.action is not Action.HOLD else 0,
         planned_qty=sized.planned_qty if sized else Decimal(0),
         arrival_quote=quote,
-        arrival_mid=quote.mid if quote is not None and quote.bid > 0 else None,
+        arrival_mid=quote.mid if quote is not None and two_sided else None,
+        reference=sized.reference if sized else None,
     )
 
 
@@ -135,7 +137,9 @@ def traded_result(state: ItemState, sized: Sized) -> ItemResult:
     filled, notional = state.filled_qty, state.filled_notional
     avg = notional / filled if filled > 0 else None
     arrival: Quote | None = state.arrival_quote or state.quote
-    arrival_mid = arrival.mid if arrival is not None else None
+    # A one-sided arrival quote has no mid: the item's reference (a checked trade) stands in.
+    two_sided = arrival is not None and arrival.is_two_sided
+    arrival_mid = arrival.mid if arrival is not None and two_sided else state.ref_price
     outcome = item_outcome(state, filled)
     if outcome is ItemOutcome.OVERFILLED:
         reason: Reason | None = Reason.OVERFILL
@@ -163,6 +167,7 @@ def traded_result(state: ItemState, sized: Sized) -> ItemResult:
         avg_fill_price=avg,
         arrival_quote=arrival,
         arrival_mid=arrival_mid,
+        reference=sized.reference,
         slippage_bps=slippage_bps(state.side, avg, arrival_mid) if avg and arrival_mid else None,
         # uncapped: above 1 means more was bought or sold than planned
         fill_rate=filled / state.planned_qty if state.planned_qty > 0 else Decimal(0),

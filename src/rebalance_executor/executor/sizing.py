@@ -1,4 +1,5 @@
-"""Sizing (SPEC §4.4): reference prices from fresh valid quotes only, rounding, the cash budget.
+"""Sizing (SPEC §4.4): reference prices (a fresh valid quote's mid, else a checked trade from
+:mod:`~rebalance_executor.executor.reference`), rounding, the cash budget.
 
 Quantities are worked out as totals over every attempt at the plan: ``planned`` includes what
 earlier attempts already filled, so a re-run only works the remainder (never re-sends the original
@@ -25,7 +26,7 @@ from rebalance_executor.domain.broker import (
 )
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, PlanItem
-from rebalance_executor.domain.result import Reason
+from rebalance_executor.domain.result import ItemReference, Reason, ReferenceSource
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class Sized:
     quote: Quote | None
     reason: Reason | None = None
     detail: str | None = None
+    reference: ItemReference | None = None
 
     @property
     def planned_notional(self) -> Decimal:
@@ -64,13 +66,17 @@ class Sized:
 def quote_problem(quote: Quote | None, now: datetime | None, config: ExecutionConfig) -> str | None:
     """Why a quote cannot price a trade (None when it is fresh and valid).
 
-    Unusable: missing, empty or crossed (bid <= 0 or ask <= bid), older than
-    ``quote_max_age_s`` (only checked when ``now`` is known), or wider than ``max_spread_bps``.
+    Unusable: missing; one-sided (a bid or ask of 0 is a missing side, never a price); crossed
+    (ask <= bid); older than ``quote_max_age_s`` (only checked when ``now`` is known); or wider
+    than ``max_spread_bps``.
     """
     if quote is None:
         return "no quote"
-    if quote.bid <= 0 or quote.ask <= quote.bid:
-        return f"crossed or empty quote bid={quote.bid} ask={quote.ask}"
+    if not (quote.has_bid and quote.has_ask):
+        missing = "bid" if not quote.has_bid else "ask"
+        return f"one-sided quote: no {missing} (bid={quote.bid} ask={quote.ask})"
+    if quote.ask <= quote.bid:
+        return f"crossed quote bid={quote.bid} ask={quote.ask}"
     if now is not None:
         age = (now - quote.timestamp).total_seconds()
         if age > config.quote_max_age_s:
@@ -78,6 +84,14 @@ def quote_problem(quote: Quote | None, now: datetime | None, config: ExecutionCo
     if quote.spread_bps > config.max_spread_bps:
         return f"spread {quote.spread_bps:.1f}bps above {config.max_spread_bps}bps"
     return None
+
+
+def quote_reference(quote: Quote | None, now: datetime, config: ExecutionConfig) -> ItemReference:
+    """The quote's mid as the reference when the quote is usable, else NONE saying why."""
+    problem = quote_problem(quote, now, config)
+    if problem is not None or quote is None:
+        return ItemReference(source=ReferenceSource.NONE, detail=problem)
+    return ItemReference(source=ReferenceSource.QUOTE, price=quote.mid, at=quote.timestamp)
 
 
 def round_qty(qty: Decimal, fractionable: bool) -> Decimal:
@@ -96,25 +110,27 @@ def size_item(
     prior: Prior,
     now: datetime,
     config: ExecutionConfig,
+    reference: ItemReference | None = None,
 ) -> Sized:
-    """Plan one BUY/SELL item. Never raises for market conditions: it returns a reason."""
+    """Plan one BUY/SELL item at its reference price (``reference``, by default the quote's).
+    Never raises for market conditions: it returns a reason."""
     if asset is None or not asset.tradable:
         return Sized(Decimal(0), None, quote, Reason.NOT_TRADABLE, "asset unknown or not tradable")
-    problem = quote_problem(quote, now, config)
-    if problem is not None or quote is None:
-        return Sized(Decimal(0), None, quote, Reason.NO_VALID_QUOTE, problem)
-    price = quote.mid
+    ref = reference if reference is not None else quote_reference(quote, now, config)
+    if ref.price is None:
+        return Sized(Decimal(0), None, quote, Reason.NO_VALID_QUOTE, ref.detail, ref)
+    price = ref.price
     unspent = max(Decimal(0), abs(item.trade_amount) - prior.filled_notional)
     new_qty = round_qty(unspent / price, asset.fractionable)
     if item.action is Action.SELL:
         held = max(Decimal(0), position.qty if position is not None else Decimal(0))
         if held + prior.filled_qty <= 0:
-            return Sized(Decimal(0), price, quote, Reason.NO_POSITION, "no position to sell")
+            return Sized(Decimal(0), price, quote, Reason.NO_POSITION, "no position to sell", ref)
         # Liquidation sells exactly what is held, fractional remainder included; any other
         # sell is capped at the (rounded) holding, so it can never go short.
         new_qty = held if item.is_liquidation else min(new_qty, round_qty(held, asset.fractionable))
     wanted = prior.filled_qty + new_qty
-    sized = Sized(wanted, price, quote)
+    sized = Sized(wanted, price, quote, reference=ref)
     to_send = wanted - prior.filled_qty - prior.live_unfilled
     if (
         prior.filled_qty == 0
@@ -122,14 +138,25 @@ def size_item(
         and to_send * price < max(config.min_order_notional, Decimal("0.01"))
     ):
         detail = f"{to_send} shares at {price} is below {config.min_order_notional}"
-        return Sized(Decimal(0), price, quote, Reason.BELOW_MIN_NOTIONAL, detail)
+        return Sized(Decimal(0), price, quote, Reason.BELOW_MIN_NOTIONAL, detail, ref)
     return sized
 
 
-def buy_cost(qty: Decimal, quote: Quote, limit_price: Decimal | None = None) -> Decimal:
-    """What a buy of ``qty`` reserves: its limit price, or the ask plus the market buffer."""
-    price = limit_price if limit_price is not None else quote.ask * (1 + MARKET_BUY_BUFFER)
-    return qty * price
+def buy_cost(
+    qty: Decimal,
+    quote: Quote | None,
+    limit_price: Decimal | None = None,
+    *,
+    reference: Decimal | None = None,
+) -> Decimal:
+    """What a buy of ``qty`` reserves: its limit price, or the ask plus the market buffer (the
+    ``reference`` price plus the buffer when the quote shows no ask: a 0 ask is not a price)."""
+    if limit_price is not None:
+        return qty * limit_price
+    basis = quote.ask if quote is not None and quote.has_ask else reference
+    if basis is None:
+        raise ValueError("a buy without a limit needs an ask or a reference price")
+    return qty * basis * (1 + MARKET_BUY_BUFFER)
 
 
 @dataclass(frozen=True)
@@ -143,7 +170,7 @@ class BuyBudget:
 def open_buy_reservation(orders: Iterable[BrokerOrder], quotes: Mapping[str, Quote]) -> Decimal:
     """What the account's open buy orders hold back, as Alpaca reserves it (alpaca-behaviour.md
     row 2): a limit at its limit price x unfilled qty, a market buy at the ask (plus the market
-    buffer). A market buy whose symbol has no quote is logged and not valued."""
+    buffer). A market buy whose symbol shows no ask is logged and not valued."""
     total = Decimal(0)
     for order in orders:
         if order.side is not Side.BUY or order.status.is_terminal:
@@ -151,7 +178,7 @@ def open_buy_reservation(orders: Iterable[BrokerOrder], quotes: Mapping[str, Quo
         unfilled = max(Decimal(0), (order.qty or Decimal(0)) - order.filled_qty)
         if order.type is OrderType.LIMIT and order.limit_price is not None:
             total += unfilled * order.limit_price
-        elif order.symbol in quotes:
+        elif order.symbol in quotes and quotes[order.symbol].has_ask:
             total += buy_cost(unfilled, quotes[order.symbol])
         else:
             logger.warning("open_buy_unvalued", extra={"order_id": order.id})

@@ -204,6 +204,7 @@ def _policy_input(
         repegs=state.repegs,
         now=ctx.clock.now(),
         window_s=window.stop - window.start,
+        reference=state.ref_price,
     )
 
 

@@ -29,9 +29,10 @@ def is_traded(item: ItemResult) -> bool:
 
 def quote_samples(item: ItemResult) -> list[QuotePoint]:
     """The item's quote path (one point per poll tick while it was worked) plus its arrival
-    quote, oldest first. Empty for items never quoted (e.g. market policy without polling)."""
+    quote when it was two-sided (a one-sided quote has no mid), oldest first. Empty for items
+    never quoted (e.g. market policy without polling)."""
     points = list(item.quote_path)
-    if item.arrival_quote is not None:
+    if item.arrival_quote is not None and item.arrival_quote.is_two_sided:
         q = item.arrival_quote
         points.append(
             QuotePoint(at=item.started_at or q.timestamp, bid=q.bid, ask=q.ask, mid=q.mid)

@@ -20,6 +20,7 @@ from rebalance_executor.domain.result import (
     ExecutionStatus,
     ItemOutcome,
     ItemResult,
+    ReferenceSource,
 )
 from rebalance_executor.reporting import format as fmt
 from rebalance_executor.reporting.loading import ResultLoadError, load_result
@@ -134,6 +135,13 @@ def _orders(item: ItemResult) -> str:
     return f"{item.orders_count} ({item.replaces_count} repl)" if item.orders_count else "0"
 
 
+def _arrival(item: ItemResult) -> str:
+    """The arrival price, marked when it is a trade reference (the quote could not price it)."""
+    price = fmt.price(item.arrival_mid)
+    trade = item.reference is not None and item.reference.source is ReferenceSource.TRADE
+    return f"{price} (trade)" if trade else price
+
+
 @dataclass(frozen=True)
 class _Column:
     header: str
@@ -155,7 +163,7 @@ _COLUMNS: tuple[_Column, ...] = (
         wide_only=True,
     ),
     _Column("Avg fill", lambda i: fmt.avg_price(i.avg_fill_price)),
-    _Column("Arrival", lambda i: fmt.price(i.arrival_mid)),
+    _Column("Arrival", _arrival),
     _Column("Slip bps", lambda i: fmt.bps(i.slippage_bps)),
     _Column("Orders", _orders, wide_only=True),
     _Column("Outcome", _outcome, justify="left"),

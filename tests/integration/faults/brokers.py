@@ -15,12 +15,14 @@ from datetime import datetime
 from rebalance_executor.domain.broker import (
     AccountSnapshot,
     Asset,
+    Bar,
     BrokerOrder,
     BrokerPort,
     MarketClock,
     OrderRequest,
     Position,
     Quote,
+    Trade,
 )
 
 
@@ -76,6 +78,16 @@ class InterceptingBroker:
     async def get_latest_quotes(self, symbols: Iterable[str]) -> Mapping[str, Quote]:
         self._tick("get_latest_quotes")
         return await self._inner.get_latest_quotes(symbols)
+
+    async def get_latest_trades(self, symbols: Iterable[str]) -> Mapping[str, Trade]:
+        self._tick("get_latest_trades")
+        return await self._inner.get_latest_trades(symbols)
+
+    async def get_recent_bars(
+        self, symbols: Iterable[str], minutes: int
+    ) -> Mapping[str, Sequence[Bar]]:
+        self._tick("get_recent_bars")
+        return await self._inner.get_recent_bars(symbols, minutes)
 
     async def list_orders(
         self, *, after: datetime, symbols: Iterable[str] | None = None, open_only: bool = False

@@ -81,8 +81,10 @@ def test_client_order_ids_are_deterministic_short_and_parseable() -> None:
     ("quote", "fragment"),
     [
         (None, "no quote"),
-        (q("0", "10"), "crossed or empty"),
-        (q("10.01", "10.00"), "crossed or empty"),
+        (q("0", "10"), "one-sided quote: no bid"),
+        (q("10", "0"), "one-sided quote: no ask"),
+        (q("0", "0"), "one-sided quote"),
+        (q("10.01", "10.00"), "crossed"),
         (q("10.00", "10.01", age_s=11), "old"),
         (q("10.00", "10.50"), "spread"),
     ],

@@ -48,6 +48,7 @@ def state(
     window_s: float | None = 600.0,
     order: BrokerOrder | None = None,
     order_age_s: float | None = None,
+    reference: str | None = None,
 ) -> PolicyInput:
     """Input ``t`` seconds into a window of ``window_s`` seconds."""
     fraction = 0.0 if not window_s else min(1.0, t / window_s)
@@ -64,4 +65,5 @@ def state(
         repegs=0,
         now=NOW,
         window_s=window_s,
+        reference=Decimal(reference) if reference is not None else None,
     )

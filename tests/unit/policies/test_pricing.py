@@ -79,9 +79,9 @@ def test_quote_guards() -> None:
     assert quote_problem(state(quote("100.00", "100.02")), config) is None
     assert quote_problem(state(None), config) == "no quote"
     crossed = quote_problem(state(quote("100.02", "100.00")), config)
-    assert crossed == "crossed or empty quote bid=100.02 ask=100.00"
+    assert crossed == "crossed quote bid=100.02 ask=100.00"
     empty = quote_problem(state(quote("0", "1.00")), config)
-    assert empty == "crossed or empty quote bid=0 ask=1.00"
+    assert empty == "one-sided quote: no bid (bid=0 ask=1.00)"
     stale = quote_problem(state(quote("100.00", "100.02", age_s=6)), config)
     assert stale is not None
     assert "old" in stale

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, ItemOutcome
+from rebalance_executor.domain.result import (
+    ExecutionResult,
+    ExecutionStatus,
+    ItemOutcome,
+    ItemReference,
+    ReferenceSource,
+)
 from rebalance_executor.reporting.terminal import ResultLoadError, load_result, print_result
 from tests.unit.reporting.factory import T0, sample_result
 
@@ -218,3 +224,18 @@ def test_dry_run_result_shows_intended_quantities() -> None:
     assert "30 / 0" in _row(text, "NVDA")
     assert "DRY_RUN" in _row(text, "NVDA")
     assert "0 of 3 filled; 0 orders submitted" in text
+
+
+def test_trade_reference_is_marked_in_the_arrival_column() -> None:
+    result = sample_result()
+    traded = result.items[0]
+    marked = traded.model_copy(
+        update={
+            "reference": ItemReference(
+                source=ReferenceSource.TRADE, price=traded.arrival_mid, at=T0
+            )
+        }
+    )
+    text = _render(result.model_copy(update={"items": (marked, *result.items[1:])}))
+    assert "(trade)" in _row(text, traded.symbol)
+    assert "(trade)" not in _row(_render(result), traded.symbol)

@@ -85,6 +85,9 @@ class PolicyInput:
     # seconds (schedules compress to fit it); None when the caller does not know them.
     now: datetime | None = None
     window_s: float | None = None
+    # The item's reference price from sizing (quote mid or checked trade, SPEC §4.4): anchors
+    # the collar when the arrival quote is not two-sided, and stands in for a missing quote side.
+    reference: Decimal | None = None
 
     @property
     def elapsed_s(self) -> float:

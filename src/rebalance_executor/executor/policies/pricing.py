@@ -26,6 +26,45 @@ def quote_problem(state: PolicyInput, config: ExecutionConfig) -> str | None:
     return sizing_quote_problem(state.quote, state.now, config)
 
 
+def arrival_price(state: PolicyInput) -> Decimal | None:
+    """The collar's anchor: the arrival quote's mid when that quote was two-sided, else the
+    item's sizing reference (a one-sided quote has no mid: half an ask is not a price)."""
+    arrival = state.arrival_quote
+    if arrival is not None and arrival.is_two_sided:
+        return arrival.mid
+    return state.reference
+
+
+def working_quote(state: PolicyInput, config: ExecutionConfig) -> Quote | None:
+    """The quote to price off now, or None (hold): the live quote when it is usable; a fresh
+    one-sided quote completed with the reference on its missing side (docs/executor.md
+    "Reference prices"); never a stale quote and never a side that is 0.
+
+    Completing: a missing bid becomes ``min(reference, ask - tick)``, a missing ask
+    ``max(reference, bid + tick)`` (rounded to the tick away from the shown side), so passive
+    prices sit between the shown side and the reference and a take prices at the shown side
+    (buy at the ask, sell at the bid) or at the reference; the collar still bounds every price.
+    """
+    quote, reference = state.quote, arrival_price(state)
+    if quote is None or quote_problem(state, config) is None:
+        return quote
+    if reference is None or quote.has_bid == quote.has_ask or not _is_fresh(state, config):
+        return None
+    tick = tick_size(reference)
+    if quote.has_ask:
+        bid = min(round_to_tick(reference, Side.BUY), quote.ask - tick)
+        return quote.model_copy(update={"bid": bid}) if bid > 0 else None
+    ask = max(round_to_tick(reference, Side.SELL), quote.bid + tick)
+    return quote.model_copy(update={"ask": ask})
+
+
+def _is_fresh(state: PolicyInput, config: ExecutionConfig) -> bool:
+    quote = state.quote
+    if quote is None or state.now is None:
+        return quote is not None
+    return (state.now - quote.timestamp).total_seconds() <= config.quote_max_age_s
+
+
 def near_touch(quote: Quote, side: Side) -> Decimal:
     return quote.bid if side is Side.BUY else quote.ask
 
@@ -97,6 +136,7 @@ def clamp(price: Decimal, bound: Decimal, side: Side) -> Decimal:
 
 def is_marketable(limit: Decimal | None, quote: Quote, side: Side) -> bool:
     """True when a limit at ``limit`` would execute against the current far touch."""
-    if limit is None:
+    far = far_touch(quote, side)
+    if limit is None or far <= 0:  # no far side shown: nothing to execute against
         return False
-    return within(far_touch(quote, side), limit, side)
+    return within(far, limit, side)

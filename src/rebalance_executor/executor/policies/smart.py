@@ -24,9 +24,12 @@ the spread is no wider than a few seconds of price movement a passive order is a
 order that also pays the gap overshoot (docs/executor.md).
 
 Guards: on a missing, stale, crossed or too-wide quote the live order is held and nothing new is
-sent. The collar is ``arrival_mid x (1 ± MAX_COLLAR_BPS)``: prices are clamped to it, and when the
-market itself has run through it (the near touch while passive, the far touch when taking) the
-item stops with ``Reason.COLLAR`` instead of chasing.
+sent; a fresh one-sided quote is completed with the item's reference on its missing side
+(:func:`~rebalance_executor.executor.policies.pricing.working_quote`). The collar is
+``arrival x (1 ± MAX_COLLAR_BPS)`` (arrival: the arrival quote's mid, or the item's reference when
+that quote was not two-sided): prices are clamped to it, and when the market itself has run
+through it (the near touch while passive, the far touch when taking) the item stops with
+``Reason.COLLAR`` instead of chasing.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from rebalance_executor.executor.policies.base import (
     stop,
 )
 from rebalance_executor.executor.policies.pricing import (
+    arrival_price,
     clamp,
     collar_bound,
     far_touch,
@@ -55,10 +59,10 @@ from rebalance_executor.executor.policies.pricing import (
     is_marketable,
     is_strictly_inside,
     near_touch,
-    quote_problem,
     spread_bps,
     through_far,
     within,
+    working_quote,
 )
 
 # Window assumed when the caller does not say (only the un-compressed schedule applies then).
@@ -113,10 +117,11 @@ class SmartPolicy:
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:
         """The order the item should have live now; KEEP on an unusable quote; STOP(COLLAR)
         when the market ran through the collar."""
-        if quote_problem(state, config) is not None or state.quote is None:
+        quote = working_quote(state, config)
+        if quote is None:
             return KEEP
-        quote, schedule = state.quote, config.smart
-        arrival = state.arrival_quote.mid if state.arrival_quote is not None else quote.mid
+        schedule = config.smart
+        arrival = arrival_price(state) or quote.mid
         bound = collar_bound(arrival, state.side, config.max_collar_bps)
         clock = _clock(state, schedule)
         price = _passive_target(state, quote, schedule, clock)
@@ -133,7 +138,7 @@ class SmartPolicy:
         live order, an unusable quote, or decide() already wants a change); None when only a
         fill or cancel can change anything (a market order is live)."""
         live = state.live_order
-        if live is None or quote_problem(state, config) is not None or state.quote is None:
+        if live is None or working_quote(state, config) is None:
             return 0.0
         desired = self.decide(state, config)
         if desired.kind is not DesiredKind.KEEP and not desired.matches(live):
@@ -172,7 +177,7 @@ def _passive_target(
 def _moved_too_far(state: PolicyInput, quote: Quote, spreads: Decimal) -> bool:
     """True when the mid is ``spreads`` arrival spreads or more from the arrival mid."""
     arrival = state.arrival_quote
-    if spreads <= 0 or arrival is None:
+    if spreads <= 0 or arrival is None or not arrival.is_two_sided:
         return False
     return abs(quote.mid - arrival.mid) >= spreads * (arrival.ask - arrival.bid)
 
