@@ -27,7 +27,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -46,12 +45,12 @@ from rebalance_executor.domain.result import (
     ExecutionResult,
     ExecutionStatus,
     ExecutionSummary,
-    ItemOutcome,
     Reason,
 )
 from rebalance_executor.events import InvalidEventError, ParsedEvent, ScheduleEvent, parse_any_event
 from rebalance_executor.executor import EarlyStop, execute_plan
-from rebalance_executor.observability import NAMESPACE, SERVICE, logger, metrics
+from rebalance_executor.observability import logger
+from rebalance_executor.outcome_metrics import count_event, emit_execution_metrics, emit_overfill
 from rebalance_executor.planning import resolve_plan
 
 if TYPE_CHECKING:
@@ -107,7 +106,7 @@ def _handle_event(
         )
     except IdempotencyAlreadyInProgressError:
         logger.warning("duplicate while plan in progress; not trading")
-        _count("DuplicateInProgress")
+        count_event("DuplicateInProgress")
         return _summary(plan_id, ExecutionStatus.SKIPPED, _IN_PROGRESS).model_dump(mode="json")
     except IdempotencyValidationError:
         reason = (
@@ -125,7 +124,7 @@ def _handle_event(
         )
     if not ran:
         logger.info("duplicate of a finished plan; returning the stored summary")
-        _count("DuplicateCompleted")
+        count_event("DuplicateCompleted")
     return summary
 
 
@@ -164,8 +163,8 @@ def _execute_claimed(
     result = _run_within_budget(source, context, deps)
     summary = ExecutionSummary.of(result, location.result_uri, attempt)
     _record(location, result=result, summary=summary, raw=raw, context=context, deps=deps)
-    _emit_metrics(summary, time.monotonic() - started)
-    _emit_overfill(result)
+    emit_execution_metrics(summary, time.monotonic() - started)
+    emit_overfill(result)
     return summary
 
 
@@ -309,7 +308,7 @@ def _reject_unclaimed(
         deps=deps,
         detail_type=detail_type,
     )
-    _emit_metrics(summary, 0.0)
+    emit_execution_metrics(summary, 0.0)
     return summary.model_dump(mode="json")
 
 
@@ -333,7 +332,7 @@ def _record(
         )
     except PublishError as exc:
         logger.error("outcome event not published", extra={"error": str(exc)})
-        _count("PublishFailed")
+        count_event("PublishFailed")
 
 
 def _rejected(
@@ -353,39 +352,6 @@ def _rejected(
 
 def _summary(plan_id: str, status: ExecutionStatus, reason: str) -> ExecutionSummary:
     return ExecutionSummary(plan_id=plan_id, status=status, reason=reason)
-
-
-def _emit_metrics(summary: ExecutionSummary, duration_s: float) -> None:
-    """EMF: executions by status (own dimension), filled notional, slippage, duration."""
-    with single_metric(
-        name="Executions",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=NAMESPACE,
-        default_dimensions=metrics.default_dimensions,
-    ) as metric:
-        metric.add_dimension(name="service", value=SERVICE)
-        metric.add_dimension(name="status", value=summary.status.value)
-    metrics.add_metric(
-        name="FilledNotional", unit=MetricUnit.NoUnit, value=float(summary.filled_notional)
-    )
-    if summary.slippage_bps is not None:
-        metrics.add_metric(
-            name="SlippageBps", unit=MetricUnit.NoUnit, value=float(summary.slippage_bps)
-        )
-    metrics.add_metric(name="DurationMs", unit=MetricUnit.Milliseconds, value=duration_s * 1000)
-    if summary.status is ExecutionStatus.REJECTED:
-        _count("Rejections")
-
-
-def _emit_overfill(result: ExecutionResult) -> None:
-    """Items whose broker fills exceed the plan beyond tolerance (SPEC §3.3); alarmed on."""
-    overfilled = sum(1 for item in result.items if item.outcome is ItemOutcome.OVERFILLED)
-    metrics.add_metric(name="Overfill", unit=MetricUnit.Count, value=overfilled)
-
-
-def _count(name: str) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 def _event_id(raw: Mapping[str, Any], context: LambdaContext) -> str:

@@ -211,7 +211,7 @@ def test_every_alarm_notifies_the_topic_and_key_signals_are_covered() -> None:
 
 
 def test_overfill_alarm_fires_on_the_first_overfilled_item() -> None:
-    """SPEC §3.3: an OVERFILLED item emits ``Overfill`` (service._emit_overfill) and alarms."""
+    """SPEC §3.3: an OVERFILLED item emits ``Overfill`` (``emit_overfill``) and alarms."""
     [alarm] = [
         a["Properties"]
         for a in resources(TEMPLATE, "AWS::CloudWatch::Alarm").values()
