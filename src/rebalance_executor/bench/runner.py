@@ -119,6 +119,7 @@ def run_one(spec: RunSpec) -> RunRecord:
             result,
             records_from_sim(sim.control, api_key),
             cash_reserve=deps.settings.cash_reserve,
+            allow_margin=deps.settings.allow_margin,
         )
         return RunRecord(
             scenario=scenario.name,

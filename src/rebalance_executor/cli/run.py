@@ -13,7 +13,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, ExitStack, closing
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +23,7 @@ from rich.console import Console
 
 from alpaca_sim.testing import running_simulator
 from rebalance_executor.adapters.s3_results import ResultReadError, parse_s3_uri
+from rebalance_executor.bench.invariants import Violation, check_execution, records_from_sim
 from rebalance_executor.cli.events_io import (
     EXIT_BAD_INPUT,
     EXIT_HANDLER_RAISED,
@@ -123,12 +124,31 @@ def run(args: argparse.Namespace) -> int:
         deps = replace(build_dependencies(load_settings(), clock=sim.clock), progress=progress)
         reset_dependencies(deps)
         stack.callback(reset_dependencies)
-        return _invoke_and_report(restamp(event, sim.clock.now()), args.timeout_s, deps, args.out)
+        event = restamp(event, sim.clock.now())
+
+        def check(result: ExecutionResult) -> list[Violation]:
+            records = records_from_sim(sim.control, SIM_KEY_ID)
+            settings = deps.settings
+            return check_execution(
+                None,
+                result,
+                records,
+                cash_reserve=settings.cash_reserve,
+                allow_margin=settings.allow_margin,
+            )
+
+        return _invoke_and_report(event, args.timeout_s, deps, args.out, check)
 
 
 def _invoke_and_report(
-    event: dict[str, Any], timeout_s: float, deps: Dependencies, out_dir: Path
+    event: dict[str, Any],
+    timeout_s: float,
+    deps: Dependencies,
+    out_dir: Path,
+    check: Callable[[ExecutionResult], list[Violation]],
 ) -> int:
+    """Invoke, print the report and the SPEC §4.10 check against the simulator's records.
+    Exit 1 when the handler raised or an invariant is violated."""
     try:
         response = invoke_handler(event, timeout_s=timeout_s)
     except Exception as exc:  # noqa: BLE001 - CLI boundary: a raising handler is exit 1
@@ -142,10 +162,15 @@ def _invoke_and_report(
         print_result(result, Console())
     except (ResultReadError, ValueError) as exc:
         sys.stderr.write(f"error: cannot load the stored result: {exc}\n")
-    else:
-        _save(document, result, out_dir)
+        print_response(response)
+        return EXIT_OK
+    _save(document, result, out_dir)
+    violations = check(result)
+    for violation in violations:
+        sys.stderr.write(f"SPEC §4.10 violated: {violation}\n")
+    sys.stderr.write(f"money invariants (SPEC §4.10): {len(violations)} violations\n")
     print_response(response)
-    return EXIT_OK
+    return EXIT_HANDLER_RAISED if violations else EXIT_OK
 
 
 def _save(document: Mapping[str, Any], result: ExecutionResult, out_dir: Path) -> None:

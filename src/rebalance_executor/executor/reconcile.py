@@ -54,6 +54,8 @@ class PlanOrders:
                 ((o.qty or Decimal(0)) - o.filled_qty for o in orders if not o.status.is_terminal),
                 Decimal(0),
             ),
+            # oldest first: the first order carried the item's whole size (SPEC §4.2)
+            target_qty=orders[0].qty if orders else None,
         )
 
 

@@ -45,6 +45,8 @@ class Prior:
     filled_qty: Decimal = Decimal(0)
     filled_notional: Decimal = Decimal(0)
     live_unfilled: Decimal = Decimal(0)
+    # the quantity of the item's first order: the total an earlier attempt sized the item to
+    target_qty: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,10 @@ def size_item(
     price = ref.price
     unspent = max(Decimal(0), abs(item.trade_amount) - prior.filled_notional)
     new_qty = round_qty(unspent / price, asset.fractionable)
+    if prior.target_qty is not None:
+        # An earlier attempt fixed the item's size with its first order: a retry works to that
+        # total, never re-sizes on a new price (it would top up a filled item, or shrink it).
+        new_qty = max(Decimal(0), prior.target_qty - prior.filled_qty)
     if item.action is Action.SELL:
         held = max(Decimal(0), position.qty if position is not None else Decimal(0))
         if held + prior.filled_qty <= 0:

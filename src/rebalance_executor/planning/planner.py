@@ -135,8 +135,13 @@ def _spendable(
 ) -> Decimal:
     """Cash the buys may use before any sell: never margin, less open buys' reservations."""
     # Cash accounts report buying power = cash - open buy reservations; margin accounts report
-    # a multiple of equity, so the smaller of the two is unleveraged, unreserved cash.
-    cash = max(Decimal(0), min(account.cash, account.buying_power))
+    # a multiple of equity there, and the unleveraged, unreserved cash in
+    # non_marginable_buying_power: the smallest figure is never margin. (The executor enforces
+    # its own cash budget again, open orders valued; SPEC §4.4.)
+    figures = [account.cash, account.buying_power]
+    if account.non_marginable_buying_power is not None:
+        figures.append(account.non_marginable_buying_power)
+    cash = max(Decimal(0), min(figures))
     return cash - max(cash_reserve, allocation.options.cash_reserve)
 
 

@@ -111,7 +111,9 @@ class Harness:
             )
         finally:
             # SPEC §4.10 is checked on this run when the simulator stops.
-            record_execution(plan, result, cash_reserve=config.cash_reserve)
+            record_execution(
+                plan, result, cash_reserve=config.cash_reserve, allow_margin=config.allow_margin
+            )
         return result
 
     def positions(self) -> dict[str, Decimal]:

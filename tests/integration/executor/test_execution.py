@@ -84,11 +84,6 @@ def test_buys_wait_for_a_resting_sell_to_be_cancelled(h: Harness) -> None:
     assert result.status is ExecutionStatus.PARTIAL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15: buys are sized from buying_power, 2x on Alpaca's default margin account: "
-    "the executor borrows (spent ~$9,200 on $5,000 cash, cash went negative)",
-)
 def test_buys_never_exceed_buying_power(h: Harness) -> None:
     h.account("5000")
     config = MARKET.model_copy(update={"cash_reserve": Decimal(500)})

@@ -1,7 +1,6 @@
-"""The current executor against behaviours only the faithful broker has (alpaca-behaviour.md).
+"""The executor against behaviours only the faithful broker has (alpaca-behaviour.md).
 
-Each test states the safe outcome; those the executor does not reach yet are strict xfails for
-issue 15. A watcher thread plays the broker's side of a race (a fill inside a pending window, a
+Each test states the safe outcome (each failed on the executor before issue 15). A watcher thread plays the broker's side of a race (a fill inside a pending window, a
 rare status right after submission) through the control API; the scenario widens the window so
 the watcher always wins it.
 """
@@ -61,30 +60,26 @@ def _fill_part(h: Harness, order: dict[str, Any]) -> None:
     h.sim.control.force_fill(order["id"], (Decimal(order["qty"]) * Decimal("0.4")).quantize(1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 (row 3): the old order fills 40 shares in pending_replace and the "
-    "replacement keeps the original qty 100: 140 filled of 100 planned, status SUCCEEDED",
-)
-def test_row03_fills_inside_the_replace_window_never_overfill_the_item(
+def test_row03_05_repricing_never_patches_and_fills_in_the_cancel_window_never_overfill(
     sim_factory: SimFactory,
 ) -> None:
+    """Re-pricing is cancel + new order, never a PATCH (row 3's replace semantics cannot
+    over-fill what is never sent); 40 % of each cancelled order fills inside its 20 s
+    pending_cancel window (row 5), and the remainder is sized from those final fills."""
     h = _harness(sim_factory, pending_ms=20_000, partial_fill_probability=0.0)
     h.account("100000")
     h.sim.control.freeze_market(True)  # nothing fills by itself: the smart policy re-prices
-    with _on_status(h, "pending_replace", _fill_part):
+    with _on_status(h, "pending_cancel", _fill_part):
         result = h.run(h.plan(item("NOFR", Action.BUY, "4500")), SMART, window_s=600)
+    orders = h.sim.control.orders(h.key)
     filled = sum((f.qty for f in h.sim.control.fills(h.key)), Decimal(0))
-    assert any(o["status"] == "replaced" for o in h.sim.control.orders(h.key))
+    assert h.sim.control.request_counts().get("PATCH /v2/orders/{order_id}", 0) == 0
+    assert sum(1 for o in orders if o["canceled_at"] and Decimal(o["filled_qty"]) > 0) >= 1
     assert filled <= result.items[0].planned_qty
+    assert result.items[0].filled_qty == filled
 
 
 @pytest.mark.parametrize("status", ["held", "pending_review"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 (row 6): the executor's OrderStatus has no held / pending_review: "
-    "execute_plan raises ValueError and leaves the order live",
-)
 def test_row06_rare_statuses_are_handled_as_live(sim_factory: SimFactory, status: str) -> None:
     h = _harness(sim_factory, ack_latency_ms=20_000)
     h.account("20000")
@@ -98,11 +93,6 @@ def test_row06_rare_statuses_are_handled_as_live(sim_factory: SimFactory, status
     assert all(o["status"] in ("canceled", "filled") for o in h.sim.control.orders(h.key))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 (rows 8, 9): a 403/40310000 wash-trade refusal is reported as "
-    "BUYING_POWER (errors mapped by status and code, not message)",
-)
 def test_row09_a_wash_trade_refusal_is_not_reported_as_buying_power(
     sim_factory: SimFactory,
 ) -> None:

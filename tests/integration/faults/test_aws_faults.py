@@ -30,12 +30,6 @@ def _recreate_bucket(bucket: str) -> None:
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 15: the executor sizes off the iex mid (now a single venue's, offset from the "
-    "NBBO) while fills are at the NBBO, so the retry may find a residual and post a top-up "
-    "order; whether it does depends on the iex offset at the wall-clock step, so not strict",
-)
 def test_s3_unavailable_after_orders_then_back(rig: Rig) -> None:
     """The bucket disappears while orders work; the write fails after bounded retries and the
     invocation raises; the bucket returns; the retry reconciles, sends nothing new, writes."""

@@ -81,12 +81,6 @@ def _failing_puts(**_: Any) -> None:
     raise EndpointConnectionError(endpoint_url="https://s3.test")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 15: the executor sizes off the iex mid (now a single venue's, offset from the "
-    "NBBO) while fills are at the NBBO, so the retry may find a residual and post a top-up "
-    "order; fails on about half the runs (the iex offset's sign varies), so it cannot be strict",
-)
 def test_s3_write_failure_after_orders_raises_and_the_retry_reconciles(rig: LambdaRig) -> None:
     healthy = rig.deps
     s3 = boto3.client("s3")

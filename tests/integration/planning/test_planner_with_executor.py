@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
 from alpaca.trading.requests import LimitOrderRequest
@@ -45,12 +44,6 @@ def weights(h: Harness) -> dict[str, Decimal]:
     return {s: v / equity for s, v in values.items()}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15: fills no longer arrive in the POST answer, so the quote moves while "
-    "the first run waits; the re-planned retry then sends a dust top-up (SPY sell 0.0023 sh) "
-    "instead of nothing",
-)
 def test_planned_execution_reaches_targets_and_a_replanned_retry_sends_nothing(
     sim: RunningSimulator,
 ) -> None:
@@ -83,12 +76,6 @@ def test_planned_execution_reaches_targets_and_a_replanned_retry_sends_nothing(
     assert len(h.orders()) == orders
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15: the planner fits buys to buying_power, 2x on Alpaca's default margin "
-    "account, not to cash less reservations and reserve: BND planned at the full $31,600 "
-    "(x1.03 > $32,000)",
-)
 def test_unrelated_open_orders_count_toward_exposure(sim: RunningSimulator) -> None:
     h = Harness.start(sim)
     h.account("40000", {"SPY": "120"})  # BND wants ~$40k of ~$100k

@@ -168,3 +168,23 @@ def test_round_qty_and_proportional_scale_factor() -> None:
     assert scale_factor([Decimal(600), Decimal(400)], Decimal(2000)) == 1
     assert scale_factor([Decimal(600), Decimal(400)], Decimal(500)) == Decimal("0.5")
     assert scale_factor([Decimal(600)], Decimal(-5)) == 0
+
+
+def test_a_retry_keeps_the_size_its_first_order_fixed() -> None:
+    """Attempt 1 sized 10 shares and filled them for $990 of a $1,000 plan: the retry does not
+    top the item up on the $10 left, nor re-size it on the new price (SPEC §4.2)."""
+    prior = Prior(filled_qty=Decimal(10), filled_notional=Decimal(990), target_qty=Decimal(10))
+    for mid in ("99.00", "90.00"):
+        bid, ask = Decimal(mid) - Decimal("0.01"), Decimal(mid) + Decimal("0.01")
+        quote = Quote(symbol="SPY", bid=bid, ask=ask, timestamp=T0)
+        sized = size_item(
+            PlanItem(symbol="SPY", action=Action.BUY, trade_amount=Decimal(1000)),
+            asset=Asset(symbol="SPY", tradable=True, fractionable=True),
+            position=None,
+            quote=quote,
+            prior=prior,
+            now=T0,
+            config=ExecutionConfig(),
+        )
+        assert sized.reason is None
+        assert sized.planned_qty == 10

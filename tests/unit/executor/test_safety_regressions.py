@@ -261,9 +261,10 @@ def test_an_order_in_pending_replace_never_makes_the_executor_cancel_its_new_ord
     # carried the original 100, was cancelled before anything new was sent
     assert broker.orders[original.id].filled_qty == 50
     assert broker.orders[replacement.id].filled_qty == 0
-    assert broker.orders[new_orders[0]].qty == 49  # the plan's dollars left, in whole shares
-    assert broker.filled("WHB") == 99
-    assert result.items[0].filled_qty == 99
+    # the item's size was fixed by its first order (100): the new order is the 50 still missing
+    assert broker.orders[new_orders[0]].qty == 50
+    assert broker.filled("WHB") == 100
+    assert result.items[0].filled_qty == 100
 
 
 @dataclass
