@@ -1,8 +1,9 @@
 """The executor against behaviours only the faithful broker has (alpaca-behaviour.md).
 
-Each test states the safe outcome (each failed on the executor before issue 15). A watcher thread plays the broker's side of a race (a fill inside a pending window, a
-rare status right after submission) through the control API; the scenario widens the window so
-the watcher always wins it.
+Each test states the safe outcome (each failed on the executor before issue 15). A watcher
+thread plays the broker's side of a race (a fill inside a pending window, a rare status right
+after submission) through the control API; the scenario widens the window so the watcher always
+wins it.
 """
 
 from __future__ import annotations
