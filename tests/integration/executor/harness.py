@@ -55,10 +55,13 @@ class CountingClock:
 class Harness:
     sim: RunningSimulator
     key: str
+    # the market-data feed the executor reads: iex (the product default, one venue's quotes) or
+    # sip (the NBBO orders fill against; for tests of the policies' physics)
+    feed: str = "iex"
 
     @classmethod
-    def start(cls, sim: RunningSimulator) -> Harness:
-        return cls(sim, f"ITKEY{next(_keys):04d}")
+    def start(cls, sim: RunningSimulator, feed: str = "iex") -> Harness:
+        return cls(sim, f"ITKEY{next(_keys):04d}", feed)
 
     def account(self, cash: str, positions: Mapping[str, str] | None = None) -> None:
         self.sim.control.set_account(
@@ -77,6 +80,7 @@ class Harness:
             max_requests_per_min=6000,
             clock=self.sim.clock,
             deadline=deadline,
+            data_feed=self.feed,
         )
 
     def plan(self, *items: PlanItem, plan_id: str = "it-plan") -> RebalancePlan:

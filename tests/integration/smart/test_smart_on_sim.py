@@ -1,7 +1,8 @@
 """The smart policy through the real alpaca-py client against the simulator (SPEC §4.5, §4.7, §8).
 
 Simulated time runs faster than real time (``time_scale``); all assertions are on prices,
-quantities and statuses, never on timing.
+quantities and statuses, never on timing. The executor reads the ``sip`` feed here: these tests
+are about working orders against the NBBO they fill on (the iex feed has its own tests).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def test_quiet_market_fills_inside_the_spread(sim_factory: SimFactory) -> None:
     # 30 bps: wide enough for the spread gate (SMART_MIN_PASSIVE_SPREAD_BPS) to work it passively
     quiet = spec("100.00", spread_bps="30")
     sim = sim_factory(seed=7, time_scale=20.0, scenario=scenario(QUIET=quiet))
-    h = Harness.start(sim)
+    h = Harness.start(sim, feed="sip")
     h.account("100000")
     arrival = sim.control.quote("QUIET")
     result = h.run(h.plan(item("QUIET", Action.BUY, "20000")), SMART, window_s=300.0)
@@ -55,7 +56,7 @@ def test_runaway_market_stops_at_the_collar(sim_factory: SimFactory) -> None:
         "100.00", spread_bps="30", volatility="0.05", drift="3000", trade_rate_per_min="0"
     )
     sim = sim_factory(seed=3, time_scale=20.0, scenario=scenario(RUN=runaway))
-    h = Harness.start(sim)
+    h = Harness.start(sim, feed="sip")
     h.account("100000")
     config = SMART.model_copy(update={"max_collar_bps": Decimal(40)})
     result = h.run(h.plan(item("RUN", Action.BUY, "10000")), config, window_s=300.0)
@@ -84,7 +85,7 @@ def test_any_budget_leaves_nothing_live_and_marks_deadline(
         HALT=spec("80.00"),
     )
     sim = sim_factory(seed=11, time_scale=time_scale, scenario=market)
-    h = Harness.start(sim)
+    h = Harness.start(sim, feed="sip")
     h.account("50000", {"AAA": "100", "HALT": "100"})
     sim.control.halt("HALT")  # its sell rests, never fills, and its quote goes stale
     plan = h.plan(
