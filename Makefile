@@ -3,15 +3,15 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= $(shell scripts/find-python.sh)
-PY312 := $(shell scripts/find-python.sh --require-312)
+PY313 := $(shell scripts/find-python.sh --require-313)
 VENV := .venv
 VENV_SAM := .venv-sam
 BIN := $(VENV)/bin
 SAM := $(VENV_SAM)/bin/sam
 STAMP := $(VENV)/.installed-stamp
 SAM_STAMP := $(VENV_SAM)/.installed-stamp
-# sam build's python workflows look for python3.12 on PATH; pyenv's bare shim does not work.
-SAM_PATH := $(if $(PY312),$(dir $(PY312)):)$(PATH)
+# sam build's python workflows look for python3.13 (the Runtime) on PATH; pyenv's bare shim does not work.
+SAM_PATH := $(if $(PY313),$(dir $(PY313)):)$(PATH)
 PIP_FLAGS := --quiet --disable-pip-version-check
 EVENT ?= events/rebalance_planned.json
 PYTEST_ARGS ?=
@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml
 
 $(SAM_STAMP):
 	@test -n "$(PYTHON)" || { echo "no python >= 3.11 found"; exit 1; }
-	$(if $(PY312),$(PY312),$(PYTHON)) -m venv $(VENV_SAM)
+	$(if $(PY313),$(PY313),$(PYTHON)) -m venv $(VENV_SAM)
 	$(VENV_SAM)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
 	$(VENV_SAM)/bin/python -m pip install $(PIP_FLAGS) aws-sam-cli
 	@touch $@
@@ -87,14 +87,14 @@ sim: $(STAMP)
 # Called by `sam build` (BuildMethod: makefile): the handler package and its runtime
 # dependencies only — the simulator and dev tools never ship. Wheels for the function's
 # architecture (x86_64, template.yaml) up to the python3.12 runtime's glibc 2.34; pip does not
-# expand a manylinux tag to older ones, so each is listed. Versions are pinned to the ones the
+# expand a manylinux tag to older ones, so each is listed. Versions are pinned to the ones 
 # test suite ran with (.venv), so the artifact ships exactly what was tested.
 LAMBDA_PLATFORMS := $(foreach v,2014 _2_17 _2_24 _2_26 _2_27 _2_28 _2_31 _2_34,--platform manylinux$(v)_x86_64)
 build-RebalanceExecutorFunction: $(STAMP)
 	$(BIN)/python scripts/lambda_requirements.py > "$(ARTIFACTS_DIR)/requirements.txt"
 	$(BIN)/python scripts/lambda_requirements.py --constraints > "$(ARTIFACTS_DIR)/constraints.txt"
 	$(BIN)/python -m pip install $(PIP_FLAGS) --target "$(ARTIFACTS_DIR)" \
-		$(LAMBDA_PLATFORMS) --implementation cp --python-version 3.12 --only-binary=:all: \
+		$(LAMBDA_PLATFORMS) --implementation cp --python-version 3.13 --only-binary=:all: \
 		-r "$(ARTIFACTS_DIR)/requirements.txt" -c "$(ARTIFACTS_DIR)/constraints.txt"
 	rm -f "$(ARTIFACTS_DIR)/requirements.txt" "$(ARTIFACTS_DIR)/constraints.txt"
 	cp -r src/rebalance_executor "$(ARTIFACTS_DIR)/"
