@@ -86,10 +86,17 @@ sim: $(STAMP)
 
 # Called by `sam build` (BuildMethod: makefile): the handler package and its runtime
 # dependencies only — the simulator and dev tools never ship. Wheels for the function's
-# architecture (x86_64, template.yaml) up to the python3.12 runtime's glibc 2.34; pip does not
-# expand a manylinux tag to older ones, so each is listed. Versions are pinned to the ones 
+# architecture (x86_64, template.yaml) up to the python3.13 runtime's glibc 2.34; pip does not
+# expand a manylinux tag to older ones, so each is listed. Versions are pinned to the ones the
 # test suite ran with (.venv), so the artifact ships exactly what was tested.
+# Then (docs/deploy.md, "Cold start"): drop what the handler never imports (cli/, reporting/,
+# bench/, the dependencies' test suites) and precompile every module with Python 3.13 as
+# unchecked-hash .pyc — Lambda's code directory is read-only, so without them every cold start
+# recompiles ~1,200 modules. -s/-p record /var/task paths (Lambda's LAMBDA_TASK_ROOT) in code
+# objects, so tracebacks name the deployed files rather than this machine's build directory.
 LAMBDA_PLATFORMS := $(foreach v,2014 _2_17 _2_24 _2_26 _2_27 _2_28 _2_31 _2_34,--platform manylinux$(v)_x86_64)
+LAMBDA_UNUSED := rebalance_executor/cli rebalance_executor/reporting rebalance_executor/bench \
+	pandas/tests numpy/tests numpy/_core/tests numpy/lib/tests numpy/typing/tests numpy/f2py bin
 build-RebalanceExecutorFunction: $(STAMP)
 	$(BIN)/python scripts/lambda_requirements.py > "$(ARTIFACTS_DIR)/requirements.txt"
 	$(BIN)/python scripts/lambda_requirements.py --constraints > "$(ARTIFACTS_DIR)/constraints.txt"
@@ -98,7 +105,15 @@ build-RebalanceExecutorFunction: $(STAMP)
 		-r "$(ARTIFACTS_DIR)/requirements.txt" -c "$(ARTIFACTS_DIR)/constraints.txt"
 	rm -f "$(ARTIFACTS_DIR)/requirements.txt" "$(ARTIFACTS_DIR)/constraints.txt"
 	cp -r src/rebalance_executor "$(ARTIFACTS_DIR)/"
+	cd "$(ARTIFACTS_DIR)" && rm -rf $(LAMBDA_UNUSED)
 	find "$(ARTIFACTS_DIR)" -name '__pycache__' -type d -prune -exec rm -rf {} +
+	@if [ -n "$(PY313)" ]; then \
+		echo "precompiling the artifact (Python 3.13, unchecked-hash)"; \
+		$(PY313) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+			-s "$(ARTIFACTS_DIR)" -p /var/task "$(ARTIFACTS_DIR)" >/dev/null; \
+	else \
+		echo "WARNING: no Python 3.13: the artifact is NOT precompiled (cold start ~2.5 s, docs/deploy.md)"; \
+	fi
 
 clean:
 	rm -rf $(VENV) $(VENV_SAM) .aws-sam .mypy_cache .ruff_cache .pytest_cache out
