@@ -6,25 +6,38 @@ PYTHON ?= $(shell scripts/find-python.sh)
 PY313 := $(shell scripts/find-python.sh --require-313)
 VENV := .venv
 VENV_SAM := .venv-sam
+# Lambda's runtime client for `make lambda-local`, on the runtime's Python (3.13), outside the
+# artifact: the managed runtime provides it on Lambda (docs/deploy.md).
+VENV_RT := .venv-rt
+AWSLAMBDARIC := awslambdaric==4.2.2
+# The emulator binary inside the aws-sam-cli package (whichever Python .venv-sam was made with).
+RIE_GLOB := $(VENV_SAM)/lib/python3.*/site-packages/samcli/local/rapid/aws-lambda-rie-x86_64
 BIN := $(VENV)/bin
 SAM := $(VENV_SAM)/bin/sam
 STAMP := $(VENV)/.installed-stamp
 SAM_STAMP := $(VENV_SAM)/.installed-stamp
+RT_STAMP := $(VENV_RT)/.installed-stamp
 # sam build's python workflows look for python3.13 (the Runtime) on PATH; pyenv's bare shim does not work.
 SAM_PATH := $(if $(PY313),$(dir $(PY313)):)$(PATH)
 PIP_FLAGS := --quiet --disable-pip-version-check
 EVENT ?= events/rebalance_planned.json
 PYTEST_ARGS ?=
+# make lambda-local: cold starts measured (the first executes the plan, the rest are redeliveries),
+# the INIT budget (SPEC §9) checked against their median, the ExecutionPolicy parameter.
+COLD_STARTS ?= 3
+MAX_INIT_MS ?= 1000
+LOCAL_POLICY ?= market
 # `make sim SIM_HOST=0.0.0.0` lets a `sam local invoke` container reach the simulator.
 SIM_HOST ?= 127.0.0.1
 SIM_PORT ?= 8765
 
-.PHONY: help setup run test lint typecheck template pytest bench invoke sim clean
+.PHONY: help setup run test lint typecheck template pytest bench invoke build lambda-local sim clean
 
 help:
 	@echo "make run    - execute the sample plan end to end on the embedded simulator + local AWS"
 	@echo "make test   - lint, type-check, template checks, sam build, every test"
 	@echo "make bench  - execution-quality benchmark (SPEC §8)"
+	@echo "make lambda-local - the built artifact under Lambda's emulator + awslambdaric (no Docker)"
 	@echo "make invoke EVENT=events/... - sam local invoke (needs Docker) with events/env.local.json"
 
 $(STAMP): pyproject.toml
@@ -42,6 +55,12 @@ $(SAM_STAMP):
 	$(VENV_SAM)/bin/python -m pip install $(PIP_FLAGS) aws-sam-cli
 	@touch $@
 
+$(RT_STAMP):
+	@test -n "$(PY313)" || { echo "the Lambda runtime client needs Python 3.13"; exit 1; }
+	$(PY313) -m venv $(VENV_RT)
+	$(VENV_RT)/bin/python -m pip install $(PIP_FLAGS) '$(AWSLAMBDARIC)'
+	@touch $@
+
 setup: $(STAMP)
 
 run: $(STAMP)
@@ -55,17 +74,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-template: $(STAMP) $(SAM_STAMP)
+template: $(STAMP) $(SAM_STAMP) build
 	$(BIN)/cfn-lint template.yaml
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) validate --lint
 	$(BIN)/checkov --config-file .checkov.yaml
+
+# sam build + the artifact check; a prerequisite of both `template` and `lambda-local`, so
+# `make test` builds once.
+build: $(STAMP) $(SAM_STAMP)
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) build --build-in-source
 	$(BIN)/python scripts/check_built_artifact.py .aws-sam/build
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck template pytest
+test: lint typecheck template lambda-local pytest
 
 bench: $(STAMP)
 	$(BIN)/rebalance-executor bench --all --seeds 30 --json out/bench.json --png out/bench.png --markdown out/bench.md
@@ -80,6 +103,17 @@ invoke: $(STAMP) $(SAM_STAMP)
 	PATH="$(SAM_PATH)" SAM_CLI_TELEMETRY=0 $(SAM) local invoke RebalanceExecutorFunction \
 		-e .aws-sam/invoke-event.json --env-vars events/env.local.json --parameter-overrides LocalEmulation=true \
 		--add-host host.docker.internal:host-gateway
+
+# The built artifact under Lambda's Runtime Interface Emulator (from the aws-sam-cli package)
+# with the real awslambdaric client: SPEC §3.5, docs/deploy.md. Skips without Python 3.13.
+lambda-local: build $(if $(PY313),$(RT_STAMP))
+	@if [ -z "$(PY313)" ]; then \
+		echo "lambda-local: SKIPPED, no Python 3.13 (the Lambda runtime) on this machine"; \
+	else \
+		$(BIN)/python scripts/lambda_local.py .aws-sam/build --rie $$(ls $(RIE_GLOB) | head -n 1) \
+			--runtime-python $(VENV_RT)/bin/python --cold-starts $(COLD_STARTS) \
+			--max-init-ms $(MAX_INIT_MS) --policy $(LOCAL_POLICY); \
+	fi
 
 sim: $(STAMP)
 	$(BIN)/rebalance-executor sim serve --host $(SIM_HOST) --port $(SIM_PORT)
@@ -116,4 +150,4 @@ build-RebalanceExecutorFunction: $(STAMP)
 	fi
 
 clean:
-	rm -rf $(VENV) $(VENV_SAM) .aws-sam .mypy_cache .ruff_cache .pytest_cache out
+	rm -rf $(VENV) $(VENV_SAM) $(VENV_RT) .aws-sam .mypy_cache .ruff_cache .pytest_cache out

@@ -84,6 +84,7 @@ def lambda_environment(config: FunctionConfig, artifact: Path) -> dict[str, str]
 def running_emulator(
     rie: Path,
     runtime_python: Path,
+    *,
     artifact: Path,
     config: FunctionConfig,
     ports: tuple[int, int],
@@ -104,7 +105,7 @@ def running_emulator(
         config.handler,
     ]
     with log_path.open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed command from local paths
+        process = subprocess.Popen(
             command,
             cwd=artifact,
             env=lambda_environment(config, artifact),
@@ -125,11 +126,11 @@ def invoke(url: str, event: Mapping[str, Any], timeout_s: float, log_path: Path)
     Raises EmulatorError when the request fails or the emulator logs no REPORT line.
     """
     already = log_path.read_text(encoding="utf-8", errors="replace")
-    request = urllib.request.Request(  # noqa: S310 - loopback URL built above
+    request = urllib.request.Request(
         url, data=json.dumps(event).encode(), headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as reply:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout_s) as reply:
             response = json.loads(reply.read())
     except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as exc:
         raise EmulatorError(f"invocation failed: {exc!r}") from exc
@@ -161,7 +162,7 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is not None:
             raise EmulatorError(f"the emulator exited with {process.returncode}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=0.5):  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=0.5):
                 return
         except urllib.error.HTTPError:
             return  # listening (404/405 on /)

@@ -35,6 +35,8 @@ from lambda_emulator import EmulatorError, FunctionConfig, Invocation, invoke, r
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the template reader shared with the infrastructure tests
 
+from tests.unit.infra.cfn import Evaluator, load_template  # noqa: E402
+
 from alpaca_sim.testing import running_simulator  # noqa: E402
 from rebalance_executor.cli.events_io import load_event, restamp  # noqa: E402
 from rebalance_executor.cli.local_aws import (  # noqa: E402
@@ -45,7 +47,6 @@ from rebalance_executor.cli.local_aws import (  # noqa: E402
     running_moto_server,
 )
 from rebalance_executor.domain.clock import SystemClock  # noqa: E402
-from tests.unit.infra.cfn import Evaluator, load_template  # noqa: E402
 
 FUNCTION = "RebalanceExecutorFunction"
 KEY_ID, SECRET = "sim-key", "sim-secret"
@@ -130,7 +131,12 @@ def run(args: argparse.Namespace, stack: ExitStack, workdir: Path) -> list[Invoc
     for _ in range(args.cold_starts):
         ports = (free_port(), free_port())
         with running_emulator(
-            args.rie, args.runtime_python, artifact, config, ports, log_path
+            args.rie,
+            args.runtime_python,
+            artifact=artifact,
+            config=config,
+            ports=ports,
+            log_path=log_path,
         ) as url:
             invocations.append(invoke(url, event, config.timeout_s + 30, log_path))
         if len(invocations) == 1:

@@ -22,9 +22,10 @@ INSTALL_HINT = "pip install 'rebalance-executor[cli]'"
 try:
     from rebalance_executor.cli import bench, invoke, replay, report, restamp, run, sim
 except ModuleNotFoundError as exc:
-    if (exc.name or "").partition(".")[0] not in CLI_EXTRA_MODULES:
+    _missing = (exc.name or "").partition(".")[0]
+    if _missing not in CLI_EXTRA_MODULES:
         raise
-    _MISSING_MODULE: str | None = exc.name
+    _MISSING_MODULE: str | None = _missing
     _COMMANDS: tuple[ModuleType, ...] = ()
 else:
     _MISSING_MODULE = None
