@@ -8,6 +8,7 @@ which PYTHONPATH=<artifact> reproduces here. Used by scripts/lambda_local.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -172,14 +173,14 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the whole group (RIE and the runtime it started), SIGKILL after 5 s."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break  # the group is gone
-        try:
-            process.wait(timeout=5)
-            os.killpg(process.pid, 0)  # a runtime child may outlive RIE
-        except (subprocess.TimeoutExpired, ProcessLookupError):
-            continue
+    """SIGTERM the emulator's process group (RIE and the runtime it started), then SIGKILL
+    whatever is left after 5 s — a runtime child may outlive RIE."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return  # the whole group is gone already
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5)

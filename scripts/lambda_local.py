@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from lambda_emulator import EmulatorError, FunctionConfig, Invocation, invoke, running_emulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +91,10 @@ def check_first(response: Mapping[str, Any], aws_url: str) -> None:
         raise CheckFailedError(f"expected status SUCCEEDED, got {json.dumps(response)[:600]}")
     bucket, _, key = str(response["result_uri"]).removeprefix("s3://").partition("/")
     s3 = boto3.client("s3", region_name=REGION, endpoint_url=aws_url)
-    stored = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    try:
+        stored = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ClientError as exc:
+        raise CheckFailedError(f"no S3 result at {response['result_uri']}: {exc}") from exc
     found = (stored.get("plan_id"), stored.get("status"))
     if found != (response["plan_id"], "SUCCEEDED"):
         raise CheckFailedError(f"S3 result {response['result_uri']} holds {found}")
