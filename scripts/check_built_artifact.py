@@ -3,12 +3,16 @@
 Usage: check_built_artifact.py .aws-sam/build
 
 Checks, in order (exit 1 with one line naming the problem on the first failure):
-1. the handler module exists and no simulator or dev tool was shipped;
+1. the handler module exists and no simulator, dev tool or handler-unused package (cli/,
+   reporting/, bench/) was shipped;
 2. the unzipped size is under Lambda's 250 MiB limit;
 3. every native extension (ELF .so) targets the architecture declared in the built template;
-4. the handler imports in a clean Python 3.12 interpreter (-I -S: no site-packages), so every
-   import comes from the artifact itself. Skipped with a message on another Python version,
-   because the artifact holds cp312 wheels.
+4. every module has a Python 3.13 unchecked-hash .pyc beside it (Lambda's code directory is
+   read-only: a missing one is recompiled at every cold start; docs/deploy.md);
+5. the handler imports in a clean Python 3.13 interpreter (-I -S: no site-packages), so every
+   import comes from the artifact itself.
+Checks 4 and 5 are skipped with a message on another Python version, because the artifact holds
+cp313 wheels and cp313 bytecode.
 """
 
 import re
@@ -37,7 +41,14 @@ FORBIDDEN = (
     "rich",
     "mypy_boto3_dynamodb",
     "samcli",
+    "awslambdaric",
+    "rebalance_executor/cli",
+    "rebalance_executor/reporting",
+    "rebalance_executor/bench",
 )
+RUNTIME = (3, 13)
+# PEP 552 .pyc header flags: bit 0 = hash-based, bit 1 = check the source.
+UNCHECKED_HASH = 0b01
 # ELF e_machine values (offset 18, little-endian) by Lambda architecture name.
 ELF_MACHINE = {"x86_64": 0x3E, "arm64": 0xB7}
 PROBE = (
@@ -100,10 +111,40 @@ def check_architecture(build: Path, arch: str) -> str | None:
     return None
 
 
+def _other_runtime(what: str) -> bool:
+    if sys.version_info[:2] == RUNTIME:
+        return False
+    found = sys.version.split()[0]
+    sys.stdout.write(f"artifact built; {what} check needs Python 3.13, this is {found}: SKIPPED\n")
+    return True
+
+
+def check_bytecode(build: Path) -> str | None:
+    if _other_runtime("bytecode"):
+        return None
+    tag = sys.implementation.cache_tag
+    sources = list(build.rglob("*.py"))
+    missing, checked = [], []
+    for source in sources:
+        pyc = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        if not pyc.is_file():
+            missing.append(source)
+            continue
+        with pyc.open("rb") as f:
+            flags = int.from_bytes(f.read(8)[4:8], "little")
+        if flags != UNCHECKED_HASH:
+            checked.append(pyc)
+    if missing:
+        example = missing[0].relative_to(build)
+        return f"{len(missing)} of {len(sources)} modules have no {tag} .pyc, e.g. {example}"
+    if checked:
+        return f"{len(checked)} .pyc files are not unchecked-hash, e.g. {checked[0]}"
+    sys.stdout.write(f"bytecode: {len(sources)} modules, all precompiled ({tag}, unchecked-hash)\n")
+    return None
+
+
 def check_import(build: Path) -> str | None:
-    if sys.version_info[:2] != (3, 12):
-        found = sys.version.split()[0]
-        sys.stdout.write(f"artifact built; import check needs Python 3.12, this is {found}\n")
+    if _other_runtime("import"):
         return None
     # Absolute: the probe asserts the handler came from this path. -B: leave the artifact as built.
     command = [sys.executable, "-B", "-I", "-S", "-c", PROBE, str(build.resolve())]
@@ -118,6 +159,7 @@ def main(build_dir: Path) -> int:
         partial(check_contents, build),
         partial(check_size, build),
         partial(check_architecture, build, arch),
+        partial(check_bytecode, build),
         partial(check_import, build),
     ]
     for check in checks:

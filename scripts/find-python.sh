@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Prints the interpreter for the project venv: Python 3.12 (the Lambda runtime) from PATH, then
-# from pyenv; else any python3 >= 3.11. With --require-312, prints nothing unless 3.12 is found.
+# Prints an interpreter. Default: the one for the project venv — Python 3.13 (the Lambda runtime,
+# template.yaml) from PATH, then from pyenv; else any python3 >= 3.11.
+# --require-313: prints the 3.13 interpreter or nothing (lambda-local and the artifact import
+# check need it and skip without it).
 set -u
 works() { "$1" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else 1)' >/dev/null 2>&1; }
-is312() { "$1" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else 1)' >/dev/null 2>&1; }
+is313() { "$1" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else 1)' >/dev/null 2>&1; }
 candidates=()
-command -v python3.12 >/dev/null 2>&1 && candidates+=("$(command -v python3.12)")
+command -v python3.13 >/dev/null 2>&1 && candidates+=("$(command -v python3.13)")
 if command -v pyenv >/dev/null 2>&1; then
-  for p in "$(pyenv root)"/versions/3.12*/bin/python3.12; do [ -x "$p" ] && candidates+=("$p"); done
+  for p in "$(pyenv root)"/versions/3.13*/bin/python3.13; do [ -x "$p" ] && candidates+=("$p"); done
 fi
 for p in "${candidates[@]}"; do
-  if is312 "$p"; then echo "$p"; exit 0; fi
+  # The real binary, not a pyenv shim: shims resolve per directory and break `sam build`'s PATH.
+  if is313 "$p"; then "$p" -c 'import sys; print(sys.executable)'; exit 0; fi
 done
-[ "${1:-}" = "--require-312" ] && exit 0
+[ "${1:-}" = "--require-313" ] && exit 0
 for p in python3 python; do
   if command -v "$p" >/dev/null 2>&1 && works "$(command -v "$p")"; then command -v "$p"; exit 0; fi
 done

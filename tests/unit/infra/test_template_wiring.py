@@ -184,7 +184,7 @@ def test_archive_keeps_planned_events_of_the_bus() -> None:
 def test_function_runtime_and_handler() -> None:
     props = FUNCTION["Properties"]
     assert (props["Runtime"], props["Handler"]) == (
-        "python3.12",
+        "python3.13",
         "rebalance_executor.handler.lambda_handler",
     )
     assert props["Tracing"] == "Active"
