@@ -130,7 +130,10 @@ sim: $(STAMP)
 # objects, so tracebacks name the deployed files rather than this machine's build directory.
 LAMBDA_PLATFORMS := $(foreach v,2014 _2_17 _2_24 _2_26 _2_27 _2_28 _2_31 _2_34,--platform manylinux$(v)_x86_64)
 LAMBDA_UNUSED := rebalance_executor/cli rebalance_executor/reporting rebalance_executor/bench \
-	pandas/tests numpy/tests numpy/_core/tests numpy/lib/tests numpy/typing/tests numpy/f2py bin
+	pandas pandas.libs pandas-*.dist-info numpy numpy.libs numpy-*.dist-info bin
+# alpaca-py imports pandas and numpy at module level for DataFrame helpers the handler never
+# calls: the artifact carries small stand-ins that fail loudly if used (docs/deploy.md).
+LAMBDA_STUBS := packaging/lambda-stubs
 build-RebalanceExecutorFunction: $(STAMP)
 	$(BIN)/python scripts/lambda_requirements.py > "$(ARTIFACTS_DIR)/requirements.txt"
 	$(BIN)/python scripts/lambda_requirements.py --constraints > "$(ARTIFACTS_DIR)/constraints.txt"
@@ -140,6 +143,7 @@ build-RebalanceExecutorFunction: $(STAMP)
 	rm -f "$(ARTIFACTS_DIR)/requirements.txt" "$(ARTIFACTS_DIR)/constraints.txt"
 	cp -r src/rebalance_executor "$(ARTIFACTS_DIR)/"
 	cd "$(ARTIFACTS_DIR)" && rm -rf $(LAMBDA_UNUSED)
+	cp -r $(LAMBDA_STUBS)/* "$(ARTIFACTS_DIR)/"
 	find "$(ARTIFACTS_DIR)" -name '__pycache__' -type d -prune -exec rm -rf {} +
 	@if [ -n "$(PY313)" ]; then \
 		echo "precompiling the artifact (Python 3.13, unchecked-hash)"; \

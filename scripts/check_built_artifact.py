@@ -3,8 +3,8 @@
 Usage: check_built_artifact.py .aws-sam/build
 
 Checks, in order (exit 1 with one line naming the problem on the first failure):
-1. the handler module exists and no simulator, dev tool or handler-unused package (cli/,
-   reporting/, bench/) was shipped;
+1. the handler module exists, no simulator, dev tool or handler-unused package (cli/,
+   reporting/, bench/) was shipped, and pandas/numpy are the stand-ins of packaging/lambda-stubs;
 2. the unzipped size is under Lambda's 250 MiB limit;
 3. every native extension (ELF .so) targets the architecture declared in the built template;
 4. every module has a Python 3.13 unchecked-hash .pyc beside it (Lambda's code directory is
@@ -47,6 +47,8 @@ FORBIDDEN = (
     "rebalance_executor/bench",
 )
 RUNTIME = (3, 13)
+# alpaca-py imports these at module level for helpers the handler never calls (docs/deploy.md).
+STAND_INS = ("pandas", "numpy")
 # PEP 552 .pyc header flags: bit 0 = hash-based, bit 1 = check the source.
 UNCHECKED_HASH = 0b01
 # ELF e_machine values (offset 18, little-endian) by Lambda architecture name.
@@ -72,6 +74,10 @@ def check_contents(build: Path) -> str | None:
     shipped = sorted(name for name in FORBIDDEN if (build / name).exists())
     if shipped:
         return f"must not ship in the Lambda artifact: {', '.join(shipped)}"
+    for name in STAND_INS:  # the real packages would cost ~90 MiB and ~320 ms of cold start
+        init = build / name / "__init__.py"
+        if not init.is_file() or "rebalance-executor Lambda artifact" not in init.read_text():
+            return f"{name} must be the stand-in of packaging/lambda-stubs, not the real package"
     return None
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rebalance_executor import service
 from rebalance_executor.composition import Dependencies, build_dependencies
-from rebalance_executor.observability import logger, metrics, route_package_logs, tracer
+from rebalance_executor.observability import logger, metrics, route_package_logs
 from rebalance_executor.settings import load_settings
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ def reset_dependencies(deps: Dependencies | None = None) -> None:
 
 @logger.inject_lambda_context(clear_state=True, log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Execute a ``RebalancePlanned`` event; returns the SPEC §3.3 summary.
 

@@ -1,4 +1,8 @@
-"""Powertools Logger, Metrics and Tracer shared by the handler and the application flow.
+"""Powertools Logger and Metrics shared by the handler and the application flow.
+
+No Powertools Tracer: importing the X-Ray SDK costs ~150 ms of every cold start (it builds a
+botocore client at import), and SPEC §9 allows 1 s. The function keeps ``Tracing: Active``, so
+X-Ray still records Lambda's own segments (init, invoke); docs/deploy.md "Cold start".
 
 The Logger writes JSON to the *current* ``sys.stderr`` (resolved at every write), so the CLI can
 keep stdout for the handler's response and tests can capture lines. Every ``rebalance_executor.*``
@@ -13,7 +17,7 @@ import logging
 import sys
 from typing import IO, Final, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 SERVICE: Final = "rebalance-executor"
@@ -35,7 +39,6 @@ class _CurrentStderr(io.TextIOBase):
 
 logger: Final = Logger(service=SERVICE, stream=cast(IO[str], _CurrentStderr()))
 metrics: Final = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer: Final = Tracer(service=SERVICE)
 
 
 def route_package_logs() -> None:
