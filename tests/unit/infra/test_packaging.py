@@ -116,3 +116,45 @@ def test_bytecode_check_names_a_module_without_bytecode(tmp_path: Path) -> None:
     assert check.check_bytecode(tmp_path) == (
         f"1 of 1 modules have no {sys.implementation.cache_tag} .pyc, e.g. handler.py"
     )
+
+
+def _stand_in(name: str) -> ModuleType:
+    path = ROOT / "packaging" / "lambda-stubs" / name / "__init__.py"
+    spec = importlib.util.spec_from_file_location(f"stand_in_{name}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_artifacts_pandas_stand_in_imports_as_alpaca_py_needs_and_fails_loudly_on_use() -> None:
+    """alpaca-py does `import pandas as pd` and `from pandas import DataFrame` (annotations);
+    anything that would really use pandas raises and says why it is missing."""
+    pandas = _stand_in("pandas")
+    assert isinstance(pandas.DataFrame, type)
+    with pytest.raises(RuntimeError, match="not shipped in the rebalance-executor Lambda"):
+        pandas.DataFrame([{"a": 1}])
+    with pytest.raises(RuntimeError, match="not shipped"):
+        pandas.Timestamp("2026-01-01")
+    with pytest.raises(AttributeError, match=r"pandas\.concat"):
+        _ = pandas.concat
+    numpy = _stand_in("numpy")
+    with pytest.raises(AttributeError, match=r"numpy\.array"):
+        _ = numpy.array
+
+
+def test_alpaca_py_touches_pandas_and_numpy_only_where_the_stand_ins_allow() -> None:
+    """The stand-ins are safe only while alpaca-py's module-level use stays `import`, `from
+    pandas import DataFrame` and calls inside helpers the handler never runs: fail when an
+    alpaca-py upgrade uses them anywhere else."""
+    alpaca = Path(importlib.util.find_spec("alpaca").origin or "").parent  # type: ignore[union-attr]
+    uses = {}
+    for source in alpaca.rglob("*.py"):
+        for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(
+                r"\b(pd|np|pandas|numpy|DataFrame)\b", line
+            ) and not line.lstrip().startswith("#"):
+                uses[f"{source.relative_to(alpaca)}:{number}"] = line.strip()
+    expected_files = {"trading/requests.py", "data/models/base.py"}
+    assert {key.split(":")[0] for key in uses} <= expected_files, uses
