@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 from rebalance_executor.domain.broker import (
     AccountSnapshot,
@@ -20,7 +19,7 @@ from rebalance_executor.domain.broker import (
 from rebalance_executor.domain.clock import Clock, Deadline
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.result import ItemReference
-from rebalance_executor.executor.reference import read_references
+from rebalance_executor.executor.reference import await_references, read_references
 
 # No order is worked in the last SESSION_CLOSE_MARGIN_S seconds before the market clock's
 # next_close: the working window ends there and its wind-down (at most 30 s of cancels and final
@@ -83,16 +82,24 @@ async def read_gate(broker: BrokerPort) -> Gate:
 
 
 async def read_market(
-    broker: BrokerPort, symbols: set[str], *, now: datetime, config: ExecutionConfig
+    broker: BrokerPort,
+    symbols: set[str],
+    *,
+    clock: Clock,
+    config: ExecutionConfig,
+    reference_wait_s: float,
 ) -> Market:
     """Assets, positions, quotes, and each symbol's reference price (latest trades and bars are
-    read only for symbols whose quote is unusable). Raises BrokerUnavailableError on any broker
-    failure."""
+    read only for symbols whose quote is unusable; those are re-read for up to
+    ``reference_wait_s``). Raises BrokerUnavailableError on any broker failure."""
     try:
         assets = await broker.get_assets(symbols)
         positions = await broker.get_positions()
         quotes = await broker.get_latest_quotes(symbols)
-        references = await read_references(broker, quotes, symbols, now=now, config=config)
+        references = await read_references(broker, quotes, symbols, now=clock.now(), config=config)
+        quotes, references = await await_references(
+            broker, quotes, references, clock=clock, config=config, wait_s=reference_wait_s
+        )
     except BrokerUnavailableError:
         raise
     except BrokerError as exc:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from rebalance_executor.domain.broker import Bar, BrokerError, BrokerPort, Quote, Trade
+from rebalance_executor.domain.clock import Clock
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.result import ItemReference, ReferenceSource
 from rebalance_executor.executor.sizing import quote_reference
@@ -38,6 +39,11 @@ BPS = Decimal(10_000)
 TRADE_BAR_MARGIN_BPS = Decimal(25)
 # The bars read to check a trade: the last few minutes (the latest bar of them is the check).
 RECENT_BAR_MINUTES = 3
+# Preflight re-reads unusable quotes this often, for at most min(REFERENCE_WAIT_MAX_S,
+# REFERENCE_WAIT_SHARE x the trading window) (docs/executor.md "Reference prices").
+REFERENCE_RETRY_S = 5.0
+REFERENCE_WAIT_MAX_S = 60.0
+REFERENCE_WAIT_SHARE = 0.2
 
 
 def trade_reference(
@@ -115,6 +121,47 @@ async def read_references(
         },
     )
     return refs
+
+
+async def await_references(
+    broker: BrokerPort,
+    quotes: Mapping[str, Quote],
+    refs: Mapping[str, ItemReference],
+    *,
+    clock: Clock,
+    config: ExecutionConfig,
+    wait_s: float,
+) -> tuple[dict[str, Quote], dict[str, ItemReference]]:
+    """Re-read, every ``REFERENCE_RETRY_S`` for at most ``wait_s``, the symbols whose quote says
+    nothing (none, one-sided, crossed, stale) and whose trade could not stand in: on the iex feed
+    a quiet or one-sided spell lasts seconds to a minute, and an item priced a little late beats
+    one not traded. A fresh two-sided quote that is too wide is not waited on (the spread limit
+    is the user's). Raises BrokerError when a re-read fails."""
+    quotes, refs = dict(quotes), dict(refs)
+    waited = 0.0
+    while waited + REFERENCE_RETRY_S <= wait_s:
+        now = clock.now()
+        waiting = [
+            s
+            for s, r in refs.items()
+            if r.price is None and _says_nothing(quotes.get(s), now, config)
+        ]
+        if not waiting:
+            break
+        await clock.sleep(REFERENCE_RETRY_S)
+        waited += REFERENCE_RETRY_S
+        fresh = await broker.get_latest_quotes(waiting)
+        quotes.update(fresh)
+        refs.update(await read_references(broker, fresh, waiting, now=clock.now(), config=config))
+        logger.info(
+            "references_awaited",
+            extra={
+                "symbols": waiting,
+                "waited_s": waited,
+                "usable": [s for s in waiting if refs[s].price],
+            },
+        )
+    return quotes, refs
 
 
 def _says_nothing(quote: Quote | None, now: datetime, config: ExecutionConfig) -> bool:

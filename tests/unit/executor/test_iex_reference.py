@@ -4,10 +4,12 @@ NBBO; items priced off a checked trade, or not traded, and the result says which
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 import pytest
 
+from rebalance_executor.domain.broker import Quote
 from rebalance_executor.domain.clock import Deadline
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
@@ -137,3 +139,42 @@ def test_collar_applied_to_the_trade_reference(broker: FakeBroker) -> None:
     assert item.reason is Reason.COLLAR
     assert item.reason_detail is not None
     assert "far touch 103.00" in item.reason_detail
+
+
+class QuietSpell(FakeBroker):
+    """The iex quote is stale (a quiet spell) until ``ends_s``, then the feed is live again."""
+
+    ends_s: float = 12.0
+
+    async def get_latest_quotes(self, symbols: Iterable[str]) -> Mapping[str, Quote]:
+        if self.clock.monotonic() >= self.ends_s:
+            self.feed_quotes.clear()
+        return await super().get_latest_quotes(symbols)
+
+
+def test_a_stale_quote_with_no_usable_trade_is_waited_for_then_traded() -> None:
+    """A quiet spell at preflight: no fresh trade either, so the quote is re-read every 5 s
+    (bounded) and the item is traded on the quote once the spell ends, not left untraded."""
+    broker = QuietSpell(clock=VirtualClock(), cash=D(100_000))
+    broker.quote("AAA", "99.99", "100.01")
+    broker.feed_quote("AAA", "99.90", "100.10", age_s=40)
+    broker.trade("AAA", "100.00", age_s=300)  # too old to stand in
+    item = only(run(broker, BUY))
+    assert item.reference is not None
+    assert item.reference.source is ReferenceSource.QUOTE
+    assert item.outcome is ItemOutcome.FILLED
+    # one preflight read, then re-reads at 5 s and 10 s (stale), 15 s (the spell is over)
+    assert broker.calls.count("get_latest_quotes") >= 4
+
+
+def test_the_wait_for_a_reference_is_bounded() -> None:
+    """A quote that stays stale: the wait ends after min(60 s, 20 % of the window) and the item
+    is NO_VALID_QUOTE; nothing is sent."""
+    broker = FakeBroker(clock=VirtualClock(), cash=D(100_000))
+    broker.quote("AAA", "99.99", "100.01")
+    broker.feed_quote("AAA", "99.90", "100.10", age_s=40)
+    result = run(broker, BUY)
+    assert only(result).reason is Reason.NO_VALID_QUOTE
+    assert "submit_order" not in broker.calls
+    # the window is 122 s: 20 % is 24.4 s, so four re-reads at 5-20 s
+    assert broker.calls.count("get_latest_quotes") == 1 + 4
