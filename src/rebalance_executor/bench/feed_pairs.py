@@ -141,19 +141,25 @@ def _decimal(value: float | int | None) -> Decimal | None:
 _HEADERS: Final = (
     "scenario",
     "policy",
+    "n",
     "fill % iex",
     "fill % sip",
-    "Δ fill pp sip-iex [95 %]",
-    "slip bps iex",
-    "slip bps sip",
-    "Δ slip bps sip-iex [95 %]",
-    "NO_VALID_QUOTE iex",
-    "NO_VALID_QUOTE sip",
+    "Δ fill pp [95 %]",
+    "slip iex",
+    "slip sip",
+    "Δ slip bps [95 %]",
+    "NVQ iex",
+    "NVQ sip",
+)
+_CAPTION: Final = (
+    "Δ = paired per-seed sip - iex over n seeds; slip in bps vs arrival mid (+ is a cost); "
+    "NVQ = items not traded, NO_VALID_QUOTE (all seeds)"
 )
 
 
 def feed_rows(pairs: Sequence[FeedPair]) -> list[tuple[str, ...]]:
-    """The table's cells, scenario named on its first row only."""
+    """The table's cells, scenario named on its first row only; n counts the seeds paired on
+    slippage (a seed where either run filled nothing has no slippage)."""
     rows: list[tuple[str, ...]] = []
     last = None
     for p in pairs:
@@ -161,6 +167,7 @@ def feed_rows(pairs: Sequence[FeedPair]) -> list[tuple[str, ...]]:
             (
                 p.scenario if p.scenario != last else "",
                 p.policy,
+                "—" if p.slippage is None else str(p.slippage.n),
                 _fmt(p.iex.fill_pct, ".2f"),
                 _fmt(p.sip.fill_pct, ".2f"),
                 _diff(p.fill_pp),
@@ -176,9 +183,10 @@ def feed_rows(pairs: Sequence[FeedPair]) -> list[tuple[str, ...]]:
 
 
 def feed_table(pairs: Sequence[FeedPair]) -> Table:
-    table = Table(title="iex vs sip on the same seeds — paired sip - iex (+ slip is a cost)")
+    table = Table(title="iex vs sip on the same seeds", caption=_CAPTION)
     for header in _HEADERS:
-        table.add_column(header, justify="left" if header in ("scenario", "policy") else "right")
+        numeric = header not in ("scenario", "policy")
+        table.add_column(header, justify="right" if numeric else "left", no_wrap=numeric)
     for row in feed_rows(pairs):
         table.add_row(*row)
     return table
@@ -187,7 +195,7 @@ def feed_table(pairs: Sequence[FeedPair]) -> Table:
 def feed_markdown(pairs: Sequence[FeedPair]) -> str:
     lines = ["| " + " | ".join(_HEADERS) + " |", "|" + "---|" * 2 + "---:|" * (len(_HEADERS) - 2)]
     lines += ["| " + " | ".join(row) + " |" for row in feed_rows(pairs)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + f"\n\n{_CAPTION}\n"
 
 
 def _fmt(value: Decimal | int | None, spec: str) -> str:
@@ -198,6 +206,6 @@ def _diff(diff: PairedDiff | None) -> str:
     if diff is None:
         return "—"
     if diff.ci95_bps is None:
-        return f"{diff.mean_bps:+.2f} (n={diff.n})"
+        return f"{diff.mean_bps:+.2f}"
     low, high = diff.ci95_bps
-    return f"{diff.mean_bps:+.2f} [{low:+.2f}, {high:+.2f}] (n={diff.n})"
+    return f"{diff.mean_bps:+.2f} [{low:+.2f}, {high:+.2f}]"

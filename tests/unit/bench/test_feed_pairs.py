@@ -108,10 +108,11 @@ def test_documents_that_do_not_pair_are_refused() -> None:
 def test_markdown_has_a_row_per_scenario_and_policy_with_the_interval() -> None:
     text = feed_markdown(pair_feeds(_iex(), _sip()))
     lines = text.splitlines()
-    assert len(lines) == 2 + 2
-    assert "| calm | market | 100.00 | 100.00 | +0.00 [+0.00, +0.00] (n=3) | +2.00 |" in text
-    assert "-0.67 [-2.10, +0.77] (n=3)" in lines[2]
+    assert len(lines) == 2 + 2 + 2  # header, rule, two rows, blank, caption
+    assert "| calm | market | 3 | 100.00 | 100.00 | +0.00 [+0.00, +0.00] | +2.00 |" in text
+    assert lines[2].endswith("| -0.67 [-2.10, +0.77] | 0 | 0 |")
     assert lines[3].startswith("| wide | market |")
+    assert "NO_VALID_QUOTE" in lines[5]
 
 
 def test_cli_pairs_two_files_and_rejects_an_unreadable_one(tmp_path: Path) -> None:
