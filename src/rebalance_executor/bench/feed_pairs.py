@@ -66,8 +66,15 @@ def pair_feeds(iex: Mapping[str, Any], sip: Mapping[str, Any]) -> list[FeedPair]
     """Every (scenario, policy) of the iex document paired with the sip one, in iex order.
 
     Raises FeedPairError unless ``iex`` was run on iex and ``sip`` on sip over the same
-    scenarios, policies and seeds.
+    scenarios, policies and seeds, or when a document lacks a bench key.
     """
+    try:
+        return _pairs(iex, sip)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise FeedPairError(f"not a bench --json document ({type(exc).__name__}: {exc})") from exc
+
+
+def _pairs(iex: Mapping[str, Any], sip: Mapping[str, Any]) -> list[FeedPair]:
     _expect_feed(iex, IEX)
     _expect_feed(sip, SIP)
     left, right = _scenarios(iex), _scenarios(sip)

@@ -105,7 +105,6 @@ class RunRecord:
     poll_requests: int = 0
     # SPEC §4.10 violations found in the simulator's records after the run (bench.invariants)
     violations: tuple[str, ...] = ()
-    feed: str = "iex"  # the market-data feed the executor read
     # items the executor did not trade for want of a usable reference price (SPEC §4.4)
     no_valid_quote: int = 0
 

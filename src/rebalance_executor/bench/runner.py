@@ -140,7 +140,6 @@ def run_one(spec: RunSpec) -> RunRecord:
             real_s=time.monotonic() - started,
             poll_requests=sum(sim.control.request_counts().get(e, 0) for e in POLL_ENDPOINTS),
             violations=tuple(str(v) for v in violations),
-            feed=spec.feed,
             no_valid_quote=sum(1 for i in result.items if i.reason is Reason.NO_VALID_QUOTE),
         )
 

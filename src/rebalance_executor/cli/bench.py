@@ -209,7 +209,7 @@ def _sweep(
     print_sweep(baselines, scores, console)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        document = sweep_json(baselines, scores, seeds)
+        document = {**sweep_json(baselines, scores, seeds), "feed": args.feed}
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return EXIT_OK
 

@@ -103,6 +103,10 @@ def test_documents_that_do_not_pair_are_refused() -> None:
     other_policies = _document("sip", {"smart": [_run("smart", s, "1") for s in SEEDS]})
     with pytest.raises(FeedPairError, match="different policies"):
         pair_feeds(_iex(), other_policies)
+    no_policies = _sip()
+    del no_policies["scenarios"][1]["policies"]
+    with pytest.raises(FeedPairError, match="not a bench --json document"):
+        pair_feeds(_iex(), no_policies)
 
 
 def test_markdown_has_a_row_per_scenario_and_policy_with_the_interval() -> None:
