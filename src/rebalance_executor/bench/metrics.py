@@ -105,6 +105,8 @@ class RunRecord:
     poll_requests: int = 0
     # SPEC §4.10 violations found in the simulator's records after the run (bench.invariants)
     violations: tuple[str, ...] = ()
+    # items the executor did not trade for want of a usable reference price (SPEC §4.4)
+    no_valid_quote: int = 0
 
     @property
     def polls_per_min(self) -> float:

@@ -64,6 +64,8 @@ class PolicyStats:
     execution_bps_by_trigger: dict[str, Decimal | None] = field(default_factory=dict)
     seed_timing_bps: tuple[Decimal | None, ...] = ()  # aligned with seeds
     seed_execution_bps: tuple[Decimal | None, ...] = ()  # aligned with seeds
+    seed_fill_rate: tuple[Decimal, ...] = ()  # aligned with seeds
+    no_valid_quote: int = 0  # items left untraded for want of a reference price, all runs
 
     @property
     def by_seed(self) -> dict[int, Decimal | None]:
@@ -124,6 +126,8 @@ def aggregate(records: Sequence[RunRecord]) -> PolicyStats:
         execution_bps_by_trigger=execution_by_trigger(items),
         seed_timing_bps=tuple(r.timing_bps for r in records),
         seed_execution_bps=tuple(r.execution_bps for r in records),
+        seed_fill_rate=tuple(r.fill_rate for r in records),
+        no_valid_quote=sum(r.no_valid_quote for r in records),
     )
 
 
@@ -236,6 +240,8 @@ def policy_json(stats: PolicyStats) -> dict[str, Any]:
         "execution_bps": _num(stats.execution_bps),
         "fill_mix": mix_json(stats.fill_mix, 4),
         "execution_bps_by_trigger": mix_json(stats.execution_bps_by_trigger, 2),
+        "seed_fill_rate": [_num(f, 5) for f in stats.seed_fill_rate],
+        "no_valid_quote_items": stats.no_valid_quote,
     }
 
 

@@ -49,14 +49,17 @@ from rebalance_executor.composition import Dependencies, build_dependencies
 from rebalance_executor.domain.broker import BrokerPort
 from rebalance_executor.domain.clock import Deadline
 from rebalance_executor.domain.config import SmartSchedule
-from rebalance_executor.domain.result import ExecutionResult
+from rebalance_executor.domain.result import ExecutionResult, Reason
 from rebalance_executor.lambda_context import CountdownContext
 from rebalance_executor.observability import PACKAGE_LOGGER, logger
-from rebalance_executor.settings import load_settings
+from rebalance_executor.settings import DataFeed, Settings, load_settings
 
 #: Simulated start of every run: a fixed instant, so the step-indexed quote path is identical.
 BENCH_START: Final = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 POLICIES: Final = ("market", "anchor", "smart")
+#: Market-data feeds a run can read (ALPACA_DATA_FEED); the default is the product's.
+FEEDS: Final = (DataFeed.IEX.value, DataFeed.SIP.value)
+DEFAULT_FEED: Final = DataFeed(Settings.model_fields["alpaca_data_feed"].default).value
 #: Simulated seconds after the simulator's start at which the handler is invoked.
 START_OFFSET_S: Final = 5.0
 _SECRET: Final = "BENCHSECRET0001"
@@ -76,6 +79,7 @@ class RunSpec:
     smart: SmartSchedule | None = None
     # extra handler environment for this run only (tuning sweeps), applied over the scenario's
     env: tuple[tuple[str, str], ...] = ()
+    feed: str = DEFAULT_FEED  # the executor's ALPACA_DATA_FEED
 
 
 def run_one(spec: RunSpec) -> RunRecord:
@@ -136,6 +140,7 @@ def run_one(spec: RunSpec) -> RunRecord:
             real_s=time.monotonic() - started,
             poll_requests=sum(sim.control.request_counts().get(e, 0) for e in POLL_ENDPOINTS),
             violations=tuple(str(v) for v in violations),
+            no_valid_quote=sum(1 for i in result.items if i.reason is Reason.NO_VALID_QUOTE),
         )
 
 
@@ -171,9 +176,10 @@ def specs_for(
     seeds: Sequence[int],
     policies: Sequence[str],
     smart: SmartSchedule | None = None,
+    feed: str = DEFAULT_FEED,
 ) -> list[RunSpec]:
     """Every (seed, policy) pair of a scenario, seed-major (identical markets side by side)."""
-    return [RunSpec(scenario, p, s, smart) for s in seeds for p in policies]
+    return [RunSpec(scenario, p, s, smart, feed=feed) for s in seeds for p in policies]
 
 
 def _invoke(
@@ -252,6 +258,7 @@ def _environment(
         **dict.fromkeys(_ENV_CLEARED),
     }
     env.update(scenario.env)
+    env["ALPACA_DATA_FEED"] = spec.feed  # the run's feed, whatever the scenario file says
     env.update(dict(spec.env))
     return env
 

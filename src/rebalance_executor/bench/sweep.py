@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from rebalance_executor.bench.metrics import RunRecord
 from rebalance_executor.bench.report import PolicyStats, aggregate, policy_json
-from rebalance_executor.bench.runner import RunSpec, run_many
+from rebalance_executor.bench.runner import DEFAULT_FEED, RunSpec, run_many
 from rebalance_executor.bench.scenario import BenchScenario
 from rebalance_executor.bench.table import FILL_TARGET
 from rebalance_executor.domain.config import SmartSchedule
@@ -111,12 +111,16 @@ def run_sweep(
     candidates: Sequence[Candidate],
     jobs: int,
     progress: Callable[[RunRecord], None] | None = None,
+    *,
+    feed: str = DEFAULT_FEED,
 ) -> tuple[dict[str, dict[str, PolicyStats]], list[CandidateScore]]:
     """Baseline figures by scenario and policy, and the candidates ranked best first."""
-    specs = [RunSpec(sc, p, s) for sc in scenarios for s in seeds for p in BASELINES]
+    specs = [RunSpec(sc, p, s, feed=feed) for sc in scenarios for s in seeds for p in BASELINES]
     for cand in candidates:
         specs += [
-            RunSpec(sc, "smart", s, cand.schedule, cand.env) for sc in scenarios for s in seeds
+            RunSpec(sc, "smart", s, cand.schedule, cand.env, feed)
+            for sc in scenarios
+            for s in seeds
         ]
     records = run_many(specs, jobs=jobs, progress=progress)
     baselines = {

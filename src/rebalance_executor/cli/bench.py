@@ -21,9 +21,18 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from rebalance_executor.bench.chart import write_chart
+from rebalance_executor.bench.feed_pairs import (
+    FeedPairError,
+    feed_markdown,
+    feed_table,
+    load_bench,
+    pair_feeds,
+)
 from rebalance_executor.bench.metrics import RunRecord
 from rebalance_executor.bench.report import ScenarioReport, bench_json, scenario_report
 from rebalance_executor.bench.runner import (
+    DEFAULT_FEED,
+    FEEDS,
     POLICIES,
     RunSpec,
     default_jobs,
@@ -50,10 +59,24 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--scenario", type=Path, action="append", metavar="FILE")
     which.add_argument("--all", action="store_true", help="the shipped scenario set")
+    which.add_argument(
+        "--pair-feeds",
+        nargs=2,
+        type=Path,
+        metavar=("IEX_JSON", "SIP_JSON"),
+        help="no runs: pair two --json outputs (--feed iex, --feed sip; same seeds) and print "
+        "iex vs sip with paired differences (--markdown writes the table)",
+    )
     parser.add_argument("--scenario-dir", type=Path, default=Path("scenarios"), metavar="DIR")
     parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, metavar="N")
     parser.add_argument("--seed-base", type=int, default=0, metavar="K")
     parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated")
+    parser.add_argument(
+        "--feed",
+        choices=FEEDS,
+        default=DEFAULT_FEED,
+        help=f"market-data feed the executor reads (ALPACA_DATA_FEED; default {DEFAULT_FEED})",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="OUT")
     parser.add_argument("--png", type=Path, default=None, metavar="OUT")
     parser.add_argument("--markdown", type=Path, default=None, metavar="OUT", help="table as .md")
@@ -106,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     if not console.is_terminal:  # piped (make bench | tee): do not squeeze the table to 80
         console = Console(width=150)
+    if args.pair_feeds is not None:
+        return _pair_feeds(args.pair_feeds, args.markdown, console)
     try:
         scenarios = _load(args)
         policies = parse_policies(str(args.policies), args.seeds)
@@ -117,12 +142,13 @@ def run(args: argparse.Namespace) -> int:
     if args.sweep is not None:
         return _sweep(args, scenarios, seeds, console)
     started = time.monotonic()
-    specs = [s for sc in scenarios for s in specs_for(sc, seeds, policies, smart)]
+    specs = [s for sc in scenarios for s in specs_for(sc, seeds, policies, smart, args.feed)]
     reports = _run_all(scenarios, seeds, specs, args.jobs, console)
     elapsed = time.monotonic() - started
     print_report(reports, console, elapsed)
     if args.json is not None:
         document = bench_json(reports, elapsed, args.jobs, targets_json(judge(reports)))
+        document["feed"] = args.feed
         if smart is not None:
             document["smart_overrides"] = {k: str(v) for k, v in smart.model_dump().items()}
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +159,19 @@ def run(args: argparse.Namespace) -> int:
     if args.markdown is not None:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(markdown_table(reports), encoding="utf-8")
+    return EXIT_OK
+
+
+def _pair_feeds(paths: Sequence[Path], markdown: Path | None, console: Console) -> int:
+    try:
+        pairs = pair_feeds(*(load_bench(p) for p in paths))
+    except FeedPairError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_BAD_INPUT
+    console.print(feed_table(pairs))
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(feed_markdown(pairs), encoding="utf-8")
     return EXIT_OK
 
 
@@ -164,11 +203,13 @@ def _sweep(
     except ValueError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_BAD_INPUT
-    baselines, scores = run_sweep(scenarios, seeds, candidates, args.jobs, _progress(console))
+    baselines, scores = run_sweep(
+        scenarios, seeds, candidates, args.jobs, _progress(console), feed=args.feed
+    )
     print_sweep(baselines, scores, console)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        document = sweep_json(baselines, scores, seeds)
+        document = {**sweep_json(baselines, scores, seeds), "feed": args.feed}
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return EXIT_OK
 
