@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from rebalance_executor.bench.invariants import TERMINAL_STATUSES
 from rebalance_executor.domain.broker import BrokerPort
 from tests.integration.faults.brokers import CrashInjected, InterceptingBroker, crash_at
 from tests.integration.faults.harness import KEY_ID, Rig
@@ -73,4 +74,4 @@ def test_crash_then_stale_redelivery_reports_the_first_attempts_fills(rig: Rig, 
     else:
         assert summary["status"] in {"REJECTED", "FAILED"}, summary
     assert "older than MAX_PLAN_AGE_S" in (doc["reason"] or "")
-    assert all(o["status"] not in ("new", "accepted", "pending_new") for o in rig.orders(plan_id))
+    assert all(o["status"] in TERMINAL_STATUSES for o in rig.orders(plan_id))

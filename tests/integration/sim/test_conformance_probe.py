@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from alpaca_sim.testing import RunningSimulator
+from rebalance_executor.bench.invariants import TERMINAL_STATUSES
 from rebalance_executor.cli.conformance import ProbeRefusedError, data_url_for
 from rebalance_executor.cli.main import main
 
@@ -51,7 +52,7 @@ def test_probe_on_the_simulator_finds_alpaca_behaviour(
     assert code == 0
     # nothing the probe placed is open at the simulator either
     open_orders = [
-        o for o in sim.control.orders("PROBEKEY01") if o["status"] in ("new", "accepted")
+        o for o in sim.control.orders("PROBEKEY01") if o["status"] not in TERMINAL_STATUSES
     ]
     assert open_orders == []
 
