@@ -24,6 +24,7 @@ from decimal import Decimal
 import pytest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.models import Order
 from alpaca.trading.requests import LimitOrderRequest, ReplaceOrderRequest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -126,12 +127,14 @@ def leave_replace_in_flight(
         client_order_id=ids[0],
     )
     old = client.submit_order(request)
+    assert isinstance(old, Order)
     h.sim.control.advance_time(h.sim.engine.broker.ack_latency_ms / 1000 + 0.001)
     patch = ReplaceOrderRequest(limit_price=float(bid - Decimal(1)), client_order_id=ids[1])
     new = client.replace_order_by_id(old.id, patch)
-    assert Decimal(str(new.qty)) == earlier.qty  # type: ignore[union-attr]
+    assert isinstance(new, Order)
+    assert Decimal(str(new.qty)) == earlier.qty
     if earlier.prefill:
-        h.sim.control.force_fill(str(old.id), Decimal(earlier.prefill))  # type: ignore[union-attr]
+        h.sim.control.force_fill(str(old.id), Decimal(earlier.prefill))
     return frozenset(ids)
 
 
@@ -229,7 +232,7 @@ examples = st.builds(
 
 
 @settings(
-    max_examples=40,
+    max_examples=250,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
