@@ -54,11 +54,14 @@ _REPLACED_ITEM = 1  # the SPY buy: $3000, about 6 shares
 
 @dataclass(frozen=True)
 class Knobs:
-    """The broker's windows (ms) and its random partial fills."""
+    """The broker's windows (ms), its random partial fills, and whether the market is frozen
+    (quotes re-stamped, never moving: resting limits fill only by the adversary's hand, so the
+    smart policy re-prices through cancel windows until it takes)."""
 
     ack_latency_ms: int = 50
     pending_ms: int = 150
     partial_fill_probability: float = 0.1
+    frozen: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def _prepare(sim: RunningSimulator, knobs: Knobs) -> Harness:
         partial_fill_probability=knobs.partial_fill_probability,
     )
     sim.control.load_scenario(default_scenario().model_copy(update={"broker": broker}))
+    sim.control.freeze_market(knobs.frozen)
     h = Harness(sim, "SIMPROP0001", feed="sip")
     h.account("20000", {"NOFR": "100"})
     return h
@@ -218,6 +222,7 @@ knobs = st.builds(
     # (test_a_late_working_window_still_cancels_what_it_left_live: 20 s windows).
     pending_ms=st.sampled_from([150, 2000]),
     partial_fill_probability=st.sampled_from([0.0, 0.1, 0.5]),
+    frozen=st.booleans(),
 )
 earlier_replace = st.one_of(
     st.none(),
@@ -229,7 +234,8 @@ earlier_replace = st.one_of(
 )
 examples = st.builds(
     Example,
-    script=st.lists(moves, max_size=60),
+    # long enough to outlast preflight and reach re-prices and their cancel windows
+    script=st.lists(moves, min_size=10, max_size=80),
     window_s=st.sampled_from([6.0, 20.0, 60.0]),
     knobs=knobs,
     earlier=earlier_replace,
