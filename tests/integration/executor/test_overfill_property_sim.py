@@ -6,13 +6,15 @@ The same :class:`ScriptedAdversary` as the FakeBroker property acts before every
 control API at any request and inside the simulator's ``pending_cancel`` / ``pending_replace``
 windows, windows concluded by moving simulated time, rare statuses, lost responses (the
 simulator's ``lost_response`` fault). The broker's knobs (acknowledgement latency, pending
-windows, random partial fills) are drawn too. Optionally an earlier attempt left a replace in
-flight, read pessimistically (row 3, Alpaca-API #165): its replacement carries the original qty
-and fills land on both orders. A stale listing and an unknown status cannot be played here
-(sim_book.py); the FakeBroker property covers them.
+windows, random partial fills, a frozen or walking market) are drawn too. Optionally an earlier
+attempt left a replace in flight, read pessimistically (row 3, Alpaca-API #165): its replacement
+carries the original qty and fills land on both orders. A stale listing and an unknown status
+cannot be played here (sim_book.py); the FakeBroker property covers them.
 
 The simulator's clock is paused; only the executor's sleeps (SteppedClock) and concluded windows
-move it, so a run takes no real waiting. The shared §4.10 checker judges every example.
+move it, so a run takes no real waiting. Every example reloads the scenario (fresh account,
+orders and fills) on one simulator; the shared §4.10 checker judges each, and the autouse ledger
+re-checks the last at teardown.
 """
 
 from __future__ import annotations
@@ -107,6 +109,8 @@ def _prepare(sim: RunningSimulator, knobs: Knobs) -> Harness:
     )
     sim.control.load_scenario(default_scenario().model_copy(update={"broker": broker}))
     sim.control.freeze_market(knobs.frozen)
+    # sip: the iex feed's one-sided and stale spells would keep items out of the market; this
+    # property is about orders, not reference prices
     h = Harness(sim, "SIMPROP0001", feed="sip")
     h.account("20000", {"NOFR": "100"})
     return h
