@@ -136,17 +136,22 @@ def wind_down_until(ctx: RunContext) -> float:
 async def wind_down(states: Sequence[ItemState], ctx: RunContext) -> bool:
     """Cancel every live order of ``states`` and poll until all are terminal (bounded).
 
-    Returns True when none is left live (or pending an unknown submit).
+    Returns True when none is left live (or pending an unknown submit). The cancels are always
+    sent at least once while the hard deadline allows, even when a slow call returned after the
+    wind-down budget: a cancel is one request, and an order left untouched keeps working.
     """
     until = wind_down_until(ctx)
+    cancelled_once = False
     while True:
         live = [s for s in states if in_flight(s)]
         if not live:
             return True
-        if ctx.clock.monotonic() >= until:
+        now = ctx.clock.monotonic()
+        if (now >= until and cancelled_once) or now >= ctx.deadline.hard_at:
             logger.error("wind_down_incomplete", extra={"symbols": [s.symbol for s in live]})
             return False
         await asyncio.gather(*(cancel_live(s, ctx) for s in live))
+        cancelled_once = True
         await ctx.clock.sleep(
             min(ctx.config.poll_interval_s, max(0.0, until - ctx.clock.monotonic()))
         )
