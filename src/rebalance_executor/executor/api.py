@@ -40,7 +40,7 @@ from rebalance_executor.executor.reconcile import (
     load_plan_orders,
 )
 from rebalance_executor.executor.recorder import Recorder
-from rebalance_executor.executor.reference import REFERENCE_WAIT_MAX_S, REFERENCE_WAIT_SHARE
+from rebalance_executor.executor.reference import reference_wait_s
 from rebalance_executor.executor.safety import cap_violation
 from rebalance_executor.executor.sizing import Sized, size_item
 from rebalance_executor.executor.state import ItemState
@@ -141,13 +141,12 @@ async def _size_and_trade(
     rec: Recorder,
 ) -> ExecutionResult:
     """Market read, sizing, caps and dry run; then the two phases and the final result."""
-    window_s = ctx.deadline.remaining_trading_s()
     market = await read_market(
         ctx.broker,
         set(symbols.values()),
         clock=ctx.clock,
         config=ctx.config,
-        reference_wait_s=min(REFERENCE_WAIT_MAX_S, REFERENCE_WAIT_SHARE * window_s),
+        reference_wait_s=reference_wait_s(ctx.deadline.remaining_trading_s()),
     )
     rec.mark("preflight")
     sized = _size_all(plan, symbols=symbols, market=market, found=found, rec=rec, config=ctx.config)

@@ -16,7 +16,11 @@ from rebalance_executor.executor.context import RunContext
 from rebalance_executor.executor.lifecycle import Slot, SlotEvent
 from rebalance_executor.executor.preflight import Market
 from rebalance_executor.executor.reconcile import PlanOrders
-from rebalance_executor.executor.reference import read_references
+from rebalance_executor.executor.reference import (
+    await_references,
+    read_references,
+    reference_wait_s,
+)
 from rebalance_executor.executor.sizing import (
     BuyBudget,
     Sized,
@@ -149,6 +153,14 @@ async def resize_buys(
         quotes = await ctx.broker.get_latest_quotes(symbols | market_buys)
         references = await read_references(
             ctx.broker, quotes, symbols, now=ctx.clock.now(), config=ctx.config
+        )
+        quotes, references = await await_references(
+            ctx.broker,
+            quotes,
+            references,
+            clock=ctx.clock,
+            config=ctx.config,
+            wait_s=reference_wait_s(ctx.deadline.remaining_trading_s()),
         )
     except BrokerError as exc:
         for state in buys:

@@ -123,6 +123,11 @@ async def read_references(
     return refs
 
 
+def reference_wait_s(trading_window_s: float) -> float:
+    """How long preflight (or the buy re-size) may wait for missing references."""
+    return max(0.0, min(REFERENCE_WAIT_MAX_S, REFERENCE_WAIT_SHARE * trading_window_s))
+
+
 async def await_references(
     broker: BrokerPort,
     quotes: Mapping[str, Quote],
