@@ -7,6 +7,7 @@ in ``feeds.py`` and ``history.py``; parameter errors are 400 / 40010000.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,18 +53,27 @@ def _latest_trade(engine: SimEngine, market: SymbolMarket, feed: str) -> dict[st
     return trade_json(trades[-1], market.spec.exchange) if trades else None
 
 
-@router.get("/quotes/latest")
-def latest_quotes(
-    engine: Engine, account: Account, symbols: str = "", feed: str | None = None
-) -> dict[str, Any]:
+def _each_symbol(
+    engine: SimEngine,
+    symbols: str,
+    feed: str | None,
+    read: Callable[[SimEngine, SymbolMarket, str], dict[str, Any] | None],
+) -> dict[str, dict[str, Any]]:
+    """``read`` for every known symbol of a multi-symbol request (unknown ones are left out, as
+    Alpaca does; so is a symbol ``read`` has nothing for)."""
     wanted = _symbols(symbols)
     with engine.lock:
         source = _feed(engine, feed)
         engine.advance()
-        quotes = {
-            s: _quote(engine, engine.markets[s], source) for s in wanted if s in engine.markets
-        }
-    return {"quotes": quotes}
+        found = {s: read(engine, engine.markets[s], source) for s in wanted if s in engine.markets}
+    return {s: body for s, body in found.items() if body is not None}
+
+
+@router.get("/quotes/latest")
+def latest_quotes(
+    engine: Engine, account: Account, symbols: str = "", feed: str | None = None
+) -> dict[str, Any]:
+    return {"quotes": _each_symbol(engine, symbols, feed, _quote)}
 
 
 @router.get("/{symbol}/quotes/latest")
@@ -84,16 +94,7 @@ def latest_quote(
 def latest_trades(
     engine: Engine, account: Account, symbols: str = "", feed: str | None = None
 ) -> dict[str, Any]:
-    wanted = _symbols(symbols)
-    with engine.lock:
-        source = _feed(engine, feed)
-        engine.advance()
-        found = {
-            s: _latest_trade(engine, engine.markets[s], source)
-            for s in wanted
-            if s in engine.markets
-        }
-    return {"trades": {s: t for s, t in found.items() if t is not None}}
+    return {"trades": _each_symbol(engine, symbols, feed, _latest_trade)}
 
 
 @router.get("/{symbol}/trades/latest")

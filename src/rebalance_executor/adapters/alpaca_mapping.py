@@ -195,7 +195,7 @@ def to_quote(symbol: str, quote: AlpacaQuote) -> Quote:
         ask=dec(quote.ask_price),
         bid_size=dec(quote.bid_size),
         ask_size=dec(quote.ask_size),
-        timestamp=utc(quote.timestamp) or datetime.now(UTC),
+        timestamp=_utc_stamp(quote.timestamp),
     )
 
 
