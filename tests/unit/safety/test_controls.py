@@ -5,6 +5,7 @@ Every test asserts the outcome the handler returns and what the broker actually 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from datetime import timedelta
@@ -17,7 +18,7 @@ import pytest
 from rebalance_executor import handler
 from rebalance_executor.adapters.kill_switch import EnvSsmKillSwitch
 from rebalance_executor.adapters.s3_results import ResultWriteError
-from rebalance_executor.domain.broker import BrokerPort
+from rebalance_executor.domain.broker import BrokerOrder, BrokerPort, OrderRequest
 from rebalance_executor.settings import SettingsError, load_settings
 from tests.integration.faults.brokers import CrashInjected, InterceptingBroker
 from tests.integration.faults.harness import KEY_ID, Rig
@@ -96,6 +97,28 @@ def test_regression_stale_redelivery_reports_the_first_attempts_fills(rig: Rig) 
     assert any(k.startswith("ledger/") and f"plan_id={plan_id}/" in k for k in rig.s3_keys())
 
 
+class CrashAfterFirstSubmit(InterceptingBroker):
+    """The invocation dies once its first order has reached the broker. The items submit
+    concurrently, so a second submit waits for the first to land, then dies too (without
+    sending): "attempt 1 left exactly one order" holds whatever the threads' timing."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner, lambda _name, _number: None)
+        self._first_sent = False
+        self._first_landed = asyncio.Event()
+
+    async def submit_order(self, request: OrderRequest) -> BrokerOrder:
+        if self._first_sent:
+            await self._first_landed.wait()
+            raise CrashInjected("invocation died after its first order")
+        self._first_sent = True
+        try:
+            await super().submit_order(request)
+        finally:
+            self._first_landed.set()
+        raise CrashInjected("invocation died after its first order")
+
+
 @pytest.mark.parametrize(
     ("stop", "env", "reason", "code"),
     [
@@ -109,15 +132,7 @@ def test_regression_early_exit_redelivery_reports_the_first_attempts_fills(
 ) -> None:
     """Attempt 1 dies after its first order; the redelivery must stop early (market closed,
     cap, kill switch). It reports attempt 1's fills (PARTIAL), never "REJECTED/SKIPPED, 0"."""
-    submitted: list[str] = []
-
-    def crash_after_first_submit(name: str, _number: int) -> None:
-        if submitted:
-            raise CrashInjected("invocation died after its first order")
-        if name == "submit_order":
-            submitted.append(name)
-
-    rig.rebuild(lambda inner: InterceptingBroker(inner, crash_after_first_submit), **MARKET)
+    rig.rebuild(CrashAfterFirstSubmit, **MARKET)
     event = rig.event([("SPY", "BUY", "2000"), ("QQQ", "BUY", "2000")])
     plan_id = event["detail"]["plan_id"]
     with pytest.raises(CrashInjected):
