@@ -69,6 +69,26 @@ def _each_symbol(
     return {s: body for s, body in found.items() if body is not None}
 
 
+def _one_symbol(
+    engine: SimEngine,
+    symbol: str,
+    feed: str | None,
+    read: Callable[[SimEngine, SymbolMarket, str], dict[str, Any] | None],
+    what: str,
+) -> dict[str, Any]:
+    """``read`` for one symbol. Raises ApiError 404 when the symbol is unknown or ``read`` has
+    nothing for it."""
+    sym = symbol.upper()
+    with engine.lock:
+        source = _feed(engine, feed)
+        engine.advance()
+        market = engine.markets.get(sym)
+        body = read(engine, market, source) if market is not None else None
+    if body is None:
+        raise not_found(f"no {what} found for {sym}")
+    return {"symbol": sym, what: body}
+
+
 @router.get("/quotes/latest")
 def latest_quotes(
     engine: Engine, account: Account, symbols: str = "", feed: str | None = None
@@ -80,14 +100,7 @@ def latest_quotes(
 def latest_quote(
     symbol: str, engine: Engine, account: Account, feed: str | None = None
 ) -> dict[str, Any]:
-    sym = symbol.upper()
-    with engine.lock:
-        source = _feed(engine, feed)
-        engine.advance()
-        market = engine.markets.get(sym)
-        if market is None:
-            raise not_found(f"no quote found for {sym}")
-        return {"symbol": sym, "quote": _quote(engine, market, source)}
+    return _one_symbol(engine, symbol, feed, _quote, "quote")
 
 
 @router.get("/trades/latest")
@@ -101,15 +114,7 @@ def latest_trades(
 def latest_trade(
     symbol: str, engine: Engine, account: Account, feed: str | None = None
 ) -> dict[str, Any]:
-    sym = symbol.upper()
-    with engine.lock:
-        source = _feed(engine, feed)
-        engine.advance()
-        market = engine.markets.get(sym)
-        trade = _latest_trade(engine, market, source) if market is not None else None
-    if trade is None:
-        raise not_found(f"no trade found for {sym}")
-    return {"symbol": sym, "trade": trade}
+    return _one_symbol(engine, symbol, feed, _latest_trade, "trade")
 
 
 def _parse_time(value: str | None, name: str) -> datetime | None:
