@@ -9,8 +9,9 @@ Per step of ``step_s`` simulated seconds:
    the variance, and a trade part ``LAMBDA x (buy volume - sell volume)`` carrying the rest, so the
    mid moves linearly in order-flow imbalance (Cont, Kukanov & Stoikov 2014).
 3. **Quote** on the tick grid around the latent price: the spread is 1 + Poisson(``spread_ticks``
-   - 1) ticks; each touch keeps its queue while its price stays (lit taker volume depletes it,
-   it refills towards ``depth``) and gets a fresh queue (Gamma(2), mean ``depth``) when it moves.
+   - 1) ticks, redrawn every ``SPREAD_HOLD_S`` on average; each touch keeps its queue while its
+   price stays (lit taker volume depletes it, it refills towards ``depth``) and gets a fresh
+   queue (Gamma(2), mean ``depth``) when it moves.
 
 Everything is drawn from the symbol's own ``random.Random("{seed}:{symbol}")`` in a fixed order,
 so the tape is a pure function of (seed, symbol, step) and identical for every policy: our
@@ -39,6 +40,8 @@ SUB_PENNY = Decimal("0.0001")
 LIT_SHARE = 0.5
 # Touch queues refill towards ``depth`` with this time constant (seconds).
 QUEUE_REFILL_S = 5.0
+# A spread persists: it is redrawn at this mean interval (seconds), not every step.
+SPREAD_HOLD_S = 5.0
 
 
 def tick_size(price: Decimal) -> Decimal:
@@ -141,6 +144,7 @@ class SymbolMarket:
         self._no_excess = math.exp(-self._excess_mean)
         self._depth = float(spec.depth)
         self._refill = 1.0 - math.exp(-step_s / QUEUE_REFILL_S)
+        self._respread = 1.0 - math.exp(-step_s / SPREAD_HOLD_S)
         self.halted = False
         self.bid_queue = self._fresh_queue()
         self.ask_queue = self._fresh_queue()
@@ -202,9 +206,10 @@ class SymbolMarket:
         )
         before = self.quote
         old_bid, old_ask = self._bid_ticks, self._bid_ticks + self._spread
-        self._bid_ticks, self._spread = self._place(
-            1 + poisson(rng, self._excess_mean, self._no_excess)
-        )
+        spread = self._spread
+        if rng.random() < self._respread:
+            spread = 1 + poisson(rng, self._excess_mean, self._no_excess)
+        self._bid_ticks, self._spread = self._place(spread)
         self.bid_queue = self._next_queue(self.bid_queue, self._bid_ticks == old_bid, sell_volume)
         ask_kept = self._bid_ticks + self._spread == old_ask
         self.ask_queue = self._next_queue(self.ask_queue, ask_kept, buy_volume)
