@@ -4,6 +4,7 @@ queues. Seeded; every tolerance is ``Z`` standard errors of the statistic measur
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from decimal import Decimal
@@ -59,7 +60,7 @@ def test_spread_in_ticks_has_the_class_mean_and_one_tick_share(
     one_tick = sum(1 for s in spreads if s == 1) / len(spreads)
     expected = math.exp(-(mean - 1))
     assert abs(one_tick - expected) < Z * proportion_error(expected, round(n))
-    changes = sum(1 for a, b in zip(spreads, spreads[1:], strict=False) if a != b)
+    changes = sum(1 for a, b in itertools.pairwise(spreads) if a != b)
     assert changes < len(spreads) / SPREAD_HOLD_S  # spreads persist (a redraw may repeat)
     if market_class == "liquid":
         assert 0.90 <= one_tick <= 0.97  # calibration: one tick 90-97 % of the time

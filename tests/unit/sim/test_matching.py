@@ -9,8 +9,7 @@ import statistics
 from decimal import Decimal
 
 from alpaca_sim.fills import FLOW, PATH
-from alpaca_sim.market import LIT_SHARE
-from tests.unit.sim.model import Z, Session, proportion_error, spec, standard_error
+from tests.unit.sim.model import Session, Z, proportion_error, spec, standard_error
 
 CENT = Decimal("0.01")
 LIQUID = spec(price=200, **{"class": "liquid"})
