@@ -25,8 +25,8 @@ import random
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import NamedTuple
 from decimal import Decimal
+from typing import NamedTuple
 
 from alpaca_sim.scenario import SymbolSpec
 
