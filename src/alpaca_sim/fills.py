@@ -132,14 +132,15 @@ def bridge_extreme(start: float, end: float, variance: float, u: float, *, low: 
     return math.exp((a + c - spread) / 2 if low else (a + c + spread) / 2)
 
 
-def path_reaches(side: str, limit: Decimal, before: QuoteTick, extreme: float) -> bool:
-    """Whether the opposite quote's path reached ``limit``: the ask (latent + half the spread in
-    force, on the tick grid) fell to a buy limit, or the bid rose to a sell limit."""
+def path_threshold(side: str, limit: Decimal, before: QuoteTick) -> float:
+    """The latent price at which the opposite quote's path reaches ``limit``: the ask (latent +
+    half the spread in force, on the tick grid) falls to a buy limit once the latent price is
+    below this; the bid rises to a sell limit once it is above."""
     tick = float(tick_size(before.bid))
     half = float(before.ask - before.bid) / 2
     if side == "buy":
-        return extreme < float(limit) - half + tick / 2
-    return extreme > float(limit) + half - tick / 2
+        return float(limit) - half + tick / 2
+    return float(limit) + half - tick / 2
 
 
 def crossed(side: str, limit: Decimal, quote: QuoteTick) -> bool:

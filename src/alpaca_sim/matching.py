@@ -33,6 +33,9 @@ if TYPE_CHECKING:  # the engine imports this module; it is only a parameter type
 # trades in US equities (SEC MIDAS: cancel-to-trade ratios in the tens).
 QUEUE_CANCEL_S = 20.0
 QUEUE_POWER = 3
+# The path test is skipped for limits this many step standard deviations beyond the step's ends:
+# the bridge's chance to reach them is below exp(-2 x 8^2).
+REACH_SIGMAS = 8.0
 
 
 @dataclass(frozen=True)
@@ -71,24 +74,43 @@ def rest_side(
     symbol = book[0].symbol
     market = engine.markets[symbol]
     streams = engine.streams[symbol]
-    extreme = None if flow is None else _path_extreme(side, flow, market, streams, engine)
-    reach = 0.0 if flow is None else _reached(side, flow, streams)
+    extreme: float | None = None  # the path's extreme and the takers reaching us: drawn once,
+    reach: float | None = None  # and only when an order needs them
+    shift = 0.0 if flow is None else engine.impact[symbol].at(engine.seconds_at(flow.at))
     for order in book:
         if order.limit_price is None or not order.is_fillable:
             continue
         if order.queue_ahead is None:
             order.queue_ahead = _start_queue(order, market, flow)
-        limit = order.limit_price
         if flow is None:
             _cross_fill(engine, order, market, at)
             continue
-        if fm.crossed(side, limit, market.quote) or (
-            extreme is not None and fm.path_reaches(side, limit, flow.before, extreme)
-        ):
+        limit = order.limit_price
+        threshold = fm.path_threshold(side, limit, flow.before)
+        hit = fm.crossed(side, limit, market.quote)
+        if not hit and _within_reach(side, threshold, flow, market, shift):
+            if extreme is None:
+                extreme = _path_extreme(side, flow, market, streams) * (1.0 + shift)
+            hit = extreme < threshold if side == "buy" else extreme > threshold
+        if hit:
             engine.fill_resting(order, order.remaining_qty or Decimal(0), fm.PATH, at)
-        else:
+            continue
+        if reach is None and fm.queue_place(side, limit, flow.before) is not None:
+            reach = _reached(side, flow, streams)
+        if reach is not None:
             reach -= _flow_fill(engine, order, flow, reach, at)
-            _cancel_ahead(order, market)
+        _cancel_ahead(order, market)
+
+
+def _within_reach(
+    side: str, threshold: float, flow: StepFlow, market: SymbolMarket, shift: float
+) -> bool:
+    """False when the bridge, moved by our impact ``shift``, cannot come near ``threshold``
+    (beyond ``REACH_SIGMAS`` step standard deviations): then no draw is needed."""
+    band = math.exp(REACH_SIGMAS * math.sqrt(market.step_variance))
+    if side == "buy":
+        return threshold > min(flow.start, flow.end) * (1.0 + shift) / band
+    return threshold < max(flow.start, flow.end) * (1.0 + shift) * band
 
 
 def _cross_fill(engine: SimEngine, order: SimOrder, market: SymbolMarket, at: datetime) -> None:
@@ -106,15 +128,11 @@ def _cross_fill(engine: SimEngine, order: SimOrder, market: SymbolMarket, at: da
         engine.consumed[key] = engine.consumed.get(key, Decimal(0)) + order.filled_qty - before
 
 
-def _path_extreme(
-    side: str, flow: StepFlow, market: SymbolMarket, streams: Streams, engine: SimEngine
-) -> float:
-    """The step's latent low (for buys) or high (for sells) as our orders see it: the bridge's
-    extreme moved by our own impact overlay."""
+def _path_extreme(side: str, flow: StepFlow, market: SymbolMarket, streams: Streams) -> float:
+    """The step's latent low (for buys) or high (for sells): the Brownian bridge's extreme."""
     low = side == "buy"
     u = draw(streams.low if low else streams.high, flow.step)
-    extreme = fm.bridge_extreme(flow.start, flow.end, market.step_variance, u, low=low)
-    return extreme * (1.0 + engine.impact[market.symbol].at(engine.seconds_at(flow.at)))
+    return fm.bridge_extreme(flow.start, flow.end, market.step_variance, u, low=low)
 
 
 def _reached(side: str, flow: StepFlow, streams: Streams) -> float:
