@@ -112,7 +112,7 @@ class SimControl:
                 now = eng.clock.now()
                 for order in list(eng.open_orders.values()):
                     if order.status == "accepted":
-                        order.status = "new"
+                        eng.set_status(order, "new", now)
                 for symbol in eng.markets:
                     eng.match(symbol, [], now, event=True)
 

@@ -99,7 +99,7 @@ def _start_server(engine: SimEngine) -> tuple[uvicorn.Server, threading.Thread, 
         access_log=False,
         timeout_graceful_shutdown=1,
         lifespan="on",
-        ws="none",
+        ws="websockets-sansio",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
