@@ -129,6 +129,7 @@ class SimASGI:
     def __init__(self, app: FastAPI, engine: SimEngine) -> None:
         self.app = app
         self.engine = engine
+        self.streams: StreamHub = app.state.streams
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope["path"]).startswith("/sim/"):

@@ -166,6 +166,7 @@ class _DataSession:
             self.connection.reply(error(405, "symbol limit exceeded"))
             return
         self.subscription.symbols = after
+        self.connection.hub.on_subscribe(self.subscription)
         self.connection.reply(self.subscription.echo())
 
 

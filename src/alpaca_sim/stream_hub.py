@@ -21,6 +21,7 @@ import logging
 import random
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -237,6 +238,8 @@ class StreamHub:
         self._trading: set[StreamConnection] = set()
         self._data: set[StreamConnection] = set()
         self._phantoms = random.Random(f"{engine.seed}:stream-phantom")
+        # the market-data publisher follows a subscription from the moment it changes
+        self.on_subscribe: Callable[[DataSubscription], None] = lambda _: None
 
     def add(self, connection: StreamConnection, *, trading: bool) -> None:
         with self._lock:
@@ -258,6 +261,10 @@ class StreamHub:
     def count_data(self, api_key: str, endpoint: str) -> int:
         with self._lock:
             return sum(1 for c in self._data if c.api_key == api_key and c.endpoint == endpoint)
+
+    def connections(self) -> list[StreamConnection]:
+        with self._lock:
+            return [*self._trading, *self._data]
 
     def disconnect(self, *, api_key: str | None = None) -> int:
         """Close every stream connection (of ``api_key``); returns how many. Thread-safe."""

@@ -27,8 +27,8 @@ from alpaca_sim.engine import SimEngine
 from alpaca_sim.feeds import IEX, iex_quote
 from alpaca_sim.market import QuoteTick, SymbolMarket, TradePrint
 from alpaca_sim.schemas_data import quote_json, sip_venue, trade_json
-from alpaca_sim.stream_data import WILDCARD
-from alpaca_sim.stream_hub import StreamConnection, StreamHub
+from alpaca_sim.stream_data import WILDCARD, DataSubscription
+from alpaca_sim.stream_hub import StreamHub
 
 PUBLISH_S = 0.05
 T = TypeVar("T")
@@ -54,11 +54,20 @@ class MarketDataPublisher:
         self._hub = hub
         # key -> (the market object it was read from, the last item sent)
         self._cursors: dict[Key, tuple[SymbolMarket, Any]] = {}
+        hub.on_subscribe = self.track
+
+    def track(self, subscription: DataSubscription) -> None:
+        """Start following a subscription's new symbols from now (called on the loop thread
+        when it changes, so a step right after the answer is published)."""
+        wanted = self._wanted([subscription])
+        with self._engine.lock:
+            for key in wanted - self._cursors.keys():
+                self._read(key)
 
     def publish(self) -> None:
         """Offer every connection what changed for its subscription since the last call."""
         connections = [c for c in self._hub.data_connections() if c.subscription is not None]
-        wanted = self._wanted(connections)
+        wanted = self._wanted(c.subscription for c in connections if c.subscription is not None)
         self._cursors = {key: cursor for key, cursor in self._cursors.items() if key in wanted}
         if not wanted:
             return
@@ -76,12 +85,10 @@ class MarketDataPublisher:
             if batch:
                 connection.offer(batch)
 
-    def _wanted(self, connections: Iterable[StreamConnection]) -> set[Key]:
+    def _wanted(self, subscriptions: Iterable[DataSubscription]) -> set[Key]:
         markets = self._engine.markets
         wanted: set[Key] = set()
-        for connection in connections:
-            subscription = connection.subscription
-            assert subscription is not None
+        for subscription in subscriptions:
             for channel, symbols in subscription.symbols.items():
                 every = markets.keys() if WILDCARD in symbols else symbols & markets.keys()
                 wanted.update((subscription.feed, channel, symbol) for symbol in every)
