@@ -223,6 +223,7 @@ class SimControl:
             return []
         return [
             StreamClient(
+                number=c.number,
                 endpoint=c.endpoint,
                 api_key=c.api_key,
                 listening=c.listening,
@@ -339,6 +340,7 @@ class StreamClient:
     """One authenticated stream connection: ``listening`` to trade_updates (``/stream``), or
     its ``quotes`` / ``trades`` subscription (``/v2/{feed}``, else None)."""
 
+    number: int  # connections are numbered from 1 in the order they opened
     endpoint: str  # "WS /stream", "WS /v2/iex", "WS /v2/sip"
     api_key: str
     listening: bool

@@ -155,6 +155,7 @@ def clear_faults(request: Request) -> dict[str, str]:
 def stream_clients(request: Request, api_key: str | None = None) -> list[Any]:
     return [
         {
+            "number": c.number,
             "endpoint": c.endpoint,
             "api_key": c.api_key,
             "listening": c.listening,

@@ -124,6 +124,7 @@ class StreamConnection:
         self.hub = hub
         self.endpoint = endpoint
         self.codec = codec
+        self.number = hub.next_number()  # tells a reconnection from the connection it replaces
         self.api_key: str | None = None
         self.listening = False  # trading stream: listens to trade_updates
         self.subscription: DataSubscription | None = None  # market-data stream
@@ -133,6 +134,10 @@ class StreamConnection:
         self._silent = False
         self._held: Any = None
         self._closing = False
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
 
     def offer(self, message: Any) -> None:
         """Queue ``message`` for sending (thread-safe, never blocks)."""
@@ -237,9 +242,15 @@ class StreamHub:
         self._lock = threading.Lock()
         self._trading: set[StreamConnection] = set()
         self._data: set[StreamConnection] = set()
+        self._numbers = 0
         self._phantoms = random.Random(f"{engine.seed}:stream-phantom")
         # the market-data publisher follows a subscription from the moment it changes
         self.on_subscribe: Callable[[DataSubscription], None] = lambda _: None
+
+    def next_number(self) -> int:
+        with self._lock:
+            self._numbers += 1
+            return self._numbers
 
     def add(self, connection: StreamConnection, *, trading: bool) -> None:
         with self._lock:
@@ -263,8 +274,10 @@ class StreamHub:
             return sum(1 for c in self._data if c.api_key == api_key and c.endpoint == endpoint)
 
     def connections(self) -> list[StreamConnection]:
+        """The open connections (not closing), oldest first."""
         with self._lock:
-            return [*self._trading, *self._data]
+            found = [c for c in (*self._trading, *self._data) if not c.closing]
+        return sorted(found, key=lambda c: c.number)
 
     def disconnect(self, *, api_key: str | None = None) -> int:
         """Close every stream connection (of ``api_key``); returns how many. Thread-safe."""
