@@ -21,7 +21,7 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -302,7 +302,9 @@ class StreamHub:
         return {"stream": "trade_updates", "data": data}
 
 
-async def serve(connection: StreamConnection, handle: Any) -> None:
+async def serve(
+    connection: StreamConnection, handle: Callable[[str | bytes], Awaitable[bool]]
+) -> None:
     """Run ``handle(frame)`` for each client frame while the writer sends; clean up at the end.
 
     ``handle`` returns False to end the connection.

@@ -35,7 +35,7 @@ T = TypeVar("T")
 Key = tuple[str, str, str]  # (feed, channel, symbol)
 
 
-def _since(items: deque[T], last: T) -> list[T]:
+def since(items: deque[T], last: T) -> list[T]:
     """The items appended after ``last`` (identity); only the newest when ``last`` is gone."""
     found: list[T] = []
     for item in reversed(items):
@@ -110,8 +110,8 @@ class MarketDataPublisher:
         if channel == "quotes":
             if feed == IEX:
                 return [] if current == last else [self._quote_message(market, current, IEX)]
-            return [self._quote_message(market, q, feed) for q in _since(market.history, last)]
-        entries = _since(market.tape, last) if last is not None else list(market.tape)
+            return [self._quote_message(market, q, feed) for q in since(market.history, last)]
+        entries = since(market.tape, last) if last is not None else list(market.tape)
         return self._trade_messages(market, feed, entries)
 
     def _iex(self, market: SymbolMarket) -> QuoteTick:
