@@ -35,7 +35,6 @@ from starlette.websockets import WebSocket
 from alpaca_sim.engine import SimEngine
 from alpaca_sim.feeds import SERVED_FEEDS, SIP
 from alpaca_sim.stream_hub import Codec, StreamConnection, StreamHub, authorized, serve
-from alpaca_sim.stream_trading import AUTH_TIMEOUT_S, close_unless_authenticated
 
 router = APIRouter()
 CHANNELS = ("trades", "quotes")
@@ -181,14 +180,10 @@ async def data_stream(websocket: WebSocket, feed: str) -> None:
     await websocket.accept()
     endpoint = f"WS /v2/{feed}"
     codec = Codec.for_request(websocket, json_binary=False)
-    connection = StreamConnection(websocket, hub, endpoint, codec, slow=error(407, "slow client"))
+    connection = StreamConnection(
+        websocket, hub, endpoint, codec, slow_goodbye=error(407, "slow client")
+    )
     session = _DataSession(connection, hub.engine, feed)
     hub.add(connection, trading=False)
     connection.reply([{"T": "success", "msg": "connected"}])
-    timer = connection.loop.call_later(
-        AUTH_TIMEOUT_S, close_unless_authenticated, connection, error(404, "auth timeout")
-    )
-    try:
-        await serve(connection, session.handle)
-    finally:
-        timer.cancel()
+    await serve(connection, session.handle, auth_timeout_goodbye=error(404, "auth timeout"))

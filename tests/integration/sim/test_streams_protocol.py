@@ -22,6 +22,7 @@ from alpaca.trading.requests import ReplaceOrderRequest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from alpaca_sim import stream_hub
 from alpaca_sim.scenario import MarketDataSpec, default_scenario
 from alpaca_sim.testing import RunningSimulator
 from tests.fixtures.sim import SimFactory
@@ -255,3 +256,15 @@ def test_data_stream_unknown_feed_is_refused_at_the_handshake(sim_factory: SimFa
     with pytest.raises(InvalidStatus) as info, _socket(running.stream_url + "/v2/nasdaq"):
         pass
     assert info.value.response.status_code == 404
+
+
+def test_data_stream_without_auth_in_time_is_404_and_closed(
+    sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_hub, "AUTH_TIMEOUT_S", 0.3)
+    running = _fixed_keys(sim_factory)
+    with _socket(running.stream_url + "/v2/iex", msgpack_codec=True) as ws:
+        _recv_packed(ws)
+        assert _recv_packed(ws) == [{"T": "error", "code": 404, "msg": "auth timeout"}]
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
