@@ -203,13 +203,16 @@ class StreamConnection:
                     await self.websocket.close(code=item.code)
                     return
                 if isinstance(item, _Reply):
-                    await self._send(item.message)
+                    if not self._silent:
+                        await self._send(item.message)
                     continue
                 if not await self._deliver(item):
                     return
 
     async def _deliver(self, message: Any) -> bool:
         """Send one event under the stream faults; False when a fault closed the connection."""
+        if self._silent:
+            return True  # the socket stays open; nothing is sent any more
         faults = self.hub.engine.faults.pick_stream(self.endpoint, self.api_key)
         kinds = {fault.kind for fault in faults}
         for fault in faults:
@@ -220,8 +223,8 @@ class StreamConnection:
             self._closing = True
             await self.websocket.close(code=1011)
             return False
-        if self._silent or "stream_silent" in kinds:
-            self._silent = True  # the socket stays open; nothing is sent any more
+        if "stream_silent" in kinds:
+            self._silent = True
             return True
         if "stream_unknown_order" in kinds:
             phantom = self.hub.phantom(message)
