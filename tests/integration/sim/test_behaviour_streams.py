@@ -231,3 +231,16 @@ def test_row14_with_the_clock_running_rest_is_never_behind_the_stream(
     )
     records = sorted((f.order_id, f.qty, f.price) for f in running.control.fills(sim_keys[0]))
     assert executions == records
+
+
+def test_row14_an_order_accepted_while_closed_streams_new_when_the_market_opens(
+    frozen: tuple[RunningSimulator, Any, Received],
+) -> None:
+    running, client, updates = frozen
+    running.control.set_market_open(False)
+    order = client.submit_order(limit_order("SPY", 1, OrderSide.BUY, 400))
+    assert client.get_order_by_id(order.id).status == OrderStatus.ACCEPTED
+    assert updates.quiet(0.3) == []  # "accepted" has no trade_updates event
+    running.control.set_market_open(True)
+    assert _event(updates, "new", order.id).order.status == OrderStatus.NEW
+    assert client.get_order_by_id(order.id).status == OrderStatus.NEW
