@@ -298,7 +298,8 @@ class StreamHub:
                 c for c in self._trading | self._data if api_key is None or c.api_key == api_key
             ]
         for connection in found:
-            connection.loop.call_soon_threadsafe(connection.close_soon, None, 1011)
+            with contextlib.suppress(RuntimeError):  # the server's loop has already stopped
+                connection.loop.call_soon_threadsafe(connection.close_soon, None, 1011)
         return len(found)
 
     def phantom(self, message: Any) -> Any:
