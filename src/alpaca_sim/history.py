@@ -167,11 +167,23 @@ def _flow_blocks(flow: StepFlow, start: datetime) -> list[SimTrade]:
     return blocks
 
 
-def live_trades(market: SymbolMarket, seed: int) -> list[SimTrade]:
-    """The market's recorded takers as blocks, oldest first."""
+def live_trades(
+    market: SymbolMarket, seed: int, flows: Iterable[StepFlow] | None = None
+) -> list[SimTrade]:
+    """The market's recorded takers as blocks, oldest first (``flows``: only these steps, a tail
+    of ``market.tape`` — the live stream's new trades)."""
     start = origin(market)
-    blocks = [b for flow in market.tape for b in _flow_blocks(flow, start)]
+    steps = market.tape if flows is None else flows
+    blocks = [b for flow in steps for b in _flow_blocks(flow, start)]
     return [replace(b, venue=_venue(seed, market.symbol, b)) for b in blocks]
+
+
+def on_feed(seed: int, symbol: str, blocks: Iterable[SimTrade], feed: str) -> list[SimTrade]:
+    """What ``feed`` shows of ``blocks``: all of them on sip, their IEX part on iex."""
+    if feed != IEX:
+        return list(blocks)
+    iex = (_on_iex(seed, symbol, block) for block in blocks)
+    return [block for block in iex if block is not None]
 
 
 def _on_iex(seed: int, symbol: str, block: SimTrade) -> SimTrade | None:
@@ -187,11 +199,7 @@ def _on_iex(seed: int, symbol: str, block: SimTrade) -> SimTrade | None:
 def trades(market: SymbolMarket, seed: int, feed: str) -> list[SimTrade]:
     """Every block the feed has for the symbol, oldest first."""
     pre = prehistory(seed, market.symbol, market.spec, market.first_quote)
-    every = [*pre, *live_trades(market, seed)]
-    if feed == IEX:
-        iex = (_on_iex(seed, market.symbol, t) for t in every)
-        return [t for t in iex if t is not None]
-    return every
+    return on_feed(seed, market.symbol, [*pre, *live_trades(market, seed)], feed)
 
 
 def _newest_first(market: SymbolMarket, seed: int) -> Iterator[SimTrade]:

@@ -32,6 +32,17 @@ FLOW_ONLY = SymbolSpec.model_validate(
     }
 )
 
+# Takers every two seconds on average (and nothing else moving): the trades/bars streams' tape.
+PRINT_HEAVY = SymbolSpec.model_validate(
+    {
+        "price": Decimal(100),
+        "spread_ticks": Decimal(20),
+        "volatility": Decimal(0),
+        "depth": Decimal(100),
+        "trades_per_min": Decimal(30),
+    }
+)
+
 
 def limit_order(
     symbol: str, qty: float, side: OrderSide, price: float | Decimal, **kw: Any
