@@ -235,4 +235,4 @@ def _markdown_main(reports: Sequence[ScenarioReport]) -> str:
         "|---|---|" + "---:|" * (len(MAIN_HEADERS) - 3) + "---|",
     ]
     lines.extend(markdown_rows(_labelled(reports), _main_rows))
-    return "\n".join(lines).replace("[bold]", "**").replace("[/bold]", "**") + "\n"
+    return "\n".join(lines).replace("[bold]", "").replace("[/bold]", "") + "\n"
