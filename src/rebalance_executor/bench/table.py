@@ -204,7 +204,7 @@ def _best_baseline(by_policy: Mapping[str, PolicyStats]) -> Decimal | None:
 
 
 def markdown_table(reports: Sequence[ScenarioReport]) -> str:
-    """The comparison table as GitHub markdown (for docs/bench/bench.md and the README), then
+    """The comparison table as GitHub markdown (``--markdown``, out/bench.md), then
     the decomposition, the paired differences and the target verdict as three more tables."""
     sections = [_markdown_main(reports), tca_markdown(reports)]
     if any(len(r.policies) > 1 for r in reports):
