@@ -98,9 +98,10 @@ def _scenario(
     *,
     kind: str = "quality",
     cash: Decimal = CASH,
+    held: Decimal = Decimal("1.5"),
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Sells get a position 1.5x their size (exactly their size when liquidated)."""
+    """Sells get a position ``held`` x their size (exactly their size when liquidated)."""
     amounts, liquidate = _trades(trades)
     positions = {}
     items = []
@@ -112,7 +113,7 @@ def _scenario(
             "trade_amount": str(amount),
         }
         if amount < 0:
-            factor = Decimal(1) if sym in liquidate else Decimal("1.5")
+            factor = Decimal(1) if sym in liquidate else held
             positions[sym] = str((Decimal(-amount) * factor / price).quantize(Decimal(1)))
             if sym in liquidate:
                 item["target_weight"] = "0"
@@ -214,6 +215,7 @@ def _margin() -> dict[str, Any]:
         symbols,
         "SPY:-18000 NVDA:-14000 TLT:-10000 QQQ:12000 MSFT:11000 AGG:9000 TSLA:8000",
         cash=Decimal(5_000),
+        held=Decimal(3),  # equity ≈ $131k: the $82k plan stays within MAX_PLAN_EQUITY_FRACTION
         extra={"account": {"type": "margin", "pattern_day_trader": False}},
     )
 

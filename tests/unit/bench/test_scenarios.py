@@ -130,3 +130,39 @@ def test_max_seeds_keeps_the_first_of_the_requested_seeds(tmp_path: Path) -> Non
     assert uncapped.seeds([5, 6, 7]) == [5, 6, 7]
     with pytest.raises(ScenarioError):
         BenchScenario.load(_write(tmp_path, {**document, "max_seeds": 0}))
+
+
+SPEC_72_KEYS = {
+    "price",
+    "volatility",
+    "drift",
+    "spread_ticks",
+    "depth",
+    "trades_per_min",
+    "avg_trade_size",
+    "trade_impact_share",
+    "fractionable",
+    "tradable",
+}
+
+
+@pytest.mark.parametrize("path", shipped_paths(SCENARIOS), ids=lambda p: p.stem)
+def test_every_shipped_symbol_is_written_in_exactly_the_spec_7_2_keys(path: Path) -> None:
+    symbols = json.loads(path.read_text())["symbols"]
+    assert symbols
+    for symbol, spec in symbols.items():
+        assert set(spec) == SPEC_72_KEYS, symbol
+        assert Decimal(spec["spread_ticks"]) >= 1, symbol
+
+
+def test_the_margin_scenario_needs_the_sells_proceeds_to_fund_its_buys() -> None:
+    scenario = BenchScenario.load(SCENARIOS / "margin-sells-fund-buys.json")
+    buys = sum(i.trade_amount for i in scenario.items if i.trade_amount > 0)
+    sells = -sum(i.trade_amount for i in scenario.items if i.trade_amount < 0)
+    assert scenario.market.account.type == "margin"
+    assert buys > scenario.market.cash  # cash alone cannot fund them
+    assert buys <= scenario.market.cash + sells  # the sells' proceeds can
+    equity = scenario.market.cash + sum(
+        qty * scenario.market.symbols[s].price for s, qty in scenario.market.positions.items()
+    )
+    assert buys + sells <= equity  # within the default MAX_PLAN_EQUITY_FRACTION (1)
