@@ -22,10 +22,7 @@ from rebalance_executor.bench.report import (
 )
 from rebalance_executor.bench.sections import Row, add_sections, markdown_rows
 from rebalance_executor.bench.spread import HalfSpreadSaving
-
-# re-exported: sweep.py imports FILL_TARGET from here
-from rebalance_executor.bench.targets import FILL_TARGET as FILL_TARGET  # noqa: PLC0414
-from rebalance_executor.bench.targets import judge
+from rebalance_executor.bench.targets import Outcome, ScenarioVerdict, judge
 from rebalance_executor.bench.tca_table import tca_markdown, tca_table
 from rebalance_executor.bench.verdict_table import print_verdict, verdict_markdown
 
@@ -170,37 +167,29 @@ def print_sweep(
     scores: Sequence[CandidateScore],
     console: Console,
 ) -> None:
-    """One row per candidate (best first): wins, mean margin, per-scenario smart slippage."""
+    """One row per candidate (best first): scenarios meeting SPEC §8, checks missed, the mean
+    saving vs market in half-spreads, then per scenario the saving and its verdict."""
     names = list(baselines)
-    table = Table(title="Smart schedule sweep (slippage bps; baseline = better of market/anchor)")
-    for header in ("candidate", "wins", "margin", *names, "min fill %", "max req/order"):
+    table = Table(title="Smart schedule sweep: saving vs market in half-spreads and the verdict")
+    for header in ("candidate", "met", "missed", "mean saved/h", *names, "min fill %"):
         table.add_column(header, justify="left" if header == "candidate" else "right")
-    table.add_row(
-        "[dim]best baseline[/dim]",
-        "",
-        "",
-        *[_bps(_best_baseline(baselines[n])) for n in names],
-        "",
-        "",
-        end_section=True,
-    )
     for score in scores:
         per = score.per_scenario
-        rpo = [s.requests_per_order for s in per.values() if s.requests_per_order is not None]
         table.add_row(
             score.candidate.label,
-            str(score.wins),
-            _bps(score.mean_margin_bps),
-            *[_bps(per[n].slippage_bps) for n in names],
+            str(score.met),
+            str(score.missed),
+            _num(score.mean_saving, "+.2f"),
+            *[_sweep_cell(score.verdicts[n]) for n in names],
             f"{min(s.fill_rate for s in per.values()) * 100:.2f}",
-            _num(max(rpo) if rpo else None),
         )
     console.print(table)
 
 
-def _best_baseline(by_policy: Mapping[str, PolicyStats]) -> Decimal | None:
-    values = [s.slippage_bps for s in by_policy.values() if s.slippage_bps is not None]
-    return min(values) if values else None
+def _sweep_cell(verdict: ScenarioVerdict) -> str:
+    saved = verdict.saved_vs_market
+    mark = {Outcome.MET: "✓", Outcome.NOT_MET: "✗", Outcome.NOT_JUDGED: "—"}[verdict.outcome]
+    return f"{mark} {'—' if saved is None else f'{saved.fraction:+.2f}'}"
 
 
 def markdown_table(reports: Sequence[ScenarioReport]) -> str:
