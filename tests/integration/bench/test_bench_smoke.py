@@ -78,9 +78,9 @@ def test_bench_runs_every_policy_through_the_handler_and_writes_json_and_png(
         parts = figures["timing_bps"] + figures["execution_bps"]
         assert parts == pytest.approx(figures["slippage_bps"], abs=0.011), name
         assert sum(figures["fill_mix"].values()) == pytest.approx(1.0, abs=1e-3), name
-        assert set(figures["execution_bps_by_trigger"]) == {"taker", "quote", "print"}, name
+        assert set(figures["execution_bps_by_trigger"]) == {"taker", "flow", "path"}, name
     market = document["policies"]["market"]
-    assert market["fill_mix"] == {"taker": 1.0, "quote": 0.0, "print": 0.0}
+    assert market["fill_mix"] == {"taker": 1.0, "flow": 0.0, "path": 0.0}
     assert market["execution_bps"] > 0  # a market order pays part of the spread
     assert document["policies"]["smart"]["paired_execution"]["market"]["n"] == 1
     assert document["ratios_vs_market"]["market"]["requests_ratio"] == 1.0

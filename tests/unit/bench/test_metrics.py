@@ -138,7 +138,7 @@ def test_measure_items_uses_broker_fills_and_the_mid_at_the_first_order() -> Non
         {"symbol": "X", "submitted_at": submitted},
     ]
     fills = [
-        FillRecord("k", "o1", "c1", "X", "buy", Decimal(4), Decimal("102.5"), "maker", T0, "print"),
+        FillRecord("k", "o1", "c1", "X", "buy", Decimal(4), Decimal("102.5"), "maker", T0, "flow"),
         FillRecord("k", "o2", "c2", "X", "buy", Decimal(6), Decimal("103.5"), "taker", T0, "taker"),
     ]
     paths = {"X": [_tick(0, "99", "101"), _tick(5, "101", "103")], "Y": [_tick(0, "9", "11")]}

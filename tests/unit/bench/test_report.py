@@ -184,8 +184,8 @@ def test_the_json_splits_slippage_into_timing_and_execution_with_the_fill_mix() 
             _split_run("market", 1, "100.25", "100.20", "taker"),  # exec +5, timing +20
         ],
         smart=[
-            _split_run("smart", 0, "100.08", "100.10", "quote"),  # exec -2, timing +10
-            _split_run("smart", 1, "100.36", "100.40", "print"),  # exec -4, timing +40
+            _split_run("smart", 0, "100.08", "100.10", "path"),  # exec -2, timing +10
+            _split_run("smart", 1, "100.36", "100.40", "flow"),  # exec -4, timing +40
         ],
     )
     smart = scenario_json(report)["policies"]["smart"]
@@ -194,11 +194,11 @@ def test_the_json_splits_slippage_into_timing_and_execution_with_the_fill_mix() 
     assert smart["timing_bps"] == pytest.approx(25.02)
     assert smart["execution_bps"] == pytest.approx(-3.0)
     assert smart["fill_mix"]["taker"] == 0
-    assert smart["fill_mix"]["quote"] + smart["fill_mix"]["print"] == pytest.approx(1.0)
+    assert smart["fill_mix"]["path"] + smart["fill_mix"]["flow"] == pytest.approx(1.0)
     assert smart["execution_bps_by_trigger"] == {
         "taker": None,
-        "quote": pytest.approx(-2.0),
-        "print": pytest.approx(-4.0),
+        "path": pytest.approx(-2.0),
+        "flow": pytest.approx(-4.0),
     }
     vs_market = smart["paired_execution"]["market"]
     assert vs_market["mean_bps"] == pytest.approx(-8.0)  # (-7, -9)
@@ -206,7 +206,7 @@ def test_the_json_splits_slippage_into_timing_and_execution_with_the_fill_mix() 
     assert vs_market["ci95_bps"][0] < -8 < vs_market["ci95_bps"][1]
     assert smart["paired_timing"]["market"]["mean_bps"] == pytest.approx(15.0)  # (10, 20)
     market = scenario_json(report)["policies"]["market"]
-    assert market["fill_mix"] == {"taker": 1.0, "quote": 0.0, "print": 0.0}
+    assert market["fill_mix"] == {"taker": 1.0, "flow": 0.0, "path": 0.0}
     assert market["paired_execution"]["smart"]["mean_bps"] == pytest.approx(8.0)
     text = markdown_table([report])
     assert "Where the slippage comes from" in text
