@@ -83,6 +83,19 @@ def verdict_table(verdict: TargetVerdict) -> Table:
     return table
 
 
+def not_judged_lines(verdict: TargetVerdict) -> list[str]:
+    """The checks not judged, one line per reason: "reason — scenario (check, check); ..."."""
+    by_reason: dict[str, dict[str, list[str]]] = {}
+    for v in verdict.scenarios:
+        for check in v.checks:
+            if check.ok is None:
+                by_reason.setdefault(check.detail, {}).setdefault(v.scenario, []).append(check.name)
+    return [
+        f"{reason} — " + "; ".join(f"{sc} ({', '.join(names)})" for sc, names in where.items())
+        for reason, where in by_reason.items()
+    ]
+
+
 def summary(verdict: TargetVerdict) -> str:
     """One line: the set's outcome and the count per outcome."""
     counts = {o: sum(v.outcome is o for v in verdict.scenarios) for o in Outcome}
@@ -96,7 +109,7 @@ def print_verdict(verdict: TargetVerdict, console: Console) -> None:
     console.print(verdict_table(verdict))
     for line in verdict.misses():
         console.print(f"  [red]missed:[/red] {line}")
-    for line in verdict.not_judged():
+    for line in not_judged_lines(verdict):
         console.print(f"  [yellow]not judged:[/yellow] {line}")
     style = _STYLE[verdict.outcome]
     console.print(f"[bold {style}]{summary(verdict)}[/bold {style}]")
@@ -111,6 +124,6 @@ def verdict_markdown(verdict: TargetVerdict) -> str:
     ]
     lines += ["| " + " | ".join(cells(v)) + " |" for v in verdict.scenarios]
     lines += ["", *(f"- missed: {m}" for m in verdict.misses())]
-    lines += [f"- not judged: {m}" for m in verdict.not_judged()]
+    lines += [f"- not judged: {m}" for m in not_judged_lines(verdict)]
     lines += ["", f"**{summary(verdict)}**"]
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from rebalance_executor.bench.metrics import ItemMeasure, RunRecord
 from rebalance_executor.bench.report import ScenarioReport, aggregate, bench_json
 from rebalance_executor.bench.table import markdown_table, print_report
 from rebalance_executor.bench.targets import (
+    MIN_SCALE_SEEDS,
     MIN_SEEDS,
     Outcome,
     judge,
@@ -21,6 +22,7 @@ from rebalance_executor.bench.targets import (
     required_fraction,
     targets_json,
 )
+from rebalance_executor.bench.verdict_table import not_judged_lines
 
 D = Decimal
 SEEDS = range(MIN_SEEDS)
@@ -220,3 +222,24 @@ def test_json_table_and_markdown_carry_the_verdict() -> None:
     text = out.getvalue()
     assert "missed: liquid: half_spread_saving" in text
     assert "smart against the SPEC §8 targets: not met (0/1 met, 1/1 not met, 0/1 not" in text
+
+
+def test_a_scale_scenario_is_judged_on_its_ten_seeds_a_quality_one_is_not() -> None:
+    ten = range(MIN_SCALE_SEEDS)
+    scale = dataclasses.replace(_report(smart="0.7", seeds=ten), kind="scale")
+    assert judge_scenario(scale).outcome is Outcome.MET
+    assert judge_scenario(_report(smart="0.7", seeds=ten)).outcome is Outcome.NOT_JUDGED
+
+
+def test_checks_not_judged_are_listed_once_per_reason() -> None:
+    short = [
+        dataclasses.replace(_report(smart="0.7", seeds=range(3)), scenario=name)
+        for name in ("a", "b")
+    ]
+    verdict = judge(short)
+    assert verdict is not None
+    assert not_judged_lines(verdict) == [
+        "3 paired seeds < 30 (SPEC §8: held-out sample) — "
+        "a (not_worse_than_market, ahead_of_anchor, half_spread_saving); "
+        "b (not_worse_than_market, ahead_of_anchor, half_spread_saving)"
+    ]
