@@ -85,7 +85,7 @@ def _quality_bars(
     )
     fill_ax.set_ylim(min(lowest - 1, 98.5), 100.3)
     for ax in (slip_ax, fill_ax):
-        ax.set_xticks(range(len(reports)), labels, fontsize=8)
+        ax.set_xticks(range(len(reports)), labels, fontsize=8, rotation=25, ha="right")
         ax.legend(fontsize=8)
         ax.grid(axis="y", alpha=0.3)
 
