@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
+from alpaca_sim.scenario import default_scenario
+
 CASH: Final = Decimal(70_000)
 #: The Lambda timeout (simulated seconds) of a quality scenario; the scale set gets 600.
 QUALITY_BUDGET_S: Final = 300
@@ -251,10 +253,21 @@ def _scale(n: int) -> dict[str, Any]:
     )
 
 
+def default_universe() -> dict[str, Any]:
+    """``default.json``: the simulator's built-in universe (alpaca_sim ``default_scenario``)
+    written out, so it can be read, copied and served as a file."""
+    scenario = default_scenario().model_dump(mode="json", by_alias=True)
+    return {
+        "name": "default",
+        "description": "SPEC §7 default universe (same as running without a scenario)",
+        **{k: scenario[k] for k in ("cash", "market_open", "symbols")},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     target = Path((argv if argv is not None else sys.argv[1:] or ["scenarios"])[0])
     target.mkdir(parents=True, exist_ok=True)
-    for stem, document in shipped().items():
+    for stem, document in {**shipped(), "default": default_universe()}.items():
         (target / f"{stem}.json").write_text(json.dumps(document, indent=1) + "\n", "utf-8")
     return 0
 
