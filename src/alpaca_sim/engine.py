@@ -172,11 +172,14 @@ class SimEngine:
                 at = self.clock.at(step * self.step_s)
                 self._transitions(step * self.step_s, at)
                 self.step = step
+                self.consumed.clear()
+                busy: dict[str, list[SimOrder]] = {}
+                for order in self.open_orders.values():
+                    busy.setdefault(order.symbol, []).append(order)
                 for sym, mkt in self.markets.items():
                     flow = mkt.step(step, at, self.frozen)
-                    self.consumed.pop((sym, "buy"), None)
-                    self.consumed.pop((sym, "sell"), None)
-                    self.match(sym, flow, at, event=False)
+                    if sym in busy:
+                        self.match(sym, flow, at, event=False, orders=busy[sym])
             self.step = max(self.step, target)
             self._transitions(now_s, self.clock.at(now_s))
 
@@ -187,17 +190,28 @@ class SimEngine:
         lifecycle.close_session(self, self.session_close)
         self.session_close = session.next_close(at)
 
-    def match(self, symbol: str, flow: StepFlow | None, at: datetime, *, event: bool) -> None:
+    def match(
+        self,
+        symbol: str,
+        flow: StepFlow | None,
+        at: datetime,
+        *,
+        event: bool,
+        orders: list[SimOrder] | None = None,
+    ) -> None:
         """Match ``symbol``'s open orders: arrivals as takers, then resting limits.
 
         ``event`` is True for an acknowledgement or a forced quote (resting orders placed in the
         current step may fill); False for a regular step (only orders from earlier steps may).
         ``flow`` is the step's takers and path; None (an event, a frozen or halted market) lets
-        only a quote crossing a resting limit fill it.
+        only a quote crossing a resting limit fill it. ``orders``: the symbol's open orders when
+        the caller has them grouped already.
         """
         if not self.market_open or self.markets[symbol].halted:
             return
-        live = [o for o in self.open_orders.values() if o.symbol == symbol and o.is_fillable]
+        if orders is None:
+            orders = [o for o in self.open_orders.values() if o.symbol == symbol]
+        live = [o for o in orders if o.is_fillable]
         if not live:
             return
         live.sort(key=lambda o: o.seq)
