@@ -17,7 +17,7 @@ Per scenario where smart ran, every check below is met (✓), missed (✗) or no
 
 The price checks need the held-out sample SPEC §8 asks for: with fewer than ``MIN_SEEDS`` (30)
 paired seeds they are not judged (``MIN_SCALE_SEEDS``, 10, for a ``scale`` scenario, whose
-200-item plan runs 10 seeds to keep ``make bench`` under 10 minutes). A scenario is *met* when
+50- and 200-item plans run 10 seeds to keep ``make bench`` under 10 minutes). A scenario is *met* when
 every check is met, *not met* when any is missed, *not judged* otherwise; the set likewise. Not
 judged is never reported as met.
 """
@@ -37,7 +37,7 @@ from rebalance_executor.bench.spread import HalfSpreadSaving, saving
 FILL_TARGET: Final = Decimal("0.995")
 REQUESTS_PER_ORDER_TARGET: Final = Decimal(4)
 MIN_SEEDS: Final = 30
-#: The scale set measures load, so its heaviest plan runs fewer seeds (scenario ``max_seeds``).
+#: The scale set measures load, so its heavy plans run fewer seeds (scenario ``max_seeds``).
 MIN_SCALE_SEEDS: Final = 10
 ONE_TICK_BELOW: Final = Decimal("1.5")
 SAVING_ONE_TICK: Final = Decimal("0.25")
