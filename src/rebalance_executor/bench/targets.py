@@ -17,9 +17,9 @@ Per scenario where smart ran, every check below is met (✓), missed (✗) or no
 
 The price checks need the held-out sample SPEC §8 asks for: with fewer than ``MIN_SEEDS`` (30)
 paired seeds they are not judged (``MIN_SCALE_SEEDS``, 10, for a ``scale`` scenario, whose
-50- and 200-item plans run 10 seeds to keep ``make bench`` under 10 minutes). A scenario is *met* when
-every check is met, *not met* when any is missed, *not judged* otherwise; the set likewise. Not
-judged is never reported as met.
+50- and 200-item plans run 10 seeds to keep ``make bench`` under 10 minutes). A scenario is
+*met* when every check is met, *not met* when any is missed, *not judged* otherwise; the set
+likewise. Not judged is never reported as met.
 """
 
 from __future__ import annotations
