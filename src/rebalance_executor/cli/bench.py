@@ -1,7 +1,8 @@
 """``rebalance-executor bench`` — the execution-quality and scale benchmark (SPEC §8).
 
 Runs each policy through the full handler path on identical simulated markets (seeds
-K..K+N-1), prints one comparison table, writes the JSON (SPEC §8 keys) and optionally a PNG.
+K..K+N-1, at most a scenario's ``max_seeds``), prints the comparison, the paired differences and
+the computed SPEC §8 verdict, writes the JSON (SPEC §8 keys) and optionally a PNG and markdown.
 ``--all`` runs the shipped scenario set. Exit 0 when every run completed (targets missed are
 reported, not an error), 2 for bad arguments or an invalid scenario file.
 """
@@ -50,11 +51,26 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--scenario", type=Path, action="append", metavar="FILE")
+    which.add_argument(
+        "--scenario",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="any scenario file in the SPEC §7.2 keys (repeatable); without a plan it gets the "
+        "default plan (scenarios/README.md)",
+    )
     which.add_argument("--all", action="store_true", help="the shipped scenario set")
     parser.add_argument("--scenario-dir", type=Path, default=Path("scenarios"), metavar="DIR")
-    parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, metavar="N")
-    parser.add_argument("--seed-base", type=int, default=0, metavar="K")
+    parser.add_argument(
+        "--seeds", type=int, default=DEFAULT_SEEDS, metavar="N", help="seeds K..K+N-1 per scenario"
+    )
+    parser.add_argument(
+        "--seed-base",
+        type=int,
+        default=0,
+        metavar="K",
+        help="first seed (held-out: 0; tuning ≥ 1000)",
+    )
     parser.add_argument("--policies", default=",".join(POLICIES), help="comma-separated")
     parser.add_argument(
         "--feed",
