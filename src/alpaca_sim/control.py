@@ -85,7 +85,7 @@ class SimControl:
             self._engine.advance()
 
     def freeze_market(self, frozen: bool = True) -> None:
-        """Stop (or restart) the random walk and the trade prints for every symbol."""
+        """Stop (or restart) every symbol's tape: no takers, no price moves."""
         with self._engine.lock:
             self._engine.advance()
             self._engine.frozen = frozen

@@ -171,7 +171,7 @@ def default_symbols() -> dict[str, SymbolSpec]:
         "TLT": _spec("92.00", "NASDAQ", "iShares 20+ Year Treasury", **bond),
         "BND": _spec("72.00", "NASDAQ", "Vanguard Total Bond", **{**bond, "volatility": "0.06"}),
         "GLD": _spec("215.00", "NYSEARCA", "SPDR Gold Shares", volatility="0.14"),
-        "NOFR": _spec("45.00", "NYSE", "No-fraction", fractionable=False, **{"class": "thin"}),
+        "NOFR": _spec("45.00", "NYSE", "No-fraction", fractionable=False),
         "PENY": _spec("0.85", "NASDAQ", "Sub-dollar stock", spread_bps=60, **{"class": "thin"}),
     }
 

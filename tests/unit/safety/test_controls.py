@@ -230,6 +230,8 @@ def test_kill_switch_engaged_mid_phase_cancels_the_resting_order(rig: Rig) -> No
     """The switch flips while a passive limit rests: the next working tick cancels it and no
     further order (re-peg, take) is sent."""
     rig.sim.control.freeze_market(True)  # a passive limit rests
+    # a spread wider than one tick, so the passive limit sits inside it rather than at the ask
+    rig.sim.control.set_quote("SPY", Decimal("500.00"), Decimal("500.05"))
     ssm = boto3.client("ssm")
     ssm.put_parameter(Name="/safety/kill", Value="false", Type="String")
 
@@ -257,7 +259,9 @@ def test_kill_switch_engaged_mid_phase_cancels_the_resting_order(rig: Rig) -> No
 
 def test_kill_switch_on_redelivery_cancels_the_plans_live_orders(rig: Rig) -> None:
     """An attempt dies with a resting order; the redelivery finds the switch on, cancels it."""
-    rig.sim.control.freeze_market(True)  # no random walk, no prints: a passive limit rests
+    rig.sim.control.freeze_market(True)  # no random walk, no takers: a passive limit rests
+    # a spread wider than one tick, so the passive limit sits inside it rather than at the ask
+    rig.sim.control.set_quote("SPY", Decimal("500.00"), Decimal("500.05"))
     submitted: list[str] = []
 
     def crash_after_submit(name: str, _number: int) -> None:
@@ -419,7 +423,8 @@ def test_price_collar_stops_chasing_a_runaway_market(rig: Rig) -> None:
     """After the first order the market runs 5% away (> MAX_COLLAR_BPS=150): nothing is bought
     above the collar, and the item reports COLLAR."""
     rig.sim.control.freeze_market(True)
-    arrival = rig.sim.control.quote("SPY")
+    # a spread wider than one tick, so the first passive limit rests inside it
+    arrival = rig.sim.control.set_quote("SPY", Decimal("500.00"), Decimal("500.05"))
     moved: list[bool] = []
 
     def run_away(name: str, _number: int) -> None:
