@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from alpaca_sim.feeds import IEX, uniforms
+from alpaca_sim.feeds import IEX, SIP, uniforms
 from alpaca_sim.fills import reached_count
 from alpaca_sim.market import (
     TRADING_SECONDS_PER_YEAR,
@@ -167,10 +167,21 @@ def _flow_blocks(flow: StepFlow, start: datetime) -> list[SimTrade]:
     return blocks
 
 
-def live_trades(market: SymbolMarket, seed: int) -> list[SimTrade]:
-    """The market's recorded takers as blocks, oldest first."""
+def live_trades(
+    market: SymbolMarket,
+    seed: int,
+    flows: Iterable[StepFlow] | None = None,
+    feed: str = SIP,
+) -> list[SimTrade]:
+    """The market's recorded takers as blocks, oldest first: every step of ``market.tape``, or
+    only ``flows`` (a tail of it, e.g. a live stream's new steps); ``feed`` iex keeps only the
+    IEX part of each block."""
     start = origin(market)
-    blocks = [b for flow in market.tape for b in _flow_blocks(flow, start)]
+    steps = market.tape if flows is None else flows
+    blocks = [b for flow in steps for b in _flow_blocks(flow, start)]
+    if feed == IEX:
+        iex = (_on_iex(seed, market.symbol, b) for b in blocks)
+        return [b for b in iex if b is not None]
     return [replace(b, venue=_venue(seed, market.symbol, b)) for b in blocks]
 
 
@@ -187,11 +198,9 @@ def _on_iex(seed: int, symbol: str, block: SimTrade) -> SimTrade | None:
 def trades(market: SymbolMarket, seed: int, feed: str) -> list[SimTrade]:
     """Every block the feed has for the symbol, oldest first."""
     pre = prehistory(seed, market.symbol, market.spec, market.first_quote)
-    every = [*pre, *live_trades(market, seed)]
     if feed == IEX:
-        iex = (_on_iex(seed, market.symbol, t) for t in every)
-        return [t for t in iex if t is not None]
-    return every
+        pre = tuple(b for b in (_on_iex(seed, market.symbol, t) for t in pre) if b is not None)
+    return [*pre, *live_trades(market, seed, feed=feed)]
 
 
 def _newest_first(market: SymbolMarket, seed: int) -> Iterator[SimTrade]:
