@@ -9,7 +9,9 @@
   first consume the queue ahead of it; inside the spread nothing is ahead. Either way only the lit
   share of them can reach it (:func:`reached_volume`). Fills at the order's limit.
 * ``path``: within a step the latent price follows a Brownian bridge between the step's two ends;
-  an order whose limit the opposite quote's path reached fills in full at its limit.
+  an order whose limit the opposite quote's path reached fills in full at its limit. At an event
+  (an acknowledgement, a forced quote) a quote crossing the limit fills it up to the opposite
+  displayed size (matching.py).
 """
 
 from __future__ import annotations

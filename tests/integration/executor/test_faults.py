@@ -88,6 +88,8 @@ def test_adapter_submit_same_id_twice_returns_the_same_order(h: Harness) -> None
     first_id, second_id = asyncio.run(twice())
     assert first_id == second_id
     assert len(h.orders()) == 1
+    h.sim.control.advance_time(1)  # past the acknowledgement latency: the one order fills
+    assert [o["status"] for o in h.orders()] == ["filled"]
 
 
 def test_429_storm_and_5xx_burst_slow_the_run_but_lose_nothing(h: Harness) -> None:

@@ -139,7 +139,7 @@ def test_entitled_default_feed_is_sip(sim_factory: SimFactory, sim_keys: tuple[s
     )
 
 
-def test_latest_trade_prints_at_the_touch_of_the_quote_path(
+def test_latest_trade_prints_at_the_touch_the_takers_hit(
     sim_factory: SimFactory, sim_keys: tuple[str, str]
 ) -> None:
     sim, _ = paused(sim_factory, sim_keys, seed=4)
@@ -150,8 +150,10 @@ def test_latest_trade_prints_at_the_touch_of_the_quote_path(
     path = sim.control.quote_path("SPY")
     trade = trades["SPY"]
     assert trade.timestamp > path[0].at, "the latest trade should be live after 20 minutes"
-    index = bisect.bisect_right([q.at for q in path], trade.timestamp) - 1
-    assert Decimal(str(trade.price)) in (path[index].bid, path[index].ask)
+    # a step's takers trade against the quote in force during it: the last one before the
+    # step (sellers print at the step's instant, buyers 1 µs later)
+    index = bisect.bisect_left([q.at for q in path], trade.timestamp - timedelta(microseconds=1))
+    assert Decimal(str(trade.price)) in (path[index - 1].bid, path[index - 1].ask)
     assert trade.size >= 1
     iex = client.get_stock_latest_trade(
         StockLatestTradeRequest(symbol_or_symbols="SPY", feed=DataFeed.IEX)

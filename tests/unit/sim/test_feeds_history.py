@@ -147,6 +147,12 @@ def test_live_trades_print_at_the_touch_the_takers_hit() -> None:
     assert iex
     assert {t.venue for t in iex} == {"V"}
     assert len(iex) < len(history.trades(market, 1, "sip")) / 10
+    # a tail of the tape (a live stream's new steps) gives the tail of the trades
+    tail = list(market.tape)[-10:]
+    assert history.live_trades(market, 1, tail) == [t for t in trades if t.at >= tail[0].at]
+    live_iex = history.on_feed(1, market.symbol, trades, "iex")
+    assert {t.venue for t in live_iex} <= {"V"}
+    assert sum(t.count for t in live_iex) <= sum(t.count for t in trades)
 
 
 def test_parse_timeframe() -> None:
