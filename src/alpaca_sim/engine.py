@@ -24,6 +24,7 @@ from alpaca_sim.accounts import BuyingPowers, Holding, SimAccount, buying_powers
 from alpaca_sim.clock import SimClock
 from alpaca_sim.errors import UNAUTHORIZED, ApiError
 from alpaca_sim.faults import FaultInjector
+from alpaca_sim.feeds import uniforms
 from alpaca_sim.impact import ImpactOverlay
 from alpaca_sim.market import StepFlow, SymbolMarket
 from alpaca_sim.orders import SimOrder
@@ -112,7 +113,6 @@ class SimEngine:
             self.fills: list[FillRecord] = []
             self.consumed: dict[tuple[str, str], Decimal] = {}
             self._ids = random.Random(f"{self.seed}:ids")
-            self._partials = random.Random(f"{self.seed}:partials")
             self._seq = 0
             self.lifecycle = lifecycle.Lifecycle()
             self.session_close = session.next_close(at)
@@ -296,11 +296,15 @@ class SimEngine:
         chance = self.broker.partial_fill_probability
         if chance <= 0 or order.time_in_force == "fok" or order.notional is not None:
             return qty
-        if qty <= 1 or self._partials.random() >= chance:
+        # drawn from the order's own history, not a shared stream: concurrent requests reach the
+        # engine in a thread-timing order, and a shared stream would make runs irreproducible
+        key = (self.seed, "partial", order.client_order_id, str(order.filled_qty), str(qty))
+        happens, size = uniforms(*key, count=2)
+        if qty <= 1 or happens >= chance:
             return qty
         if qty == qty.to_integral_value():
-            return Decimal(self._partials.randint(1, int(qty) - 1))
-        share = Decimal(repr(self._partials.uniform(0.1, 0.9)))
+            return Decimal(1 + int(size * (int(qty) - 1)))
+        share = Decimal(repr(0.1 + 0.8 * size))
         return (qty * share).quantize(fm.QTY_QUANTUM, ROUND_FLOOR)
 
     def apply_fill(self, order: SimOrder, fill: fm.Fill, at: datetime) -> None:
