@@ -73,6 +73,9 @@ class AnchorPolicy:
     name = "anchor"
     uses_live_quotes = True
 
+    def recent_bars_minutes(self, config: ExecutionConfig) -> int:
+        return 0
+
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:
         t = state.elapsed_s
         if t >= MARKET_AFTER_S:

@@ -13,6 +13,9 @@ class MarketPolicy:
     name = "market"
     uses_live_quotes = False
 
+    def recent_bars_minutes(self, config: ExecutionConfig) -> int:
+        return 0
+
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:
         return MARKET
 

@@ -1,0 +1,108 @@
+"""The smart policy's decision rules (SPEC §4.5), each a pure function of the policy input.
+
+- :func:`take_now_reason`: whether waiting costs more than it can earn, so the item is taken at
+  once: the spread is under the gate, the mid already ran ``take_on_move_spreads`` arrival
+  spreads, the recent trend against the trade would cost ``take_on_trend_halfspreads``
+  half-spreads over the passive phase still ahead, or the price moves ``take_on_volatility_spreads``
+  spreads in one standard deviation over it.
+- :func:`passive_limit`: join the near touch or improve it by one tick. Joining waits behind the
+  displayed queue but saves the most when filled; improving puts nothing ahead of the order.
+  On a one-tick spread there is nothing to improve: join. Wider, join when the queue ahead plus
+  the order would trade within ``join_max_wait_s`` at the recent volume rate.
+- :func:`lost_the_touch`: a resting order the near touch moved past has no queue position left
+  and no taker reaches it before the touch comes back: re-peg it at once.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rebalance_executor.domain.broker import Quote, Side
+from rebalance_executor.domain.config import SmartSchedule
+from rebalance_executor.executor.policies.base import PolicyInput, tick_size
+from rebalance_executor.executor.policies.pricing import (
+    inside_price,
+    near_touch,
+    spread_bps,
+)
+
+_TWO = Decimal(2)
+_SECONDS_PER_MINUTE = Decimal(60)
+
+
+def take_now_reason(
+    state: PolicyInput, quote: Quote, schedule: SmartSchedule, passive_left_s: float
+) -> str | None:
+    """Why the item should be taken now instead of worked passively (None: work it)."""
+    spread = spread_bps(quote)
+    if spread < schedule.min_passive_spread_bps:
+        return "spread under the gate"
+    if _moved_too_far(state, quote, schedule.take_on_move_spreads):
+        return "mid moved from arrival"
+    activity = state.activity
+    if activity is None or passive_left_s <= 0:
+        return None
+    trend_k = schedule.take_on_trend_halfspreads
+    if trend_k > 0:
+        per_min = activity.adverse_trend_bps(state.side, schedule.trend_z)
+        cost = per_min * Decimal(str(passive_left_s)) / _SECONDS_PER_MINUTE
+        if cost >= trend_k * spread / _TWO:
+            return "trend against the trade"
+    vol_k = schedule.take_on_volatility_spreads
+    if vol_k > 0 and activity.move_bps(passive_left_s) >= vol_k * spread:
+        return "volatility over the spread"
+    return None
+
+
+def _moved_too_far(state: PolicyInput, quote: Quote, spreads: Decimal) -> bool:
+    """True when the mid is ``spreads`` arrival spreads or more from the arrival mid."""
+    arrival = state.arrival_quote
+    if spreads <= 0 or arrival is None or not arrival.is_two_sided:
+        return False
+    return abs(quote.mid - arrival.mid) >= spreads * (arrival.ask - arrival.bid)
+
+
+def passive_limit(state: PolicyInput, quote: Quote, schedule: SmartSchedule, level: int) -> Decimal:
+    """The passive limit at re-peg ``level`` (0 = the first order).
+
+    Aggressiveness ``start + level x step`` of the spread: 0 means join or improve by one tick
+    (:func:`joins`); above 0 a price strictly inside the spread (at least one tick better than
+    the near touch, at least one short of the far touch). A spread under two ticks has no
+    price inside it: the order joins the near touch.
+    """
+    aggressiveness = min(
+        Decimal(1), schedule.start_aggressiveness + level * schedule.step_aggressiveness
+    )
+    near = near_touch(quote, state.side)
+    if aggressiveness > 0:
+        inside = inside_price(quote, state.side, aggressiveness)
+        return near if inside is None else inside
+    if joins(state, quote, schedule):
+        return near
+    tick = tick_size(min(quote.bid, quote.ask))
+    return near + tick if state.side is Side.BUY else near - tick
+
+
+def joins(state: PolicyInput, quote: Quote, schedule: SmartSchedule) -> bool:
+    """True when the order should join the near touch rather than improve it: always on a
+    spread under two ticks; otherwise when the displayed queue plus the order would trade
+    within ``join_max_wait_s`` at the recent volume rate (half of it taking each side)."""
+    tick = tick_size(min(quote.bid, quote.ask))
+    if quote.ask - quote.bid < 2 * tick:
+        return True
+    activity = state.activity
+    if schedule.join_max_wait_s <= 0 or activity is None:
+        return False
+    per_side_s = activity.volume_per_s() / _TWO
+    if per_side_s <= 0:
+        return False
+    queue = quote.bid_size if state.side is Side.BUY else quote.ask_size
+    wait_s = (queue + state.remaining_qty) / per_side_s
+    return wait_s <= Decimal(str(schedule.join_max_wait_s))
+
+
+def lost_the_touch(limit: Decimal, quote: Quote, side: Side) -> bool:
+    """True when the near touch is better than ``limit``: others now stand ahead at a better
+    price, so the order has no place in the queue that takers reach first."""
+    near = near_touch(quote, side)
+    return near > limit if side is Side.BUY else near < limit

@@ -1,0 +1,169 @@
+"""The smart policy's decision rules on the calibrated market (SPEC §4.5, §7.2): join a one-tick
+touch, join or improve a wider one by the queue and the recent volume, keep the queue place while
+at the touch, and take at once when the recent trend or volatility says waiting costs more than
+the spread can earn."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+
+from rebalance_executor.domain.broker import Quote, Side
+from rebalance_executor.domain.config import ExecutionConfig, SmartSchedule
+from rebalance_executor.executor.policies import DesiredKind, PolicyInput, SmartPolicy
+from rebalance_executor.executor.policies.activity import Activity
+from rebalance_executor.executor.policies.smart_rules import lost_the_touch, take_now_reason
+from tests.unit.policies.inputs import limit_order, quote, state
+
+D = Decimal
+POLICY = SmartPolicy()
+SCHEDULE = SmartSchedule(
+    repeg_interval_s=20.0,
+    max_repegs=2,
+    take_on_move_spreads=D(0),
+    join_max_wait_s=10.0,
+    trend_z=D(1),
+    take_on_trend_halfspreads=D(1),
+)
+CONFIG = ExecutionConfig(smart=SCHEDULE, max_collar_bps=D(100))
+# 1,200 shares a minute: 10 a second take each side
+BUSY = Activity(
+    bars=30,
+    span_min=D(29),
+    volatility_bps=D(5),
+    trend_bps=D(0),
+    trend_se_bps=D(1),
+    volume_per_min=D(1200),
+)
+
+
+def sized(bid: str, ask: str, bid_size: int, ask_size: int) -> Quote:
+    return quote(bid, ask).model_copy(update={"bid_size": D(bid_size), "ask_size": D(ask_size)})
+
+
+def with_activity(s: PolicyInput, activity: Activity | None) -> PolicyInput:
+    return dataclasses.replace(s, activity=activity)
+
+
+def _with(**fields: object) -> ExecutionConfig:
+    return CONFIG.model_copy(update={"smart": SCHEDULE.model_copy(update=fields)})
+
+
+# --- join or improve ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bid_size", "side", "price"),
+    [
+        (80, Side.BUY, "100.00"),  # (80 + 10) / 10 per s = 9 s <= 10 s: join the bid
+        (100, Side.BUY, "100.01"),  # 11 s: improve by one tick
+        (80, Side.SELL, "100.04"),  # a sell looks at the ask's queue (500: 51 s): improve
+    ],
+)
+def test_join_when_the_queue_trades_within_the_wait_else_improve(
+    bid_size: int, side: Side, price: str
+) -> None:
+    live = sized("100.00", "100.05", bid_size, 500)
+    desired = POLICY.decide(with_activity(state(live, side=side), BUSY), CONFIG)
+    assert (desired.kind, desired.limit_price) == (DesiredKind.LIMIT, D(price))
+
+
+def test_without_bars_or_with_the_rule_off_a_wide_touch_is_improved() -> None:
+    live = sized("100.00", "100.05", 0, 0)
+    assert POLICY.decide(state(live), CONFIG).limit_price == D("100.01")
+    off = _with(join_max_wait_s=0.0)
+    assert POLICY.decide(with_activity(state(live), BUSY), off).limit_price == D("100.01")
+    silent = dataclasses.replace(BUSY, volume_per_min=D(0))
+    assert POLICY.decide(with_activity(state(live), silent), CONFIG).limit_price == D("100.01")
+
+
+def test_a_one_tick_spread_always_joins() -> None:
+    live = sized("100.00", "100.01", 100_000, 100_000)  # a queue that never trades through
+    buy = POLICY.decide(with_activity(state(live), BUSY), CONFIG)
+    sell = POLICY.decide(with_activity(state(live, side=Side.SELL), BUSY), CONFIG)
+    assert (buy.limit_price, sell.limit_price) == (D("100.00"), D("100.01"))
+
+
+# --- queue position ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("limit", "bid", "side", "lost"),
+    [
+        ("100.00", "100.00", Side.BUY, False),  # at the touch: in the queue
+        ("100.01", "100.00", Side.BUY, False),  # better than it: first in line
+        ("100.00", "100.01", Side.BUY, True),  # a better bid stands ahead
+        ("100.05", "100.00", Side.SELL, False),  # the ask (100.05) is at our price
+        ("100.06", "100.00", Side.SELL, True),
+    ],
+)
+def test_lost_the_touch(limit: str, bid: str, side: Side, lost: bool) -> None:
+    live = quote(bid, str(D(bid) + D("0.05")))
+    assert lost_the_touch(D(limit), live, side) is lost
+
+
+def test_a_joined_order_keeps_its_place_through_the_next_level() -> None:
+    live = sized("100.00", "100.01", 5000, 5000)
+    order = limit_order("100.00")
+    later = with_activity(state(live, t=25.0, order=order, order_age_s=25.0), BUSY)
+    assert POLICY.decide(later, CONFIG).matches(order)  # the next level gives the same price
+    moved = sized("100.01", "100.02", 5000, 5000)
+    chased = POLICY.decide(
+        with_activity(state(moved, t=5.0, order=order, order_age_s=5), BUSY), CONFIG
+    )
+    assert (chased.kind, chased.limit_price) == (DesiredKind.LIMIT, D("100.01"))
+
+
+# --- take at once ------------------------------------------------------------------------------
+
+
+def trending(trend: str) -> Activity:
+    return dataclasses.replace(BUSY, trend_bps=D(trend))
+
+
+@pytest.mark.parametrize(
+    ("trend", "side", "kind_price"),
+    [
+        # 10c spread on 100.05: half-spread ~5 bps. Over the 60 s passive phase a trend of
+        # 7 bps/min with a 1 bps/min error costs 6 bps >= 5: take the far touch now
+        ("7", Side.BUY, ("limit", "100.10")),
+        ("5", Side.BUY, ("limit", "100.01")),  # 4 bps < 5: work it
+        ("7", Side.SELL, ("limit", "100.09")),  # rising helps a sell: work it
+        ("-7", Side.SELL, ("limit", "100.00")),  # falling: take the bid
+    ],
+)
+def test_a_significant_trend_against_the_trade_takes_at_once(
+    trend: str, side: Side, kind_price: tuple[str, str]
+) -> None:
+    live = sized("100.00", "100.10", 1000, 1000)
+    desired = POLICY.decide(with_activity(state(live, side=side), trending(trend)), CONFIG)
+    assert (desired.kind.value, str(desired.limit_price)) == kind_price
+
+
+def test_the_trend_cost_shrinks_with_the_passive_time_left() -> None:
+    live = sized("100.00", "100.10", 1000, 1000)
+    activity = trending("7")
+    # 40 s in (level 2 of 20 s intervals): 20 s left, 6 bps/min x 1/3 min = 2 bps < 5: work it
+    late = with_activity(state(live, t=40.0), activity)
+    assert POLICY.decide(late, CONFIG).limit_price == D("100.01")
+    assert take_now_reason(late, live, SCHEDULE, 20.0) is None
+    assert take_now_reason(late, live, SCHEDULE, 60.0) == "trend against the trade"
+
+
+def test_the_trend_rule_is_off_at_zero_and_without_bars() -> None:
+    live = sized("100.00", "100.10", 1000, 1000)
+    off = _with(take_on_trend_halfspreads=D(0))
+    assert POLICY.decide(with_activity(state(live), trending("50")), off).limit_price == D("100.01")
+    assert POLICY.decide(state(live), CONFIG).limit_price == D("100.01")
+
+
+def test_volatility_over_the_spread_takes_at_once_when_asked() -> None:
+    live = sized("100.00", "100.10", 1000, 1000)  # ~10 bps spread
+    wild = dataclasses.replace(BUSY, volatility_bps=D(12))  # 12 bps in one 60 s phase
+    on = _with(take_on_volatility_spreads=D(1))
+    assert POLICY.decide(with_activity(state(live), wild), on).limit_price == D("100.10")
+    calm = dataclasses.replace(BUSY, volatility_bps=D(8))
+    assert POLICY.decide(with_activity(state(live), calm), on).limit_price == D("100.01")
+    assert POLICY.decide(with_activity(state(live), wild), CONFIG).limit_price == D("100.01")
