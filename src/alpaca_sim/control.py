@@ -64,7 +64,7 @@ class SimControl:
             )
             eng.consumed.pop((symbol, "buy"), None)
             eng.consumed.pop((symbol, "sell"), None)
-            eng.match(symbol, [], now, event=True)
+            eng.match(symbol, None, now, event=True)
             return quote
 
     def pause_clock(self) -> None:
@@ -98,7 +98,7 @@ class SimControl:
             eng.advance()
             eng.markets[symbol].halted = halted
             if not halted:
-                eng.match(symbol, [], eng.clock.now(), event=True)
+                eng.match(symbol, None, eng.clock.now(), event=True)
 
     def set_market_open(self, is_open: bool) -> None:
         """Close or open the market. Orders are accepted while closed (status ``accepted``) and
@@ -114,7 +114,7 @@ class SimControl:
                     if order.status == "accepted":
                         order.status = "new"
                 for symbol in eng.markets:
-                    eng.match(symbol, [], now, event=True)
+                    eng.match(symbol, None, now, event=True)
 
     def set_account(
         self,
@@ -172,7 +172,7 @@ class SimControl:
             eng.set_status(order, status, now)
             if order.is_fillable:
                 order.taker_pending = True
-                eng.match(order.symbol, [], now, event=True)
+                eng.match(order.symbol, None, now, event=True)
 
     def force_fill(
         self, order_id: str, qty: Decimal | None = None, price: Decimal | None = None

@@ -2,7 +2,8 @@
 
 The market advances lazily: every request (and a background ticker every ~50 ms of real time)
 calls :meth:`SimEngine.advance`, which replays each simulated step since the last call in order —
-new quote, then matching of that symbol's open orders against it and its trade prints.
+the symbol's tape step (takers, latent price, new quote), then our takers against the new quote
+and our resting limits against the step's takers and path (``matching.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from alpaca_sim import fills as fm
-from alpaca_sim import lifecycle, session
+from alpaca_sim import lifecycle, matching, session
 from alpaca_sim.accounts import BuyingPowers, Holding, SimAccount, buying_powers
 from alpaca_sim.clock import SimClock
 from alpaca_sim.errors import UNAUTHORIZED, ApiError
 from alpaca_sim.faults import FaultInjector
-from alpaca_sim.market import SymbolMarket, TradePrint
+from alpaca_sim.impact import ImpactOverlay
+from alpaca_sim.market import StepFlow, SymbolMarket
 from alpaca_sim.orders import SimOrder
 from alpaca_sim.ratelimit import RateLimiter
 from alpaca_sim.scenario import Scenario, default_scenario
@@ -43,8 +45,8 @@ class FillRecord:
     price: Decimal
     liquidity: str  # "taker" or "maker"
     at: datetime
-    # what produced the fill: "taker" (arriving order), "quote" (the opposite quote reached a
-    # resting limit) or "print" (a modelled trade print reached it); see fills.TRIGGERS
+    # what produced the fill: "taker" (our arriving order), "flow" (a market taker reached our
+    # resting limit through the queue) or "path" (the quote's path ran through it); fills.TRIGGERS
     trigger: str
 
 
@@ -87,6 +89,10 @@ class SimEngine:
             self.markets = {
                 sym: SymbolMarket(sym, spec, self.seed, self.step_s, at)
                 for sym, spec in sorted(scenario.symbols.items())
+            }
+            self.streams = {sym: matching.Streams.of(self.seed, sym) for sym in self.markets}
+            self.impact = {
+                sym: ImpactOverlay.for_spec(mkt.spec) for sym, mkt in self.markets.items()
             }
             self.accounts: dict[str, SimAccount] = {}
             self.orders: dict[str, SimOrder] = {}
@@ -167,10 +173,10 @@ class SimEngine:
                 self._transitions(step * self.step_s, at)
                 self.step = step
                 for sym, mkt in self.markets.items():
-                    prints = mkt.step(step, at, self.frozen)
+                    flow = mkt.step(step, at, self.frozen)
                     self.consumed.pop((sym, "buy"), None)
                     self.consumed.pop((sym, "sell"), None)
-                    self.match(sym, prints, at, event=False)
+                    self.match(sym, flow, at, event=False)
             self.step = max(self.step, target)
             self._transitions(now_s, self.clock.at(now_s))
 
@@ -181,11 +187,13 @@ class SimEngine:
         lifecycle.close_session(self, self.session_close)
         self.session_close = session.next_close(at)
 
-    def match(self, symbol: str, prints: list[TradePrint], at: datetime, *, event: bool) -> None:
+    def match(self, symbol: str, flow: StepFlow | None, at: datetime, *, event: bool) -> None:
         """Match ``symbol``'s open orders: arrivals as takers, then resting limits.
 
-        ``event`` is True for a submission or a forced quote (resting orders placed in the current
-        step may fill); False for a regular step (only orders from earlier steps may).
+        ``event`` is True for an acknowledgement or a forced quote (resting orders placed in the
+        current step may fill); False for a regular step (only orders from earlier steps may).
+        ``flow`` is the step's takers and path; None (an event, a frozen or halted market) lets
+        only a quote crossing a resting limit fill it.
         """
         if not self.market_open or self.markets[symbol].halted:
             return
@@ -207,16 +215,21 @@ class SimEngine:
                 key=lambda o: (-(o.limit_price or 0) if side == "buy" else o.limit_price, o.seq),
             )
             if book:
-                self._rest(side, book, prints, at)
+                matching.rest_side(self, side, book, flow, at)
 
     def _take(self, order: SimOrder, at: datetime) -> None:
-        quote = self.markets[order.symbol].quote
+        market = self.markets[order.symbol]
+        quote = market.quote
         key = (order.symbol, order.side)
         notional = order.remaining_notional if order.notional is not None else None
+        overlay = self.impact[order.symbol]
+        shift = Decimal(repr(overlay.at(self.seconds_at(at)))) * quote.mid
+        book = fm.Book(market.spec.depth, fm.level_spacing(quote), shift)
         fills = fm.sweep(
             order.side,
             quote,
             self.consumed.get(key, Decimal(0)),
+            book,
             qty=order.remaining_qty,
             notional=notional,
             limit=order.limit_price,
@@ -233,49 +246,24 @@ class SimEngine:
         for fill in fills:
             self.apply_fill(order, fill, at)
             self.consumed[key] = self.consumed.get(key, Decimal(0)) + fill.qty
+        taken = sum((f.qty for f in fills), Decimal(0))
+        if taken > 0:
+            overlay.add(self.seconds_at(at), order.side, float(taken))
         if order.notional is not None and order.filled_qty > 0 and order.is_open:
             self.set_status(order, "filled", at)  # a notional sweep leaves sub-share dust
         if order.is_open and order.time_in_force in ("ioc", "fok"):
             self.close_order(order, "canceled", at)
 
-    def _rest(
-        self, side: str, book: list[SimOrder], prints: list[TradePrint], at: datetime
-    ) -> None:
-        symbol = book[0].symbol
-        quote = self.markets[symbol].quote
-        key = (symbol, side)
-        for order in book:
-            if order.limit_price is None or not order.is_fillable:
-                continue
-            fill = fm.cross_fill(
-                side,
-                order.limit_price,
-                order.remaining_qty or Decimal(0),
-                quote,
-                self.consumed.get(key, Decimal(0)),
-            )
-            if fill is not None:
-                fill = fm.Fill(
-                    self._random_part(order, fill.qty), fill.price, fill.liquidity, fill.trigger
-                )
-                self.apply_fill(order, fill, at)
-                self.consumed[key] = self.consumed.get(key, Decimal(0)) + fill.qty
-        for trade in prints:
-            size = trade.size
-            queue_applied = False
-            for order in book:
-                if order.limit_price is None or not order.is_fillable or size <= 0:
-                    continue
-                reach = fm.print_reach(side, order.limit_price, quote, trade)
-                if reach is None:
-                    continue
-                if reach == "touch" and not queue_applied:
-                    size -= fm.displayed_queue(side, quote)
-                    queue_applied = True
-                take = self._random_part(order, min(size, order.remaining_qty or Decimal(0)))
-                if take > 0:
-                    self.apply_fill(order, fm.print_fill(take, order.limit_price), at)
-                    size -= take
+    def seconds_at(self, at: datetime) -> float:
+        """Simulated seconds since the clock started at the instant ``at``."""
+        return (at - self.clock.start).total_seconds()
+
+    def fill_resting(self, order: SimOrder, qty: Decimal, trigger: str, at: datetime) -> None:
+        """A maker fill of up to ``qty`` at the order's limit (the broker may cut it short)."""
+        assert order.limit_price is not None  # only limits rest
+        part = self._random_part(order, min(qty, order.remaining_qty or Decimal(0)))
+        if part > 0:
+            self.apply_fill(order, fm.maker_fill(part, order.limit_price, trigger), at)
 
     def _random_part(self, order: SimOrder, qty: Decimal) -> Decimal:
         """Paper trading: an eligible fill is, with ``partial_fill_probability``, only a random

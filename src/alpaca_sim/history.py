@@ -1,17 +1,20 @@
-"""Trades and bars: the simulated tape and a seeded pre-history before the simulator started.
+"""Trades and bars: the simulated tape and a pre-history before the simulator started.
 
-* **Live trades** are the market's own modelled prints (``SymbolMarket.tape``), the very prints
-  that fill resting orders: a buyer-initiated print trades at the ask, a seller-initiated one at
-  the bid of the quote of its step. Prints of one step are a microsecond apart.
-* **Pre-history** covers the ``PREHISTORY_MINUTES`` before the first quote: a geometric walk run
-  *backwards* from the first quote's mid with the symbol's volatility and drift (one draw per
-  minute, a Brownian bridge inside the minute), and prints with the same Poisson rate, sizes and
-  touch prices as the live market. It ends exactly at the first live mid, so the last
-  pre-history bar joins the live path. A pure function of (seed, symbol, scenario, first quote).
-* **Venues**: each trade gets an exchange code drawn by its approximate share of US consolidated
-  volume (``VENUES``); the ``iex`` feed sees only the trades printed on IEX (``V``).
-* **Bars** aggregate trades into time buckets aligned on the epoch (UTC): open, high, low, close,
+* **Live trades** are the market's own takers (``SymbolMarket.tape``): the sellers of a step hit
+  the bid and the buyers lift the ask of the quote in force during the step. The tape keeps them
+  as *blocks* (``SimTrade.count`` prints of one side and step at one price, sellers 1 µs before
+  buyers), so bars cost one record per side and step however many trades there were.
+* **Pre-history** covers the ``PREHISTORY_MINUTES`` before the first quote: the same process as
+  the live market (takers per side, the latent price's news and trade parts, tick-grid quotes) in
+  one-minute steps, run *backwards* from the first quote's mid so that it ends exactly there.
+  A pure function of (seed, symbol, spec, first quote).
+* **Venues**: each print's exchange is drawn by its approximate share of US consolidated volume
+  (``VENUES``); the ``iex`` feed sees only IEX prints (``V``): a block keeps Binomial(count,
+  IEX share) of its prints and the same share of its volume.
+* **Bars** aggregate blocks into time buckets aligned on the epoch (UTC): open, high, low, close,
   volume, trade count, VWAP. A bucket without trades has no bar, as on Alpaca.
+* **Latest trade**: the last print of the feed's last block; its size is one exponential trade of
+  mean ``avg_trade_size`` (at most the block), drawn from the block's own hash.
 """
 
 from __future__ import annotations
@@ -19,13 +22,22 @@ from __future__ import annotations
 import functools
 import math
 import random
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from alpaca_sim.feeds import IEX, uniforms
-from alpaca_sim.market import TRADING_SECONDS_PER_YEAR, QuoteTick, SymbolMarket, tick_size
+from alpaca_sim.fills import reached_count
+from alpaca_sim.market import (
+    TRADING_SECONDS_PER_YEAR,
+    QuoteTick,
+    StepFlow,
+    SymbolMarket,
+    flow_impact,
+    poisson,
+    taker_volume,
+)
 from alpaca_sim.scenario import SymbolSpec
 
 PREHISTORY_MINUTES = 390  # one regular session
@@ -50,13 +62,15 @@ MICROSECOND = timedelta(microseconds=1)
 
 @dataclass(frozen=True)
 class SimTrade:
-    """One print of the tape; ``trade_id`` is microseconds since the pre-history began."""
+    """``count`` prints at one price and instant (one print when 1); ``size`` is their volume;
+    ``trade_id`` is microseconds since the pre-history began."""
 
     at: datetime
     price: Decimal
     size: Decimal
     venue: str
     trade_id: int
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -88,75 +102,116 @@ def origin(market: SymbolMarket) -> datetime:
     return market.first_quote.at - timedelta(minutes=PREHISTORY_MINUTES)
 
 
-def _touch(mid: float, spread_bps: float, aggressor: str) -> Decimal:
-    """The touch a print of ``aggressor`` trades at, rounded outward as the live quotes are."""
-    tick = tick_size(Decimal(repr(mid)))
-    half = mid * spread_bps / 20_000.0
-    bid = max(tick, (Decimal(repr(mid - half)) / tick).to_integral_value(ROUND_FLOOR) * tick)
-    if aggressor == "sell":
-        return bid
-    ask = (Decimal(repr(mid + half)) / tick).to_integral_value(ROUND_CEILING) * tick
-    return max(ask, bid + tick)
+IEX_SHARE = dict(VENUES)[IEX_VENUE]
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    count, product, threshold = 0, rng.random(), math.exp(-mean)
-    while product > threshold:
-        count += 1
-        product *= rng.random()
-    return count
+def _quote_prices(latent: float, spread: int) -> tuple[Decimal, Decimal]:
+    """Bid and ask on the tick grid around ``latent`` (as the live market places them)."""
+    tick, exponent = (0.01, -2) if latent >= 1 else (0.0001, -4)
+    bid = max(1, math.floor(latent / tick - spread / 2 + 0.5))
+    return Decimal(bid).scaleb(exponent), Decimal(bid + spread).scaleb(exponent)
+
+
+def _block(at: datetime, start: datetime, price: Decimal, volume: float, count: int) -> SimTrade:
+    trade_id = (at - start) // MICROSECOND
+    return SimTrade(at, price, Decimal(int(volume)), "", trade_id, count)
 
 
 @functools.lru_cache(maxsize=512)
 def prehistory(seed: int, symbol: str, spec: SymbolSpec, first: QuoteTick) -> tuple[SimTrade, ...]:
-    """The pre-history tape of ``symbol`` (see the module docstring)."""
+    """The pre-history tape of ``symbol`` (see the module docstring), oldest first."""
     rng = random.Random(f"{seed}:{symbol}:prehistory")
-    vol = float(spec.volatility)
-    dt = 60.0 / TRADING_SECONDS_PER_YEAR
-    log_drift, log_scale = (float(spec.drift) - 0.5 * vol**2) * dt, vol * math.sqrt(dt)
-    mean_size, rate = float(spec.depth) / 2.0, float(spec.trade_rate_per_min)
-    start = first.at - timedelta(minutes=PREHISTORY_MINUTES)
-    end_mid = float(first.mid)
-    minutes: list[list[SimTrade]] = []
+    vol, step_s = float(spec.volatility), 60.0
+    dt = step_s / TRADING_SECONDS_PER_YEAR
+    impact = flow_impact(spec)
+    news = math.sqrt((1.0 - float(spec.trade_impact_share) if impact > 0 else 1.0) * vol**2 * dt)
+    log_drift = (float(spec.drift) - 0.5 * vol**2) * dt
+    side_mean = float(spec.trades_per_min) * step_s / 120.0
+    no_taker = math.exp(-min(side_mean, 500.0))
+    excess = float(spec.spread_ticks) - 1.0
+    size = float(spec.avg_trade_size)
+    origin = first.at - timedelta(minutes=PREHISTORY_MINUTES)
+    end = float(first.mid)
+    blocks: list[SimTrade] = []
     for minute in range(PREHISTORY_MINUTES - 1, -1, -1):
-        start_mid = end_mid / math.exp(log_drift + log_scale * rng.gauss(0.0, 1.0))
-        bucket = []
-        for frac in sorted(rng.random() for _ in range(_poisson(rng, rate))):
-            bridge = log_scale * math.sqrt(frac * (1.0 - frac)) * rng.gauss(0.0, 1.0)
-            mid = start_mid * (end_mid / start_mid) ** frac * math.exp(bridge)
-            aggressor = "buy" if rng.random() < 0.5 else "sell"
-            size = Decimal(max(1, round(rng.expovariate(1.0 / mean_size))))
-            at = start + timedelta(minutes=minute + frac)
-            price = _touch(mid, float(spec.spread_bps), aggressor)
-            trade_id = (at - start) // MICROSECOND
-            bucket.append(SimTrade(at, price, size, venue_for(rng.random()), trade_id))
-        minutes.append(bucket)
-        end_mid = start_mid
-    return tuple(t for bucket in reversed(minutes) for t in bucket)
+        buys, sells = poisson(rng, side_mean, no_taker), poisson(rng, side_mean, no_taker)
+        buy_volume = taker_volume(rng, buys, size)
+        sell_volume = taker_volume(rng, sells, size)
+        move = log_drift + news * rng.gauss(0.0, 1.0) + impact * (buy_volume - sell_volume)
+        start = end / math.exp(move)
+        bid, ask = _quote_prices(start, 1 + poisson(rng, excess, math.exp(-excess)))
+        # stamped at the end of their minute, so no bar starts before the pre-history does
+        at = origin + timedelta(minutes=minute + 1) - MICROSECOND
+        if buys:
+            blocks.append(_block(at, origin, ask, buy_volume, buys))
+        if sells:
+            blocks.append(_block(at - MICROSECOND, origin, bid, sell_volume, sells))
+        end = start
+    blocks.reverse()
+    return tuple(replace(b, venue=_venue(seed, symbol, b)) for b in blocks)
+
+
+def _venue(seed: int, symbol: str, block: SimTrade) -> str:
+    """The venue of a block's last print."""
+    return venue_for(uniforms(seed, symbol, "venue", block.trade_id, count=1)[0])
+
+
+def _flow_blocks(flow: StepFlow, start: datetime) -> list[SimTrade]:
+    blocks = []
+    if flow.sell_count:
+        price = flow.before.bid
+        blocks.append(_block(flow.at, start, price, flow.sell_volume, flow.sell_count))
+    if flow.buy_count:
+        at = flow.at + MICROSECOND
+        blocks.append(_block(at, start, flow.before.ask, flow.buy_volume, flow.buy_count))
+    return blocks
 
 
 def live_trades(market: SymbolMarket, seed: int) -> list[SimTrade]:
-    """The market's recorded prints as trades, oldest first."""
+    """The market's recorded takers as blocks, oldest first."""
     start = origin(market)
-    trades = []
-    last_step, index = -1, 0
-    for quote, trade in market.tape:
-        index = index + 1 if trade.step == last_step else 0
-        last_step = trade.step
-        at = quote.at + index * MICROSECOND
-        price = quote.ask if trade.aggressor == "buy" else quote.bid
-        venue = venue_for(uniforms(seed, market.symbol, "venue", trade.step, index, count=1)[0])
-        trades.append(SimTrade(at, price, trade.size, venue, (at - start) // MICROSECOND))
-    return trades
+    blocks = [b for flow in market.tape for b in _flow_blocks(flow, start)]
+    return [replace(b, venue=_venue(seed, market.symbol, b)) for b in blocks]
+
+
+def _on_iex(seed: int, symbol: str, block: SimTrade) -> SimTrade | None:
+    """The IEX part of a block: Binomial(count, IEX share) prints and their share of volume."""
+    u = uniforms(seed, symbol, "iex-prints", block.trade_id, count=1)[0]
+    kept = reached_count(block.count, IEX_SHARE, u)
+    if kept == 0:
+        return None
+    volume = max(Decimal(kept), (block.size * kept / block.count).to_integral_value())
+    return replace(block, size=volume, count=kept, venue=IEX_VENUE)
 
 
 def trades(market: SymbolMarket, seed: int, feed: str) -> list[SimTrade]:
-    """Every trade the feed has for the symbol, oldest first."""
+    """Every block the feed has for the symbol, oldest first."""
     pre = prehistory(seed, market.symbol, market.spec, market.first_quote)
     every = [*pre, *live_trades(market, seed)]
     if feed == IEX:
-        return [t for t in every if t.venue == IEX_VENUE]
+        iex = (_on_iex(seed, market.symbol, t) for t in every)
+        return [t for t in iex if t is not None]
     return every
+
+
+def _newest_first(market: SymbolMarket, seed: int) -> Iterator[SimTrade]:
+    start = origin(market)
+    for flow in reversed(market.tape):
+        for block in reversed(_flow_blocks(flow, start)):
+            yield replace(block, venue=_venue(seed, market.symbol, block))
+    yield from reversed(prehistory(seed, market.symbol, market.spec, market.first_quote))
+
+
+def latest_trade(market: SymbolMarket, seed: int, feed: str) -> SimTrade | None:
+    """The feed's last print: the last print of its last block (None if it has none)."""
+    for block in _newest_first(market, seed):
+        last = _on_iex(seed, market.symbol, block) if feed == IEX else block
+        if last is None:
+            continue
+        u = uniforms(seed, market.symbol, "print-size", last.trade_id, count=1)[0]
+        size = round(-math.log(max(u, 1e-300)) * float(market.spec.avg_trade_size))
+        return replace(last, size=min(last.size, Decimal(max(1, size))), count=1)
+    return None
 
 
 def parse_timeframe(text: str) -> timedelta | None:
@@ -192,6 +247,7 @@ def _bar(at: datetime, group: Sequence[SimTrade]) -> SimBar:
     prices = [t.price for t in group]
     volume = sum((t.size for t in group), Decimal(0))
     value = sum((t.price * t.size for t in group), Decimal(0))
+    count = sum(t.count for t in group)
     return SimBar(
-        at, prices[0], max(prices), min(prices), prices[-1], volume, len(group), value / volume
+        at, prices[0], max(prices), min(prices), prices[-1], volume, count, value / volume
     )

@@ -109,7 +109,7 @@ def _ack(engine: SimEngine, order: SimOrder, at: datetime) -> None:
         return
     engine.set_status(order, "new", at)
     order.taker_pending = True
-    engine.match(order.symbol, [], at, event=True)
+    engine.match(order.symbol, None, at, event=True)
 
 
 def _cancel_done(engine: SimEngine, order: SimOrder, at: datetime) -> None:

@@ -69,6 +69,8 @@ class SimOrder:
     # the order a pending replace will put in this one's place (set while ``pending_replace``)
     replacement: str | None = None
     taker_pending: bool = True
+    # shares ahead of this order in its price level's queue (matching.py); None until it rests
+    queue_ahead: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -49,8 +49,8 @@ def _quote(engine: SimEngine, market: SymbolMarket, feed: str) -> dict[str, Any]
 
 
 def _latest_trade(engine: SimEngine, market: SymbolMarket, feed: str) -> dict[str, Any] | None:
-    trades = history.trades(market, engine.seed, feed)
-    return trade_json(trades[-1], market.spec.exchange) if trades else None
+    trade = history.latest_trade(market, engine.seed, feed)
+    return trade_json(trade, market.spec.exchange) if trade is not None else None
 
 
 def _each_symbol(

@@ -13,9 +13,11 @@ weighted by the item's filled notional, like the slippage itself, so the identit
 for the pooled figures. The mechanism mix allocates each item's filled notional to its fills by
 quantity, so the shares sum to 1 and the mix-weighted execution by trigger equals the execution.
 
-Reading it: a resting limit filled by a quote cross fills only once the far touch reached its
-limit, so its execution is at least half the spread and its price improvement appears as
-(negative) timing; only print fills can execute inside the mid at the fill.
+Reading it (the simulator's triggers, alpaca_sim README "Fill model"): ``taker`` fills pay the
+far touch and the book walk (execution ≈ +half-spread or more); ``flow`` fills (opposite takers
+reaching a resting limit through its queue) and ``path`` fills (the quote's path ran through the
+limit) execute at the limit, on the near side of the mid, so their execution is negative (about
+-half-spread at the touch) while the adverse selection of those same takers shows as timing.
 """
 
 from __future__ import annotations

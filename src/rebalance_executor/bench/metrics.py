@@ -1,6 +1,7 @@
 """Execution-quality metrics (SPEC §8) from the simulator's ground truth, and their aggregation.
 
-Per item: arrival mid = the simulated mid when the item's first order reached the broker;
+Per item: arrival mid = the simulated mid when the item's first order reached the broker (and
+the arrival half-spread and spread in ticks from the same quote, bench.spread);
 slippage ``= side x (avg_fill - arrival_mid) / arrival_mid x 10⁴`` (positive is a cost).
 Decision slippage uses the mid when the executor started instead (it also charges the delay
 before an item's first order, e.g. buys waiting for sells). Fill fraction = filled / planned
@@ -27,6 +28,7 @@ from rebalance_executor.bench.decompose import (
     weighted_execution,
     weighted_timing,
 )
+from rebalance_executor.bench.spread import half_spread_bps, spread_ticks
 from rebalance_executor.domain.plan import Action, PlanItem
 from rebalance_executor.domain.result import ExecutionResult
 
@@ -51,6 +53,9 @@ class ItemMeasure:
     orders: int
     # timing/execution split and fill-mechanism mix; None without fills (or when not measured)
     decomposition: Decomposition | None = None
+    # the NBBO at the item's first order (bench.spread); None without orders or a usable quote
+    arrival_half_spread_bps: Decimal | None = None
+    arrival_spread_ticks: Decimal | None = None
 
     @property
     def filled_notional(self) -> Decimal:
@@ -199,7 +204,8 @@ def measure_items(
         mine = by_symbol.get(sym, [])
         filled = sum((f.qty for f in mine), ZERO)
         side = 1 if item.action is Action.BUY else -1
-        arrival = mid_at(path, first_order[sym]) if sym in first_order else None
+        arrival_quote = quote_at(path, first_order[sym]) if sym in first_order else None
+        arrival = None if arrival_quote is None else arrival_quote.mid
         at_fill = [(f, m) for f in mine if (m := mid_at(path, f.at)) is not None]
         out.append(
             ItemMeasure(
@@ -213,6 +219,8 @@ def measure_items(
                 decision_mid=mid_at(path, decision_at),
                 orders=order_count[sym],
                 decomposition=decompose(side, arrival, at_fill),
+                arrival_half_spread_bps=half_spread_bps(arrival_quote),
+                arrival_spread_ticks=spread_ticks(arrival_quote),
             )
         )
     return tuple(out)

@@ -51,8 +51,7 @@ _T975: Final = tuple(
     ]
 )
 _Z975: Final = Decimal("1.959963985")
-# Fixed order of "who is compared against whom": a policy is compared with every policy ranked
-# before it (anchor - market, smart - market, smart - anchor); unknown policies rank last.
+# Report order of the policies (unknown policies rank last, by name).
 RANK: Final = ("market", "anchor", "smart")
 
 
@@ -114,9 +113,10 @@ def paired_diff(
 
 
 def comparisons(policies: Sequence[str]) -> list[tuple[str, str]]:
-    """The (policy, other) pairs worth reporting, ``other`` ranked before ``policy``."""
+    """Every ordered (policy, other) pair of distinct policies (SPEC §8: each policy is paired
+    with every other policy run), both in report order."""
     ordered = sorted(policies, key=_rank)
-    return [(p, o) for i, p in enumerate(ordered) for o in ordered[:i]]
+    return [(p, o) for p in ordered for o in ordered if o != p]
 
 
 def _rank(policy: str) -> tuple[int, str]:

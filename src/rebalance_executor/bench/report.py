@@ -33,6 +33,12 @@ from rebalance_executor.bench.metrics import (
 )
 from rebalance_executor.bench.paired import PairedDiff, comparisons, paired_diff
 from rebalance_executor.bench.scenario import BenchScenario
+from rebalance_executor.bench.spread import (
+    HalfSpreadSaving,
+    saving,
+    weighted_half_spread,
+    weighted_spread_ticks,
+)
 
 BASELINE: Final = "market"
 
@@ -66,6 +72,9 @@ class PolicyStats:
     seed_execution_bps: tuple[Decimal | None, ...] = ()  # aligned with seeds
     seed_fill_rate: tuple[Decimal, ...] = ()  # aligned with seeds
     no_valid_quote: int = 0  # items left untraded for want of a reference price, all runs
+    # arrival NBBO, filled-notional-weighted like the slippage (bench.spread)
+    half_spread_bps: Decimal | None = None
+    spread_ticks: Decimal | None = None
 
     @property
     def by_seed(self) -> dict[int, Decimal | None]:
@@ -128,6 +137,8 @@ def aggregate(records: Sequence[RunRecord]) -> PolicyStats:
         seed_execution_bps=tuple(r.execution_bps for r in records),
         seed_fill_rate=tuple(r.fill_rate for r in records),
         no_valid_quote=sum(r.no_valid_quote for r in records),
+        half_spread_bps=weighted_half_spread(items),
+        spread_ticks=weighted_spread_ticks(items),
     )
 
 
@@ -155,7 +166,7 @@ def paired(
     """``[policy][other]`` = paired per-seed difference (policy - other); see bench.paired.
 
     ``figure`` is "slippage" (the contract metric), "execution" or "timing". Every policy gets
-    an entry (market's is empty); None where no seed measured both. Raises KeyError for another
+    an entry per other policy run; None where no seed measured both. Raises KeyError for another
     ``figure``.
     """
     pick = _BY_SEED[figure]
@@ -182,6 +193,27 @@ def paired_json(diff: PairedDiff | None) -> dict[str, Any] | None:
         "se_bps": _num(diff.se_bps, 3),
         "ci95_bps": None if diff.ci95_bps is None else [_num(v, 3) for v in diff.ci95_bps],
         "n": diff.n,
+    }
+
+
+def savings(report: ScenarioReport) -> dict[str, dict[str, HalfSpreadSaving | None]]:
+    """``[policy][other]`` = the saving against ``other`` in the policy's half-spread."""
+    return {
+        policy: {o: saving(d, report.policies[policy].half_spread_bps) for o, d in by.items()}
+        for policy, by in paired(report).items()
+    }
+
+
+def saving_json(value: HalfSpreadSaving | None) -> dict[str, Any] | None:
+    """``{saving_bps, fraction, ci95: [lo, hi] | null, n}``."""
+    if value is None:
+        return None
+    ci = value.ci95
+    return {
+        "saving_bps": _num(value.saving_bps, 3),
+        "fraction": _num(value.fraction, 3),
+        "ci95": None if ci is None else [_num(v, 3) for v in ci],
+        "n": value.n,
     }
 
 
@@ -230,6 +262,8 @@ def policy_json(stats: PolicyStats) -> dict[str, Any]:
         "requests_per_order": _num(stats.requests_per_order),
         "peak_requests_per_min": stats.peak_requests_per_min,
         "violations": stats.violations,
+        "half_spread_bps": _num(stats.half_spread_bps, 3),
+        "arrival_spread_ticks": _num(stats.spread_ticks, 3),
         "requests_per_item": _num(stats.requests_per_item),
         "decision_slippage_bps": _num(stats.decision_slippage_bps),
         "executor_reported_slippage_bps": _num(stats.executor_slippage_bps),
@@ -247,9 +281,11 @@ def policy_json(stats: PolicyStats) -> dict[str, Any]:
 
 def scenario_json(report: ScenarioReport) -> dict[str, Any]:
     """One scenario's document: ``scenario``, ``seeds``, ``policies.<name>`` (with ``paired``
-    per-seed slippage differences against the policies ranked before it, and the same for
-    execution and timing: ``paired_execution``, ``paired_timing``), ``ratios_vs_market``."""
+    per-seed slippage differences against every other policy run, the same for execution and
+    timing: ``paired_execution``, ``paired_timing``, and ``half_spread_saved``: the saving
+    against each other policy as a fraction of the half-spread), ``ratios_vs_market``."""
     pairs, execution, timing = (paired(report, f) for f in ("slippage", "execution", "timing"))
+    saved = savings(report)
     return {
         "scenario": report.scenario,
         "kind": report.kind,
@@ -259,6 +295,7 @@ def scenario_json(report: ScenarioReport) -> dict[str, Any]:
             name: {
                 **policy_json(s),
                 "paired": {o: paired_json(d) for o, d in pairs[name].items()},
+                "half_spread_saved": {o: saving_json(v) for o, v in saved[name].items()},
                 "paired_execution": {o: paired_json(d) for o, d in execution[name].items()},
                 "paired_timing": {o: paired_json(d) for o, d in timing[name].items()},
             }

@@ -2,13 +2,16 @@
 
 One JSON file carries both: the simulator reads its own keys (``symbols``, ``cash``,
 ``positions``...) and ignores the rest; this module reads the benchmark keys (``plan``,
-``budget_s``, ``time_scale``, ``step_s``, ``kind``, ``env``). See scenarios/README.md.
+``budget_s``, ``time_scale``, ``step_s``, ``kind``, ``env``, ``max_seeds``). A file without
+``plan`` (a market written by someone else in the SPEC §7.2 keys) gets the default plan of
+:func:`default_plan`. See scenarios/README.md.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -22,17 +25,22 @@ from rebalance_executor.domain.plan import PlanItem
 
 #: The shipped set run by ``bench --all`` (file stems under ``scenarios/``), in report order.
 SHIPPED: Final = (
-    "calm",
-    "normal",
-    "wide-spread",
+    "liquid-1tick",
+    "multi-tick",
     "volatile",
+    "thin-etf",
     "trending-against",
+    "margin-sells-fund-buys",
     "scale_10",
     "scale_50",
     "scale_200",
 )
 SCENARIO_DIR: Final = Path("scenarios")
-_BENCH_KEYS: Final = ("budget_s", "time_scale", "step_s", "env")
+_BENCH_KEYS: Final = ("budget_s", "time_scale", "step_s", "env", "max_seeds")
+#: The default plan (no ``plan`` key): sell this share of each opening position's value, and
+#: spend this share of the starting cash, split equally over the symbols without a position.
+DEFAULT_SELL_SHARE: Final = Decimal("0.5")
+DEFAULT_BUY_SHARE: Final = Decimal("0.5")
 
 
 class ScenarioError(ValueError):
@@ -62,6 +70,8 @@ class BenchScenario(BaseModel):
     step_s: float = Field(default=1.0, gt=0, le=60)
     # Extra handler environment (SPEC §3.4 names), e.g. a wider MAX_SPREAD_BPS.
     env: dict[str, str] = Field(default_factory=dict)
+    # At most this many of the requested seeds run (the first ones): bounds the heavy scale set.
+    max_seeds: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _symbols_exist(self) -> BenchScenario:
@@ -73,6 +83,10 @@ class BenchScenario(BaseModel):
     @property
     def item_count(self) -> int:
         return len(self.items)
+
+    def seeds(self, requested: Sequence[int]) -> list[int]:
+        """The requested seeds this scenario runs: the first ``max_seeds`` of them."""
+        return list(requested if self.max_seeds is None else requested[: self.max_seeds])
 
     @classmethod
     def load(cls, path: Path) -> BenchScenario:
@@ -88,6 +102,10 @@ class BenchScenario(BaseModel):
             raise ScenarioError(f"{path}: a scenario must be a JSON object")
         plan = data.get("plan")
         items = plan.get("items") if isinstance(plan, dict) else plan
+        if plan is None:
+            items = default_plan(market)
+            if not items:
+                raise ScenarioError(f"{path}: no plan, and no tradable symbol to build one over")
         try:
             return cls.model_validate(
                 {
@@ -101,6 +119,25 @@ class BenchScenario(BaseModel):
             )
         except ValidationError as exc:
             raise ScenarioError(f"{path}: invalid benchmark keys: {exc}") from exc
+
+
+def default_plan(market: Scenario) -> list[dict[str, str]]:
+    """The plan of a file without ``plan``: over its tradable symbols, in file order, SELL
+    ``DEFAULT_SELL_SHARE`` of each opening position's value and BUY the symbols without a
+    position with ``DEFAULT_BUY_SHARE`` of the cash split equally (whole dollars, ≥ $1)."""
+    tradable = {s: spec for s, spec in market.symbols.items() if spec.tradable}
+    held = {s: q for s, q in market.positions.items() if s in tradable and q > 0}
+    buys = [s for s in tradable if s not in held]
+    each_buy = (market.cash * DEFAULT_BUY_SHARE / len(buys)) if buys else Decimal(0)
+    items = []
+    for symbol, spec in tradable.items():
+        qty = held.get(symbol)
+        amount = -qty * spec.price * DEFAULT_SELL_SHARE if qty is not None else each_buy
+        dollars = int(amount)  # toward zero: never more than the share
+        if abs(dollars) >= 1:
+            action = "SELL" if dollars < 0 else "BUY"
+            items.append({"symbol": symbol, "action": action, "trade_amount": str(dollars)})
+    return items
 
 
 def shipped_paths(root: Path = SCENARIO_DIR) -> list[Path]:

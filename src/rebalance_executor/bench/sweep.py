@@ -2,12 +2,11 @@
 
 ``rebalance-executor bench --all --seed-base 1000 --seeds N --sweep GRID.json`` runs ``market``
 and ``anchor`` once per (scenario, seed) and ``smart`` once per candidate; each candidate is a
-set of SmartSchedule overrides. Candidates are ranked by (scenarios where smart beats both
-baselines at ≥ 99.5% fill, then mean slippage margin against the better baseline). The JSON also
-holds, per candidate and scenario, the PAIRED difference to each baseline: the mean over seeds of
-(smart - baseline) slippage with its standard error (same seed = same quote path, so the market
-noise common to both cancels). Run it on TUNING seeds only; report the chosen defaults on
-held-out seeds (``bench --all``).
+set of SmartSchedule overrides. Each candidate is judged per scenario exactly as the benchmark
+judges smart (bench.targets: the SPEC §8 verdict) and ranked by (scenarios met, fewest missed,
+then mean saving against market in half-spreads, higher first). The JSON holds, per candidate
+and scenario, the verdict, the paired differences and the savings. Run it on TUNING seeds only
+(≥ 1000); report the chosen defaults on held-out seeds (``make bench``: 0-29).
 """
 
 from __future__ import annotations
@@ -22,10 +21,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from rebalance_executor.bench.metrics import RunRecord
-from rebalance_executor.bench.report import PolicyStats, aggregate, policy_json
+from rebalance_executor.bench.report import (
+    PolicyStats,
+    ScenarioReport,
+    paired,
+    paired_json,
+    policy_json,
+    saving_json,
+    savings,
+    scenario_report,
+)
 from rebalance_executor.bench.runner import DEFAULT_FEED, RunSpec, run_many
 from rebalance_executor.bench.scenario import BenchScenario
-from rebalance_executor.bench.table import FILL_TARGET
+from rebalance_executor.bench.targets import CANDIDATE, Outcome, ScenarioVerdict, judge_scenario
 from rebalance_executor.domain.config import SmartSchedule
 
 BASELINES = ("market", "anchor")
@@ -41,39 +49,30 @@ class Candidate:
 @dataclass(frozen=True)
 class CandidateScore:
     candidate: Candidate
-    wins: int  # scenarios where smart beats both baselines at >= 99.5% fill
-    mean_margin_bps: Decimal  # mean over scenarios of (smart - better baseline); < 0 is better
-    per_scenario: dict[str, PolicyStats]
+    reports: dict[str, ScenarioReport]  # by scenario: the baselines and this candidate as smart
+    verdicts: dict[str, ScenarioVerdict]
 
+    @property
+    def met(self) -> int:
+        return sum(v.outcome is Outcome.MET for v in self.verdicts.values())
 
-@dataclass(frozen=True)
-class Paired:
-    """Mean and standard error over seeds of (candidate - baseline) slippage, in bps."""
+    @property
+    def missed(self) -> int:
+        return sum(len(v.misses()) for v in self.verdicts.values())
 
-    mean_bps: Decimal
-    se_bps: Decimal | None  # None from a single seed
-    n: int
+    @property
+    def mean_saving(self) -> Decimal | None:
+        """Mean over scenarios of the saving against market in half-spreads (None if none)."""
+        values = [v.saved_vs_market.fraction for v in self.verdicts.values() if v.saved_vs_market]
+        return sum(values, Decimal(0)) / len(values) if values else None
 
+    @property
+    def per_scenario(self) -> dict[str, PolicyStats]:
+        return {name: r.policies[CANDIDATE] for name, r in self.reports.items()}
 
-def paired(mine: PolicyStats, baseline: PolicyStats) -> Paired | None:
-    """The paired difference over the seeds both have a slippage figure for; None when none.
-
-    Both must list their seeds in the same order (``run_sweep`` guarantees it); raises
-    ValueError when their seed counts differ.
-    """
-    diffs = [
-        a - b
-        for a, b in zip(mine.seed_slippage_bps, baseline.seed_slippage_bps, strict=True)
-        if a is not None and b is not None
-    ]
-    if not diffs:
-        return None
-    n = len(diffs)
-    mean = sum(diffs, Decimal(0)) / n
-    if n == 1:
-        return Paired(mean, None, 1)
-    var = sum(((d - mean) ** 2 for d in diffs), Decimal(0)) / (n - 1)
-    return Paired(mean, (var / n).sqrt(), n)
+    def rank_key(self) -> tuple[int, int, Decimal]:
+        saving = self.mean_saving
+        return (-self.met, self.missed, -saving if saving is not None else Decimal("Infinity"))
 
 
 def load_grid(path: Path) -> list[Candidate]:
@@ -115,46 +114,42 @@ def run_sweep(
     feed: str = DEFAULT_FEED,
 ) -> tuple[dict[str, dict[str, PolicyStats]], list[CandidateScore]]:
     """Baseline figures by scenario and policy, and the candidates ranked best first."""
-    specs = [RunSpec(sc, p, s, feed=feed) for sc in scenarios for s in seeds for p in BASELINES]
-    for cand in candidates:
-        specs += [
-            RunSpec(sc, "smart", s, cand.schedule, cand.env, feed)
+    base_specs = [
+        RunSpec(sc, p, s, feed=feed) for sc in scenarios for s in sc.seeds(seeds) for p in BASELINES
+    ]
+    cand_specs = [
+        [
+            RunSpec(sc, CANDIDATE, s, c.schedule, c.env, feed)
             for sc in scenarios
-            for s in seeds
+            for s in sc.seeds(seeds)
         ]
-    records = run_many(specs, jobs=jobs, progress=progress)
-    baselines = {
-        sc.name: {
-            p: aggregate([r for r in records if r.scenario == sc.name and r.policy == p])
-            for p in BASELINES
-        }
-        for sc in scenarios
-    }
+        for c in candidates
+    ]
+    records = run_many([*base_specs, *(s for block in cand_specs for s in block)], jobs, progress)
+    base_records, rest = records[: len(base_specs)], records[len(base_specs) :]
     scores = []
-    offset = len(scenarios) * len(seeds) * len(BASELINES)
-    block = len(scenarios) * len(seeds)
-    for k, cand in enumerate(candidates):
-        mine = records[offset + k * block : offset + (k + 1) * block]
-        per = {sc.name: aggregate([r for r in mine if r.scenario == sc.name]) for sc in scenarios}
-        scores.append(_score(cand, per, baselines))
-    scores.sort(key=lambda s: (-s.wins, s.mean_margin_bps))
+    for cand, block in zip(candidates, cand_specs, strict=True):
+        mine, rest = rest[: len(block)], rest[len(block) :]
+        reports = {
+            sc.name: scenario_report(
+                sc,
+                sc.seeds(seeds),
+                [r for r in (*base_records, *mine) if r.scenario == sc.name],
+            )
+            for sc in scenarios
+        }
+        verdicts = {name: judge_scenario(r) for name, r in reports.items()}
+        scores.append(CandidateScore(cand, reports, verdicts))
+    scores.sort(key=CandidateScore.rank_key)
+    baselines = (
+        {
+            sc.name: {p: scores[0].reports[sc.name].policies[p] for p in BASELINES}
+            for sc in scenarios
+        }
+        if scores
+        else {}
+    )
     return baselines, scores
-
-
-def _score(
-    cand: Candidate, per: dict[str, PolicyStats], baselines: dict[str, dict[str, PolicyStats]]
-) -> CandidateScore:
-    wins, margins = 0, []
-    for name, smart in per.items():
-        rivals = [b.slippage_bps for b in baselines[name].values() if b.slippage_bps is not None]
-        if smart.slippage_bps is None or not rivals:
-            continue
-        margin = smart.slippage_bps - min(rivals)
-        margins.append(margin)
-        if margin < 0 and smart.fill_rate >= FILL_TARGET:
-            wins += 1
-    mean = sum(margins, Decimal(0)) / len(margins) if margins else Decimal("Infinity")
-    return CandidateScore(cand, wins, mean, per)
 
 
 def sweep_json(
@@ -167,27 +162,29 @@ def sweep_json(
         "baselines": {
             sc: {p: policy_json(s) for p, s in by.items()} for sc, by in baselines.items()
         },
-        "candidates": [
-            {
-                "label": s.candidate.label,
-                "schedule": s.candidate.schedule.model_dump(mode="json"),
-                "env": dict(s.candidate.env),
-                "wins": s.wins,
-                "mean_margin_bps": round(float(s.mean_margin_bps), 2),
-                "smart": {sc: policy_json(st) for sc, st in s.per_scenario.items()},
-                "paired": {
-                    sc: {p: _paired_json(st, baselines[sc][p]) for p in BASELINES}
-                    for sc, st in s.per_scenario.items()
-                },
-            }
-            for s in scores
-        ],
+        "candidates": [_candidate_json(s) for s in scores],
     }
 
 
-def _paired_json(mine: PolicyStats, baseline: PolicyStats) -> dict[str, Any] | None:
-    pair = paired(mine, baseline)
-    if pair is None:
-        return None
-    se = None if pair.se_bps is None else round(float(pair.se_bps), 3)
-    return {"mean_bps": round(float(pair.mean_bps), 3), "se_bps": se, "n": pair.n}
+def _candidate_json(score: CandidateScore) -> dict[str, Any]:
+    saving = score.mean_saving
+    return {
+        "label": score.candidate.label,
+        "schedule": score.candidate.schedule.model_dump(mode="json"),
+        "env": dict(score.candidate.env),
+        "scenarios_met": score.met,
+        "checks_missed": score.missed,
+        "mean_saving_vs_market": None if saving is None else round(float(saving), 3),
+        "scenarios": {
+            name: {
+                "outcome": score.verdicts[name].outcome.value,
+                "misses": score.verdicts[name].misses(),
+                "smart": policy_json(report.policies[CANDIDATE]),
+                "paired": {o: paired_json(d) for o, d in paired(report)[CANDIDATE].items()},
+                "half_spread_saved": {
+                    o: saving_json(v) for o, v in savings(report)[CANDIDATE].items()
+                },
+            }
+            for name, report in score.reports.items()
+        },
+    }

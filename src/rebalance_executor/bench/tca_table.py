@@ -20,9 +20,10 @@ TITLE: Final = (
     "filled notional by fill trigger"
 )
 LEGEND: Final = (
-    "timing = mid at the fill vs arrival mid (the market moved while the order worked); "
-    "exec = fill price vs mid at the fill; a quote-cross fill only happens once the far touch "
-    "reached the limit, so its exec is at least half the spread and its gain shows as timing; "
+    "timing = mid at the fill vs arrival mid (the market moved while the order worked, "
+    "including the adverse selection of passive fills); exec = fill price vs mid at the fill; "
+    "taker = our marketable orders, flow = opposite takers reached our resting limit through "
+    "its queue, path = the quote's path ran through our limit (both at the limit); "
     "exec - market is the paired per-seed difference with its 95% t interval."
 )
 HEADERS: Final = (

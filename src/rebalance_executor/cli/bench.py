@@ -21,13 +21,6 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from rebalance_executor.bench.chart import write_chart
-from rebalance_executor.bench.feed_pairs import (
-    FeedPairError,
-    feed_markdown,
-    feed_table,
-    load_bench,
-    pair_feeds,
-)
 from rebalance_executor.bench.metrics import RunRecord
 from rebalance_executor.bench.report import ScenarioReport, bench_json, scenario_report
 from rebalance_executor.bench.runner import (
@@ -59,14 +52,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--scenario", type=Path, action="append", metavar="FILE")
     which.add_argument("--all", action="store_true", help="the shipped scenario set")
-    which.add_argument(
-        "--pair-feeds",
-        nargs=2,
-        type=Path,
-        metavar=("IEX_JSON", "SIP_JSON"),
-        help="no runs: pair two --json outputs (--feed iex, --feed sip; same seeds) and print "
-        "iex vs sip with paired differences (--markdown writes the table)",
-    )
     parser.add_argument("--scenario-dir", type=Path, default=Path("scenarios"), metavar="DIR")
     parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, metavar="N")
     parser.add_argument("--seed-base", type=int, default=0, metavar="K")
@@ -75,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--feed",
         choices=FEEDS,
         default=DEFAULT_FEED,
-        help=f"market-data feed the executor reads (ALPACA_DATA_FEED; default {DEFAULT_FEED})",
+        help=f"market-data feed the executor reads (ALPACA_DATA_FEED; default {DEFAULT_FEED}, "
+        "the NBBO orders fill against; iex measures the single-venue data handicap)",
     )
     parser.add_argument("--json", type=Path, default=None, metavar="OUT")
     parser.add_argument("--png", type=Path, default=None, metavar="OUT")
@@ -129,8 +115,6 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     if not console.is_terminal:  # piped (make bench | tee): do not squeeze the table to 80
         console = Console(width=150)
-    if args.pair_feeds is not None:
-        return _pair_feeds(args.pair_feeds, args.markdown, console)
     try:
         scenarios = _load(args)
         policies = parse_policies(str(args.policies), args.seeds)
@@ -142,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
     if args.sweep is not None:
         return _sweep(args, scenarios, seeds, console)
     started = time.monotonic()
-    specs = [s for sc in scenarios for s in specs_for(sc, seeds, policies, smart, args.feed)]
+    specs = [
+        s for sc in scenarios for s in specs_for(sc, sc.seeds(seeds), policies, smart, args.feed)
+    ]
     reports = _run_all(scenarios, seeds, specs, args.jobs, console)
     elapsed = time.monotonic() - started
     print_report(reports, console, elapsed)
@@ -162,19 +148,6 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _pair_feeds(paths: Sequence[Path], markdown: Path | None, console: Console) -> int:
-    try:
-        pairs = pair_feeds(*(load_bench(p) for p in paths))
-    except FeedPairError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return EXIT_BAD_INPUT
-    console.print(feed_table(pairs))
-    if markdown is not None:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(feed_markdown(pairs), encoding="utf-8")
-    return EXIT_OK
-
-
 def _load(args: argparse.Namespace) -> list[BenchScenario]:
     paths: list[Path] = shipped_paths(args.scenario_dir) if args.all else list(args.scenario)
     return [BenchScenario.load(p) for p in paths]
@@ -190,7 +163,7 @@ def _run_all(
     """All runs of all scenarios in one worker pool (2 cores stay busy across scenarios)."""
     records = run_many(specs, jobs=jobs, progress=_progress(console))
     return [
-        scenario_report(sc, seeds, [r for r in records if r.scenario == sc.name])
+        scenario_report(sc, sc.seeds(seeds), [r for r in records if r.scenario == sc.name])
         for sc in scenarios
     ]
 

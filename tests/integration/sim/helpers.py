@@ -1,5 +1,5 @@
 """Shared pieces of the simulator's fill tests: alpaca-py order requests, a paused simulator
-with a client for it, and a symbol whose resting orders fill only through trade prints."""
+with a client for it, and a symbol whose resting orders fill only through takers (flow)."""
 
 from __future__ import annotations
 
@@ -20,14 +20,16 @@ from alpaca_sim.scenario import (
 from alpaca_sim.testing import RunningSimulator
 from tests.fixtures.sim import SimFactory
 
-# A still mid (volatility 0), a 20 bps spread and 30 prints a minute: a limit inside the spread
-# is never reached by the quote, only by prints.
-PRINT_HEAVY = SymbolSpec(
-    price=Decimal(100),
-    spread_bps=Decimal(20),
-    volatility=Decimal(0),
-    depth=Decimal(100),
-    trade_rate_per_min=Decimal(30),
+# A still latent price (volatility 0, so takers move nothing), a 20-tick spread and 30 takers a
+# minute: a limit one tick inside the spread is never reached by the quote's path, only by takers.
+FLOW_ONLY = SymbolSpec.model_validate(
+    {
+        "price": Decimal(100),
+        "spread_ticks": Decimal(20),
+        "volatility": Decimal(0),
+        "depth": Decimal(100),
+        "trades_per_min": Decimal(30),
+    }
 )
 
 

@@ -1,4 +1,4 @@
-"""Every fill says what triggered it (taker / quote / print), and its ``at`` finds the quote it
+"""Every fill says what triggered it (taker / flow / path), and its ``at`` finds the quote it
 saw in the quote path (the benchmark's timing-vs-execution split rests on both)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alpaca_sim.testing import RunningSimulator
 from rebalance_executor.bench.metrics import quote_at
 from tests.fixtures.sim import SimFactory
 from tests.integration.sim.helpers import (
-    PRINT_HEAVY,
+    FLOW_ONLY,
     ideal,
     limit_order,
     market_order,
@@ -45,7 +45,7 @@ def test_market_and_marketable_limit_fills_are_taker(
     ]
 
 
-def test_a_resting_limit_reached_by_the_quote_is_a_quote_fill_at_the_quote_it_saw(
+def test_a_resting_limit_crossed_by_the_quote_is_a_path_fill_at_the_quote_it_saw(
     sim: RunningSimulator, alpaca_trading: Any, sim_keys: tuple[str, str]
 ) -> None:
     sim.control.freeze_market(True)
@@ -58,14 +58,14 @@ def test_a_resting_limit_reached_by_the_quote_is_a_quote_fill_at_the_quote_it_sa
     )
 
     (fill,) = sim.control.fills(sim_keys[0])
-    assert (fill.price, fill.liquidity, fill.trigger) == (Decimal("189.90"), "maker", "quote")
+    assert (fill.price, fill.liquidity, fill.trigger) == (Decimal("189.90"), "maker", "path")
     assert quote_at(sim.control.quote_path("AAPL"), fill.at) == crossed
 
 
-def test_a_trade_print_fill_is_a_print_fill_also_over_http(
+def test_a_taker_reaching_a_resting_limit_is_a_flow_fill_also_over_http(
     sim_factory: SimFactory, sim_keys: tuple[str, str]
 ) -> None:
-    scenario = Scenario(symbols={"XYZ": PRINT_HEAVY})
+    scenario = Scenario(symbols={"XYZ": FLOW_ONLY})
     running, client = paused(sim_factory, sim_keys, ideal_broker=True, seed=3, scenario=scenario)
     inside = running.control.quote("XYZ").bid + Decimal("0.01")
     client.submit_order(limit_order("XYZ", 5, OrderSide.BUY, inside))
@@ -73,13 +73,13 @@ def test_a_trade_print_fill_is_a_print_fill_also_over_http(
     running.control.advance_time(120)
 
     fills = running.control.fills(sim_keys[0])
-    assert fills, "30 prints a minute: a bid one tick inside the spread is reached"
-    assert {(f.liquidity, f.trigger) for f in fills} == {("maker", "print")}
+    assert fills, "30 takers a minute: a bid one tick inside the spread is reached"
+    assert {(f.liquidity, f.trigger) for f in fills} == {("maker", "flow")}
     path = running.control.quote_path("XYZ")
     seen = [quote_at(path, f.at) for f in fills]
     assert [q.at if q else None for q in seen] == [f.at for f in fills]
     served = requests.get(f"{running.base_url}/sim/fills", timeout=5).json()
-    assert [f["trigger"] for f in served] == ["print"] * len(fills)
+    assert [f["trigger"] for f in served] == ["flow"] * len(fills)
 
 
 def test_fills_during_steps_and_between_them_find_the_quote_they_matched(
@@ -94,13 +94,14 @@ def test_fills_during_steps_and_between_them_find_the_quote_they_matched(
 
     path = running.control.quote_path("SPY")
     fills = running.control.fills(sim_keys[0])
-    crosses = [f for f in fills if f.trigger == "quote"]
-    assert crosses, "a 15-minute walk reaches a bid placed at the start"
-    for fill in crosses:
+    passive = fills[:-1]
+    assert passive, "a 15-minute walk and its takers reach a bid placed at the start"
+    assert {f.trigger for f in passive} <= {"flow", "path"}
+    for fill in passive:
         seen = quote_at(path, fill.at)
         assert seen is not None
         assert seen.at == fill.at  # matched in a step, stamped with the step's time
-        assert seen.ask <= limit
+        assert fill.price == limit
     taker = fills[-1]
     assert taker.trigger == "taker"
     seen = quote_at(path, taker.at)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from alpaca.trading.enums import OrderSide, OrderStatus
 
-from alpaca_sim.fills import IMPACT_BPS_PER_LEVEL
 from alpaca_sim.scenario import Scenario, SymbolSpec
 from alpaca_sim.testing import RunningSimulator
 from tests.fixtures.sim import SimFactory
 from tests.integration.sim.helpers import (
-    PRINT_HEAVY,
+    FLOW_ONLY,
     ideal,
     limit_order,
     market_order,
@@ -50,22 +49,23 @@ def test_market_buy_fills_at_ask_and_moves_cash_position_and_buying_power(
     ]
 
 
-def test_market_order_beyond_displayed_size_walks_with_impact(
-    sim: RunningSimulator, alpaca_trading: Any
+def test_market_order_beyond_displayed_size_walks_the_book(
+    sim: RunningSimulator, alpaca_trading: Any, sim_keys: tuple[str, str]
 ) -> None:
     sim.control.freeze_market(True)
-    sim.control.set_quote(
-        "SPY", Decimal("500.00"), Decimal("500.00") + Decimal("0.02"), Decimal(100), Decimal(100)
-    )
+    sim.control.set_quote("TLT", Decimal("92.00"), Decimal("92.04"), Decimal(100), Decimal(100))
+    depth = sim.engine.scenario.symbols["TLT"].depth
 
-    order = alpaca_trading.submit_order(market_order("SPY", 150, OrderSide.BUY))
+    order = alpaca_trading.submit_order(market_order("TLT", float(150 + depth), OrderSide.BUY))
 
-    level1 = Decimal("500.02") * (1 + IMPACT_BPS_PER_LEVEL / 10_000)
-    expected = (
-        100 * Decimal("500.02") + 50 * level1.quantize(Decimal("0.01"), ROUND_CEILING)
-    ) / 150
-    assert Decimal(order.filled_avg_price) == expected.normalize()
-    assert Decimal(order.filled_avg_price) > Decimal("500.02")
+    # levels beyond the touch: half the 4-tick spread apart, ``depth`` shares each
+    fills = sim.control.fills(sim_keys[0])
+    assert [(f.qty, f.price) for f in fills] == [
+        (Decimal(100), Decimal("92.04")),
+        (depth, Decimal("92.06")),
+        (Decimal(50), Decimal("92.08")),
+    ]
+    assert Decimal(order.filled_qty) == 150 + depth
 
 
 def test_resting_limit_waits_for_the_quote_then_fills_partially(
@@ -119,10 +119,10 @@ def test_open_buy_reserves_buying_power_and_sell_releases_only_on_fill(
     assert Decimal(alpaca_trading.get_account().cash) == Decimal(10_000) + 50 * Decimal(95)
 
 
-def test_passive_order_inside_spread_fills_only_through_trade_prints(
+def test_passive_order_inside_spread_fills_only_through_takers(
     sim_factory: SimFactory, sim_keys: tuple[str, str]
 ) -> None:
-    scenario = Scenario(symbols={"XYZ": PRINT_HEAVY})
+    scenario = Scenario(symbols={"XYZ": FLOW_ONLY})
     running, client = paused(sim_factory, sim_keys, ideal_broker=True, seed=3, scenario=scenario)
     quote = running.control.quote("XYZ")
     inside = float(quote.bid + Decimal("0.01"))
@@ -132,19 +132,17 @@ def test_passive_order_inside_spread_fills_only_through_trade_prints(
     running.control.advance_time(120)
 
     fills = running.control.fills(sim_keys[0])
-    assert fills, "30 prints a minute: a bid one tick inside the spread is reached"
+    assert fills, "30 takers a minute: a bid one tick inside the spread is reached"
     assert all(f.liquidity == "maker" and f.price == Decimal(str(inside)) for f in fills)
-    assert running.control.quote("XYZ").bid == quote.bid  # volatility 0: the quote never crossed
+    assert {f.trigger for f in fills} == {"flow"}  # volatility 0: the quote never crossed it
+    assert all(q.ask > Decimal(str(inside)) for q in running.control.quote_path("XYZ"))
 
 
-def test_passive_order_without_prints_never_fills(
+def test_passive_order_without_takers_or_volatility_never_fills(
     sim_factory: SimFactory, sim_keys: tuple[str, str]
 ) -> None:
-    spec = SymbolSpec(
-        price=Decimal(100),
-        spread_bps=Decimal(20),
-        volatility=Decimal(0),
-        trade_rate_per_min=Decimal(0),
+    spec = SymbolSpec.model_validate(
+        {"price": 100, "spread_ticks": 20, "volatility": 0, "trades_per_min": 0}
     )
     running, client = paused(
         sim_factory, sim_keys, ideal_broker=True, scenario=Scenario(symbols={"XYZ": spec})

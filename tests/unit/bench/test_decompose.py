@@ -82,8 +82,8 @@ def _measured() -> tuple[ItemMeasure, ItemMeasure]:
     ]
     fills = [
         _fill("X", "3", "100.10", 1, "taker"),  # mid 100: +10 bps execution, 0 timing
-        _fill("X", "5", "100.95", 6, "quote"),  # mid 101: -5 bps, +100 bps timing
-        _fill("X", "2", "99.45", 12, "print"),  # mid 99.5: -5 bps, -50 bps timing
+        _fill("X", "5", "100.95", 6, "path"),  # mid 101: -5 bps, +100 bps timing
+        _fill("X", "2", "99.45", 12, "flow"),  # mid 99.5: -5 bps, -50 bps timing
         _fill("Y", "10", "9.90", 2, "taker"),  # mid 10: +100 bps execution
     ]
     paths = {
@@ -122,8 +122,8 @@ def test_each_fill_is_split_at_the_mid_it_saw_and_the_parts_sum_to_the_slippage(
 def test_the_mechanism_mix_is_a_share_of_filled_notional_with_execution_per_mechanism() -> None:
     x, _ = _measured()
     mix = fill_mix([x])
-    assert mix == {"taker": D("0.3"), "quote": D("0.5"), "print": D("0.2")}
-    assert execution_by_trigger([x]) == {"taker": D(10), "quote": D(-5), "print": D(-5)}
+    assert mix == {"taker": D("0.3"), "path": D("0.5"), "flow": D("0.2")}
+    assert execution_by_trigger([x]) == {"taker": D(10), "path": D(-5), "flow": D(-5)}
     assert x.decomposition is not None
     assert sum(p.notional for p in x.decomposition.by_trigger) == x.filled_notional
 
@@ -152,7 +152,7 @@ def test_nothing_to_split_without_fills_or_arrival_and_unknown_triggers_are_refu
     assert decompose(1, D(100), []) is None
     assert fill_mix([]) is None
     assert weighted_execution([]) is None
-    assert execution_by_trigger([]) == {"taker": None, "quote": None, "print": None}
+    assert execution_by_trigger([]) == {"taker": None, "flow": None, "path": None}
     odd = _fill("X", "1", "100", 0, "auction")
     with pytest.raises(ValueError, match="auction"):
         decompose(1, D(100), [(odd, D(100))])

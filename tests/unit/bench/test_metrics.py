@@ -138,7 +138,7 @@ def test_measure_items_uses_broker_fills_and_the_mid_at_the_first_order() -> Non
         {"symbol": "X", "submitted_at": submitted},
     ]
     fills = [
-        FillRecord("k", "o1", "c1", "X", "buy", Decimal(4), Decimal("102.5"), "maker", T0, "print"),
+        FillRecord("k", "o1", "c1", "X", "buy", Decimal(4), Decimal("102.5"), "maker", T0, "flow"),
         FillRecord("k", "o2", "c2", "X", "buy", Decimal(6), Decimal("103.5"), "taker", T0, "taker"),
     ]
     paths = {"X": [_tick(0, "99", "101"), _tick(5, "101", "103")], "Y": [_tick(0, "9", "11")]}
@@ -150,10 +150,15 @@ def test_measure_items_uses_broker_fills_and_the_mid_at_the_first_order() -> Non
     assert x.avg_fill == Decimal("103.1")
     assert x.arrival_mid == 102  # the mid when the FIRST order arrived (t=6), not the later one
     assert x.decision_mid == 100
+    # the NBBO at the first order: 101 x 103, two dollars wide = 200 ticks, half = 98.04 bps
+    assert x.arrival_spread_ticks == 200
+    assert x.arrival_half_spread_bps is not None
+    assert round(x.arrival_half_spread_bps, 2) == Decimal("98.04")
     assert x.orders == 2
     assert x.fill_fraction == 1
     assert y.avg_fill is None
     assert y.arrival_mid is None
+    assert y.arrival_half_spread_bps is None  # never ordered: no arrival
     assert y.fill_fraction == 0
 
 

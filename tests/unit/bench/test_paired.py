@@ -75,11 +75,14 @@ def test_t_quantiles_table_and_expansion() -> None:
         t_quantile_975(0)
 
 
-def test_comparisons_pair_each_policy_with_those_ranked_before_it() -> None:
+def test_comparisons_pair_each_policy_with_every_other_in_report_order() -> None:
     assert comparisons(["smart", "market", "anchor"]) == [
+        ("market", "anchor"),
+        ("market", "smart"),
         ("anchor", "market"),
+        ("anchor", "smart"),
         ("smart", "market"),
         ("smart", "anchor"),
     ]
     assert comparisons(["smart"]) == []
-    assert comparisons(["smart", "market"]) == [("smart", "market")]
+    assert comparisons(["smart", "market"]) == [("market", "smart"), ("smart", "market")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -69,14 +70,14 @@ def test_a_plan_symbol_missing_from_the_market_is_rejected_with_the_file_name(
     [
         [],
         {"symbols": {"AAA": {"price": "-1"}}, "plan": []},
-        {"symbols": {"AAA": {"price": "10"}}},
+        {"symbols": {"AAA": {"price": "10", "tradable": False}}},
         {
             "symbols": {"AAA": {"price": "10"}},
             "budget_s": 5,
             "plan": [{"symbol": "AAA", "action": "BUY", "trade_amount": "1"}],
         },
     ],
-    ids=["not-an-object", "bad-market", "no-plan", "budget-too-small"],
+    ids=["not-an-object", "bad-market", "no-plan-nothing-tradable", "budget-too-small"],
 )
 def test_invalid_scenarios_raise_scenario_error(tmp_path: Path, document: object) -> None:
     with pytest.raises(ScenarioError):
@@ -86,3 +87,82 @@ def test_invalid_scenarios_raise_scenario_error(tmp_path: Path, document: object
 def test_an_unreadable_file_raises_scenario_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="cannot read"):
         BenchScenario.load(tmp_path / "missing.json")
+
+
+def test_a_file_without_plan_gets_the_default_plan_over_its_tradable_symbols(
+    tmp_path: Path,
+) -> None:
+    # a market in the SPEC §7.2 keys only, as someone else would write it
+    path = _write(
+        tmp_path,
+        {
+            "cash": "10000",
+            "positions": {"AAA": "100"},
+            "symbols": {
+                "AAA": {"price": "50", "spread_ticks": "1", "trades_per_min": 600},
+                "BBB": {"price": "20", "depth": 500},
+                "CCC": {"price": "30"},
+                "HALT": {"price": "10", "tradable": False},
+            },
+        },
+    )
+    scenario = BenchScenario.load(path)
+    plan = [(i.symbol, i.action.value, i.trade_amount) for i in scenario.items]
+    # half the position's opening value sold; half the cash split over the symbols not held
+    assert plan == [
+        ("AAA", "SELL", Decimal(-2500)),
+        ("BBB", "BUY", Decimal(2500)),
+        ("CCC", "BUY", Decimal(2500)),
+    ]
+    event = plan_event(scenario, "bench-default", datetime.now(UTC))
+    assert len(parse_any_event(event).plan.items) == 3  # type: ignore[union-attr]
+
+
+def test_max_seeds_keeps_the_first_of_the_requested_seeds(tmp_path: Path) -> None:
+    document = {
+        "symbols": {"AAA": {"price": "10"}},
+        "max_seeds": 2,
+        "plan": [{"symbol": "AAA", "action": "BUY", "trade_amount": "100"}],
+    }
+    capped = BenchScenario.load(_write(tmp_path, document))
+    assert capped.seeds([5, 6, 7]) == [5, 6]
+    uncapped = BenchScenario.load(_write(tmp_path, {**document, "max_seeds": None}))
+    assert uncapped.seeds([5, 6, 7]) == [5, 6, 7]
+    with pytest.raises(ScenarioError):
+        BenchScenario.load(_write(tmp_path, {**document, "max_seeds": 0}))
+
+
+SPEC_72_KEYS = {
+    "price",
+    "volatility",
+    "drift",
+    "spread_ticks",
+    "depth",
+    "trades_per_min",
+    "avg_trade_size",
+    "trade_impact_share",
+    "fractionable",
+    "tradable",
+}
+
+
+@pytest.mark.parametrize("path", shipped_paths(SCENARIOS), ids=lambda p: p.stem)
+def test_every_shipped_symbol_is_written_in_exactly_the_spec_7_2_keys(path: Path) -> None:
+    symbols = json.loads(path.read_text())["symbols"]
+    assert symbols
+    for symbol, spec in symbols.items():
+        assert set(spec) == SPEC_72_KEYS, symbol
+        assert Decimal(spec["spread_ticks"]) >= 1, symbol
+
+
+def test_the_margin_scenario_needs_the_sells_proceeds_to_fund_its_buys() -> None:
+    scenario = BenchScenario.load(SCENARIOS / "margin-sells-fund-buys.json")
+    buys = sum(i.trade_amount for i in scenario.items if i.trade_amount > 0)
+    sells = -sum(i.trade_amount for i in scenario.items if i.trade_amount < 0)
+    assert scenario.market.account.type == "margin"
+    assert buys > scenario.market.cash  # cash alone cannot fund them
+    assert buys <= scenario.market.cash + sells  # the sells' proceeds can
+    equity = scenario.market.cash + sum(
+        qty * scenario.market.symbols[s].price for s, qty in scenario.market.positions.items()
+    )
+    assert buys + sells <= equity  # within the default MAX_PLAN_EQUITY_FRACTION (1)

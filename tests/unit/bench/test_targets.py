@@ -1,162 +1,222 @@
-"""The computed SPEC §8 target verdict: beats on means vs significantly, edge cases, outputs."""
+"""The computed SPEC §8 verdict: each rule met / not met / not judged, and the outputs."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from decimal import Decimal
 
+import pytest
 from rich.console import Console
 
 from rebalance_executor.bench.metrics import ItemMeasure, RunRecord
-from rebalance_executor.bench.paired import PairedDiff
 from rebalance_executor.bench.report import ScenarioReport, aggregate, bench_json
 from rebalance_executor.bench.table import markdown_table, print_report
-from rebalance_executor.bench.targets import Beat, judge, targets_json
+from rebalance_executor.bench.targets import (
+    MIN_SEEDS,
+    Outcome,
+    judge,
+    judge_scenario,
+    outcome_of,
+    required_fraction,
+    targets_json,
+)
 
 D = Decimal
+SEEDS = range(MIN_SEEDS)
 
 
-def _run(policy: str, seed: int, slip_bps: str, *, peak: int = 30, qty: str = "10") -> RunRecord:
-    """One seed's run: a single 10-share buy at mid 100 whose slippage is ``slip_bps``."""
-    avg = D(100) + D(slip_bps) / 100
-    item = ItemMeasure("X", 1, D(1000), D(10), D(qty), avg, D(100), D(100), 1)
-    return RunRecord("calm", policy, seed, "SUCCEEDED", (item,), 60.0, 40, peak, 10, None, (), 1.0)
+def _run(
+    policy: str,
+    seed: int,
+    slip_bps: Decimal,
+    *,
+    ticks: str = "1",
+    qty: str = "10",
+    requests: int = 40,
+    orders: int = 10,
+) -> RunRecord:
+    """One seed: a 10-share buy at arrival mid 100 costing ``slip_bps``, arriving at a 1 bps
+    half-spread (a one-cent spread at $100) that was ``ticks`` ticks wide."""
+    avg = D(100) + slip_bps / 100
+    item = ItemMeasure(
+        "X",
+        1,
+        D(1000),
+        D(10),
+        D(qty),
+        avg,
+        D(100),
+        D(100),
+        1,
+        arrival_half_spread_bps=D(1),
+        arrival_spread_ticks=D(ticks),
+    )
+    return RunRecord(
+        "liquid", policy, seed, "SUCCEEDED", (item,), 60.0, requests, 30, orders, None, (), 1.0
+    )
+
+
+def _noise(seed: int) -> Decimal:
+    """Seed-to-seed variation of the paired difference: ±0.1 bps, mean 0 over an even count."""
+    return D("0.1") if seed % 2 else D("-0.1")
 
 
 def _report(
-    name: str = "calm", kind: str = "quality", items: int = 1, **slips: list[str]
+    *,
+    smart: str,
+    market: str | None = "1",
+    anchor: str | None = "0.9",
+    seeds: range = SEEDS,
+    ticks: str = "1",
 ) -> ScenarioReport:
-    policies = {
-        policy: aggregate([_run(policy, seed, s) for seed, s in enumerate(values)])
-        for policy, values in slips.items()
-    }
-    seeds = tuple(range(max(len(v) for v in slips.values())))
-    return ScenarioReport(name, kind, items, seeds, policies, True, 1.0)
+    """market/anchor/smart with these mean slippages (bps); smart varies ±0.1 around its own;
+    smart's items arrive at a spread ``ticks`` wide."""
+    runs = {"smart": [_run("smart", s, D(smart) + _noise(s), ticks=ticks) for s in seeds]}
+    for name, slip in (("market", market), ("anchor", anchor)):
+        if slip is not None:
+            runs[name] = [_run(name, s, D(slip)) for s in seeds]
+    policies = {name: aggregate(records) for name, records in runs.items()}
+    return ScenarioReport("liquid", "quality", 1, tuple(seeds), policies, True, 1.0)
 
 
-def test_significant_beats_need_the_paired_interval_below_zero() -> None:
-    # smart - market per seed: -1, -2, -1, -2 (significant); smart - anchor: -1, 0, -1, -2 (not)
-    report = _report(
-        market=["2", "3", "2", "2"], anchor=["2", "1", "2", "2"], smart=["1", "1", "1", "0"]
-    )
-    verdict = judge([report])
-    assert verdict is not None
-    (scenario,) = verdict.scenarios
-    by_rival = {b.rival: b for b in scenario.beats}
-    assert by_rival["market"].beats
-    assert by_rival["market"].significant
-    assert by_rival["anchor"].beats
-    assert by_rival["anchor"].significant is False
-    assert scenario.met
-    assert not scenario.met_significantly
-    assert verdict.met
-    assert not verdict.met_significantly
-    document = targets_json(verdict)
-    assert document is not None
-    calm = document["scenarios"]["calm"]
-    assert calm["beats"]["market"]["paired"] == {
-        "mean_bps": -1.5,
-        "se_bps": 0.289,
-        "ci95_bps": [-2.419, -0.581],
-        "n": 4,
-    }
-    assert calm["beats"]["anchor"]["significant"] is False
-    assert document["met"] is True
-    assert document["met_significantly"] is False
+def test_a_one_tick_scenario_saving_a_quarter_of_the_half_spread_meets_every_target() -> None:
+    verdict = judge_scenario(_report(smart="0.7"))  # saves 0.3 h vs market, 0.2 vs anchor
+    assert verdict.outcome is Outcome.MET
+    assert verdict.required_fraction == D("0.25")
+    assert verdict.saved_vs_market is not None
+    assert verdict.saved_vs_market.fraction == pytest.approx(D("0.3"))
+    assert verdict.saved_vs_anchor is not None
+    assert verdict.saved_vs_anchor.fraction == pytest.approx(D("0.2"))
+    assert all(c.ok for c in verdict.checks)
+    assert verdict.ahead_significant is True
 
 
-def test_an_interval_ending_exactly_at_zero_is_not_significant() -> None:
-    # diffs -3.1824 + (3, -1, -1, -1): SS 12, SE exactly 1, t(3) = 3.1824, so hi = 0
-    report = _report(
-        market=["0", "0", "0", "0"], smart=["-0.1824", "-4.1824", "-4.1824", "-4.1824"]
-    )
-    verdict = judge([report])
-    assert verdict is not None
-    beat = verdict.scenarios[0].beats[0]
-    assert beat.paired is not None
-    assert beat.paired.ci95_bps == (D("-6.3648"), D(0))
-    assert beat.beats is True
-    assert beat.significant is False
+def test_the_same_saving_misses_where_the_spread_is_wider_than_one_tick() -> None:
+    verdict = judge_scenario(_report(smart="0.7", ticks="3"))
+    assert verdict.required_fraction == D("0.5")
+    assert verdict.check("half_spread_saving").ok is False
+    assert verdict.outcome is Outcome.NOT_MET
+    assert verdict.misses() == [
+        "liquid: half_spread_saving: saved +0.30 of the half-spread vs market < 0.5"
+    ]
 
 
-def test_a_tie_is_not_a_beat() -> None:
-    verdict = judge([_report(market=["2", "3"], anchor=["3", "2"], smart=["2", "3"])])
-    assert verdict is not None
-    assert [b.beats for b in verdict.scenarios[0].beats] == [False, False]
-    assert not verdict.met
-    joined = "\n".join(verdict.misses())
-    assert "does not beat market +2.50 bps" in joined
-    assert "does not beat anchor" in joined
+def test_the_spread_class_boundary_is_one_and_a_half_ticks() -> None:
+    assert required_fraction(D("1.49")) == D("0.25")
+    assert required_fraction(D("1.5")) == D("0.5")
+    assert required_fraction(None) is None
 
 
-def test_a_missing_rival_is_not_judged_and_not_counted_as_met_or_missed() -> None:
-    verdict = judge([_report(market=["2", "3"], smart=["1", "2"])])
-    assert verdict is not None
-    anchor = verdict.scenarios[0].beats[1]
-    assert anchor.rival == "anchor"
-    assert anchor.beats is None
-    assert anchor.significant is None
-    assert verdict.met  # every judged check passed
-    assert verdict.misses() == []
-    assert any("anchor not run" in line for line in verdict.not_judged())
-    document = targets_json(verdict)
-    assert document is not None
-    assert document["scenarios"]["calm"]["checks"]["beats_anchor"] is None
-    # smart itself not run: no verdict and no ``targets`` key
-    assert judge([_report(market=["1"], anchor=["2"])]) is None
+def test_significantly_worse_than_market_is_missed_and_noise_around_it_is_not() -> None:
+    worse = judge_scenario(_report(smart="1.2", anchor="1.3"))
+    assert worse.check("not_worse_than_market").ok is False
+    assert worse.outcome is Outcome.NOT_MET
+    even = judge_scenario(_report(smart="1", anchor="1.3"))  # interval straddles zero
+    check = even.check("not_worse_than_market")
+    assert check.ok is True
+    assert check.figure == "+0.00 [-0.04, +0.04]"
+
+
+def test_ahead_of_anchor_means_a_lower_mean_a_tie_is_not_ahead() -> None:
+    tie = judge_scenario(_report(smart="0.6", anchor="0.6"))
+    assert tie.check("ahead_of_anchor").ok is False
+    assert tie.ahead_significant is False
+    behind = judge_scenario(_report(smart="0.7", anchor="0.5"))
+    assert behind.check("ahead_of_anchor").ok is False
+    assert behind.check("half_spread_saving").ok is True  # vs market only
+
+
+@pytest.mark.parametrize(
+    ("change", "check"),
+    [
+        ({"qty": "9.9"}, "fill"),  # 99 % filled
+        ({"requests": 41}, "requests_per_order"),  # 4.1 per order
+    ],
+)
+def test_each_gate_is_a_miss(change: dict[str, object], check: str) -> None:
+    report = _report(smart="0.7")
+    runs = [_run("smart", s, D("0.7"), **change) for s in SEEDS]  # type: ignore[arg-type]
+    report.policies["smart"] = aggregate(runs)
+    verdict = judge_scenario(report)
+    assert verdict.check(check).ok is False
+    assert verdict.outcome is Outcome.NOT_MET
+
+
+def test_a_violation_is_a_miss() -> None:
+    report = _report(smart="0.7")
+    dirty = dataclasses.replace(_run("smart", 0, D("0.7")), violations=("overfill: item 0",))
+    report.policies["smart"] = aggregate([dirty, *(_run("smart", s, D("0.7")) for s in SEEDS[1:])])
+    verdict = judge_scenario(report)
+    assert verdict.check("violations").ok is False
+    assert verdict.outcome is Outcome.NOT_MET
+
+
+def test_fewer_than_thirty_seeds_is_not_judged_never_met() -> None:
+    verdict = judge_scenario(_report(smart="0.7", seeds=range(MIN_SEEDS - 1)))
+    assert verdict.outcome is Outcome.NOT_JUDGED
+    for name in ("not_worse_than_market", "ahead_of_anchor", "half_spread_saving"):
+        assert verdict.check(name).ok is None
+        assert "29 paired seeds < 30" in verdict.check(name).detail
+    assert verdict.check("fill").ok is True  # the gates are still judged
+    assert len(verdict.not_judged()) == 3
+
+
+def test_a_rival_not_run_or_smart_not_run_is_not_judged() -> None:
+    no_anchor = judge_scenario(_report(smart="0.7", anchor=None))
+    assert no_anchor.check("ahead_of_anchor").ok is None
+    assert no_anchor.check("ahead_of_anchor").detail == "anchor not run"
+    assert no_anchor.outcome is Outcome.NOT_JUDGED
+    no_market = judge_scenario(_report(smart="0.7", market=None))
+    assert no_market.check("half_spread_saving").ok is None
+    assert no_market.check("not_worse_than_market").ok is None
+    report = _report(smart="0.7")
+    del report.policies["smart"]
+    assert judge([report]) is None
     assert targets_json(None) is None
 
 
-def test_smart_that_filled_nothing_does_not_beat_anyone() -> None:
-    nothing_filled = Beat("market", True, None, D(2), None)
-    assert nothing_filled.beats is False
-    assert nothing_filled.significant is False
-    rival_empty = Beat("market", True, D(1), None, None)
-    assert rival_empty.beats is None
-    assert Beat("market", True, D(1), D(2), PairedDiff(D(-1), None, None, 1)).significant is False
+def test_smart_placing_no_orders_leaves_requests_per_order_not_judged() -> None:
+    report = _report(smart="0.7")
+    report.policies["smart"] = aggregate([_run("smart", s, D("0.7"), orders=0) for s in SEEDS])
+    assert judge_scenario(report).check("requests_per_order").ok is None
 
 
-def test_fill_requests_and_the_200_item_peak_are_checked() -> None:
-    low_fill = aggregate([_run("smart", 0, "1", qty="9", peak=250)])
-    market = aggregate([_run("market", 0, "2")])
-    scale = ScenarioReport(
-        "scale_200", "scale", 200, (0,), {"market": market, "smart": low_fill}, True, 1.0
-    )
-    verdict = judge([scale])
-    assert verdict is not None
-    joined = "\n".join(verdict.misses())
-    assert "fill rate 90.00% < 99.5%" in joined
-    assert "peak 250 requests/min ≥ 200" in joined
-    assert "requests per order" not in joined  # 40 requests / 10 orders = 4 is within target
-    document = targets_json(verdict)
-    assert document is not None
-    assert document["scale_200_peak"] == {
-        "scenario": "scale_200",
-        "peak_requests_per_min": 250,
-        "met": False,
-    }
-    only_calm = judge([_report(market=["2"], smart=["1"])])
-    assert only_calm is not None
-    assert any("200-item plan not run" in line for line in only_calm.not_judged())
-    assert targets_json(only_calm)["scale_200_peak"] is None  # type: ignore[index]
+def test_different_quote_paths_invalidate_the_comparison() -> None:
+    report = dataclasses.replace(_report(smart="0.7"), quote_paths_identical=False)
+    assert judge_scenario(report).check("quote_paths_identical").ok is False
 
 
-def test_json_table_and_markdown_carry_pairs_and_verdict() -> None:
-    report = _report(
-        market=["2", "3", "2", "2"], anchor=["2", "1", "2", "2"], smart=["1", "1", "1", "0"]
-    )
+def test_the_set_outcome_is_not_met_on_any_miss_and_met_only_when_all_are_met() -> None:
+    assert outcome_of([True, True]) is Outcome.MET
+    assert outcome_of([True, None]) is Outcome.NOT_JUDGED
+    assert outcome_of([None, False, True]) is Outcome.NOT_MET
+    both = judge([_report(smart="0.7"), _report(smart="0.7", seeds=range(3))])
+    assert both is not None
+    assert both.outcome is Outcome.NOT_JUDGED
+
+
+def test_json_table_and_markdown_carry_the_verdict() -> None:
+    report = _report(smart="0.7", ticks="3")
     document = bench_json([report], 1.0, 1, targets_json(judge([report])))
-    assert document["policies"]["market"]["paired"] == {}
-    assert set(document["policies"]["smart"]["paired"]) == {"market", "anchor"}
-    assert document["policies"]["anchor"]["paired"]["market"]["mean_bps"] == -0.5
-    assert document["targets"]["candidate"] == "smart"
-    assert "targets" not in bench_json([report], 1.0, 1)
+    targets = document["targets"]
+    assert targets["outcome"] == "not met"
+    liquid = targets["scenarios"]["liquid"]
+    assert liquid["spread_class"] == "wider-than-one-tick"
+    assert liquid["required_fraction"] == 0.5
+    assert liquid["saved_vs_market"]["fraction"] == pytest.approx(0.3)
+    assert liquid["checks"]["half_spread_saving"]["ok"] is False
+    assert liquid["checks"]["fill"] == {
+        "ok": True,
+        "figure": "100.00 %",
+        "detail": "fill 100.00 % ≥ 99.5 %",
+    }
     markdown = markdown_table([report])
-    assert "|  | smart - market | -1.50 | 0.29 | [-2.42, -0.58] | 4 |" in markdown
-    assert "| calm | ✓ yes, significant | ✓ yes, not significant |" in markdown
-    assert "smart meets the targets in 1/1 scenarios on means, 0/1 significantly" in markdown
+    assert "| liquid | 3.00 ticks (wider) | ✓ 100.00 % | ✓ 0 | ✓ 4.00 |" in markdown
+    assert "✗ +0.30 [+0.26, +0.34] (≥ 0.50)" in markdown
+    assert "smart against the SPEC §8 targets: not met" in markdown
     out = io.StringIO()
-    print_report([report], Console(file=out, width=200), 1.0)
+    print_report([report], Console(file=out, width=250), 1.0)
     text = out.getvalue()
-    assert "[-2.42, -0.58]" in text
-    assert "smart meets the targets in 1/1 scenarios on means, 0/1 significantly" in text
+    assert "missed: liquid: half_spread_saving" in text
+    assert "smart against the SPEC §8 targets: not met (0/1 met, 1/1 not met, 0/1 not" in text
