@@ -38,9 +38,9 @@ class SmartSchedule(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # Position inside the spread as a fraction from the near touch (0) to the far touch (1) at
-    # the first level, and added per re-peg level; 0 = the join-or-improve rule
-    # (``join_max_wait_s``); above 0 the price is at least one tick better than the near touch.
+    # How far an improving order goes inside the spread, as a fraction from the near touch (0)
+    # to the far touch (1), at least one tick; ``step`` is added per re-peg level (a level with
+    # a step always improves; without, ``join_max_wait_s`` may join the touch instead).
     start_aggressiveness: Decimal = Field(default=Decimal("0"), ge=0, le=1)
     step_aggressiveness: Decimal = Field(default=Decimal("0"), ge=0, le=1)
     repeg_interval_s: float = Field(default=20.0, gt=0)
@@ -65,6 +65,9 @@ class SmartSchedule(BaseModel):
     # the order would trade within this many seconds at the recent volume rate (bars), else
     # improve the touch by one tick (0 = always improve; a one-tick spread always joins).
     join_max_wait_s: float = Field(default=0.0, ge=0)
+    # A resting passive order is re-pegged at once when the near touch is better than it by at
+    # least this fraction of the live spread (and at least a tick): it lost its place.
+    repeg_behind_spreads: Decimal = Field(default=Decimal("0.5"), ge=0)
     # Minutes of 1-minute bars read before each phase (one request) for the trend, volatility
     # and volume rules (0 = none read; those rules are then off).
     bars_minutes: int = Field(default=30, ge=0, le=390)

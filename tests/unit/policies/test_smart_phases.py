@@ -26,6 +26,7 @@ SCHEDULE = SmartSchedule(
     finish_fraction=D("0.9"),
     finish_buffer_bps=D(10),
     recheck_s=4.0,
+    repeg_behind_spreads=D(0),  # any better touch re-pegs (the margin: test_smart_rules.py)
 )
 CONFIG = ExecutionConfig(smart=SCHEDULE, max_collar_bps=D(100))
 WIDE = quote("100.00", "100.20")  # 20 bps: passive

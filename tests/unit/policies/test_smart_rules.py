@@ -90,18 +90,27 @@ def test_a_one_tick_spread_always_joins() -> None:
 
 
 @pytest.mark.parametrize(
-    ("limit", "bid", "side", "lost"),
+    ("limit", "bid", "side", "margin", "lost"),
     [
-        ("100.00", "100.00", Side.BUY, False),  # at the touch: in the queue
-        ("100.01", "100.00", Side.BUY, False),  # better than it: first in line
-        ("100.00", "100.01", Side.BUY, True),  # a better bid stands ahead
-        ("100.05", "100.00", Side.SELL, False),  # the ask (100.05) is at our price
-        ("100.06", "100.00", Side.SELL, True),
+        ("100.00", "100.00", Side.BUY, "0", False),  # at the touch: in the queue
+        ("100.01", "100.00", Side.BUY, "0", False),  # better than it: first in line
+        ("100.00", "100.01", Side.BUY, "0", True),  # a better bid stands ahead
+        ("100.05", "100.00", Side.SELL, "0", False),  # the ask (100.05) is at our price
+        ("100.06", "100.00", Side.SELL, "0", True),
+        # with a margin of half the 5c spread: 1c behind is a flicker, 3c is lost
+        ("100.00", "100.01", Side.BUY, "0.5", False),
+        ("100.00", "100.03", Side.BUY, "0.5", True),
+        ("100.08", "100.00", Side.SELL, "0.5", True),
     ],
 )
-def test_lost_the_touch(limit: str, bid: str, side: Side, lost: bool) -> None:
+def test_lost_the_touch(limit: str, bid: str, side: Side, margin: str, lost: bool) -> None:
     live = quote(bid, str(D(bid) + D("0.05")))
-    assert lost_the_touch(D(limit), live, side) is lost
+    assert lost_the_touch(D(limit), live, side, D(margin)) is lost
+
+
+def test_a_one_tick_touch_that_moves_a_tick_is_lost_at_the_default_margin() -> None:
+    assert SCHEDULE.repeg_behind_spreads == D("0.5")
+    assert lost_the_touch(D("100.00"), quote("100.01", "100.02"), Side.BUY, D("0.5"))
 
 
 def test_a_joined_order_keeps_its_place_through_the_next_level() -> None:

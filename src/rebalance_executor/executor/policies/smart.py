@@ -134,7 +134,7 @@ class SmartPolicy:
         near = near_touch(quote, state.side)
         if not within(near, bound, state.side):
             return stop(Reason.COLLAR, _collar_detail("near touch", near, arrival, bound))
-        return _passive(state, quote, clamp(price, bound, state.side), clock)
+        return _passive(state, quote, clamp(price, bound, state.side), clock, schedule)
 
     def next_decision_s(self, state: PolicyInput, config: ExecutionConfig) -> float | None:
         """Seconds from now until decide() may want a different order: 0.0 = decide now (no
@@ -174,7 +174,9 @@ def _passive_target(
     return passive_limit(state, quote, schedule, level)
 
 
-def _passive(state: PolicyInput, quote: Quote, price: Decimal, clock: _Clock) -> Desired:
+def _passive(
+    state: PolicyInput, quote: Quote, price: Decimal, clock: _Clock, schedule: SmartSchedule
+) -> Desired:
     """Keep a resting order that still holds its place at the touch until its interval ends;
     re-peg one the touch moved past at once."""
     live = state.live_order
@@ -185,7 +187,8 @@ def _passive(state: PolicyInput, quote: Quote, price: Decimal, clock: _Clock) ->
     if is_marketable(live.limit_price, quote, state.side):
         return KEEP  # executing against the quote now: let it
     fresh = (state.live_order_age_s or 0.0) < clock.interval
-    if fresh and not lost_the_touch(live.limit_price, quote, state.side):
+    behind = schedule.repeg_behind_spreads
+    if fresh and not lost_the_touch(live.limit_price, quote, state.side, behind):
         return KEEP
     return Desired(DesiredKind.LIMIT, limit_price=price)
 

@@ -9,8 +9,9 @@
   displayed queue but saves the most when filled; improving puts nothing ahead of the order.
   On a one-tick spread there is nothing to improve: join. Wider, join when the queue ahead plus
   the order would trade within ``join_max_wait_s`` at the recent volume rate.
-- :func:`lost_the_touch`: a resting order the near touch moved past has no queue position left
-  and no taker reaches it before the touch comes back: re-peg it at once.
+- :func:`lost_the_touch`: a resting order the near touch moved past (by more than
+  ``repeg_behind_spreads`` of the spread) has no queue position left and no taker reaches it
+  before the touch comes back: re-peg it at once.
 """
 
 from __future__ import annotations
@@ -65,22 +66,19 @@ def _moved_too_far(state: PolicyInput, quote: Quote, spreads: Decimal) -> bool:
 def passive_limit(state: PolicyInput, quote: Quote, schedule: SmartSchedule, level: int) -> Decimal:
     """The passive limit at re-peg ``level`` (0 = the first order).
 
-    Aggressiveness ``start + level x step`` of the spread: 0 means join or improve by one tick
-    (:func:`joins`); above 0 a price strictly inside the spread (at least one tick better than
-    the near touch, at least one short of the far touch). A spread under two ticks has no
-    price inside it: the order joins the near touch.
+    A spread under two ticks has no price inside it: join the near touch. Wider: at a level
+    without a step (``level x step_aggressiveness`` = 0) join when :func:`joins` says so;
+    otherwise improve, strictly inside the spread: ``start + level x step`` of the spread from
+    the near touch, at least one tick better than it and at least one tick short of the far
+    touch.
     """
-    aggressiveness = min(
-        Decimal(1), schedule.start_aggressiveness + level * schedule.step_aggressiveness
-    )
     near = near_touch(quote, state.side)
-    if aggressiveness > 0:
-        inside = inside_price(quote, state.side, aggressiveness)
-        return near if inside is None else inside
-    if joins(state, quote, schedule):
+    step = level * schedule.step_aggressiveness
+    if step == 0 and joins(state, quote, schedule):
         return near
-    tick = tick_size(min(quote.bid, quote.ask))
-    return near + tick if state.side is Side.BUY else near - tick
+    aggressiveness = min(Decimal(1), schedule.start_aggressiveness + step)
+    inside = inside_price(quote, state.side, aggressiveness)
+    return near if inside is None else inside
 
 
 def joins(state: PolicyInput, quote: Quote, schedule: SmartSchedule) -> bool:
@@ -101,8 +99,11 @@ def joins(state: PolicyInput, quote: Quote, schedule: SmartSchedule) -> bool:
     return wait_s <= Decimal(str(schedule.join_max_wait_s))
 
 
-def lost_the_touch(limit: Decimal, quote: Quote, side: Side) -> bool:
-    """True when the near touch is better than ``limit``: others now stand ahead at a better
-    price, so the order has no place in the queue that takers reach first."""
+def lost_the_touch(limit: Decimal, quote: Quote, side: Side, behind_spreads: Decimal) -> bool:
+    """True when the near touch is better than ``limit`` by more than ``behind_spreads`` of the
+    live spread (and at least by a tick): others now stand ahead at a better price, so takers
+    reach them first. The margin keeps a wide, noisy quote (a thin name's spread is redrawn
+    every step) from re-pegging the order on every flicker of the touch."""
     near = near_touch(quote, side)
-    return near > limit if side is Side.BUY else near < limit
+    behind = near - limit if side is Side.BUY else limit - near
+    return behind > 0 and behind >= behind_spreads * (quote.ask - quote.bid)
