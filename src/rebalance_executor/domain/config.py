@@ -65,9 +65,10 @@ class SmartSchedule(BaseModel):
     # the order would trade within this many seconds at the recent volume rate (bars), else
     # improve the touch by one tick (0 = always improve; a one-tick spread always joins).
     join_max_wait_s: float = Field(default=0.0, ge=0)
-    # A resting passive order is re-pegged at once when the near touch is better than it by at
-    # least this fraction of the live spread (and at least a tick): it lost its place.
-    repeg_behind_spreads: Decimal = Field(default=Decimal("0.5"), ge=0)
+    # A resting passive order is re-pegged when the price the policy would now choose is more
+    # than this fraction of the live spread away from it (either way); within it, it keeps its
+    # place in the queue (a one-tick move always exceeds 0.5 of a one-tick spread).
+    repeg_move_spreads: Decimal = Field(default=Decimal("0.5"), ge=0)
     # Minutes of 1-minute bars read before each phase (one request) for the trend, volatility
     # and volume rules (0 = none read; those rules are then off).
     bars_minutes: int = Field(default=30, ge=0, le=390)

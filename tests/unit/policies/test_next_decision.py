@@ -29,6 +29,7 @@ SMART_CONFIG = ExecutionConfig(
         final_cross_fraction=D("0.8"),
         min_passive_spread_bps=D(0),
         recheck_s=60.0,
+        step_aggressiveness=D("0.1"),  # each level re-prices: the interval matters
     )
 )
 EPS = 1e-6

@@ -26,7 +26,7 @@ SCHEDULE = SmartSchedule(
     finish_fraction=D("0.9"),
     finish_buffer_bps=D(10),
     recheck_s=4.0,
-    repeg_behind_spreads=D(0),  # any better touch re-pegs (the margin: test_smart_rules.py)
+    repeg_move_spreads=D(0),  # any better touch re-pegs (the margin: test_smart_rules.py)
 )
 CONFIG = ExecutionConfig(smart=SCHEDULE, max_collar_bps=D(100))
 WIDE = quote("100.00", "100.20")  # 20 bps: passive
@@ -122,8 +122,9 @@ def test_repegs_before_the_interval_when_the_near_touch_moves_past_the_order() -
     ],
 )
 def test_an_order_at_or_better_than_the_touch_keeps_its_place(live: Quote) -> None:
+    margin = _with(repeg_move_spreads=D("0.5"))  # a 1c move of a 20c spread keeps the place
     desired = POLICY.decide(
-        state(live, arrival=WIDE, t=5.0, order=limit_order("100.01"), order_age_s=5.0), CONFIG
+        state(live, arrival=WIDE, t=5.0, order=limit_order("100.01"), order_age_s=5.0), margin
     )
     assert desired.kind is DesiredKind.KEEP
 
@@ -201,7 +202,10 @@ def test_next_decision_is_now_when_decide_wants_a_change() -> None:
 
 def test_next_decision_waits_for_the_interval_capped_by_the_recheck() -> None:
     live = state(WIDE, t=5.0, order=limit_order("100.01"), order_age_s=5.0)
-    assert POLICY.next_decision_s(live, _with(recheck_s=30.0)) == pytest.approx(15.0)
+    laddered = _with(recheck_s=30.0, step_aggressiveness=D("0.01"))
+    assert POLICY.next_decision_s(live, laddered) == pytest.approx(15.0)
+    # without a step a new level changes nothing: only the recheck wakes it
+    assert POLICY.next_decision_s(live, _with(recheck_s=30.0)) == pytest.approx(30.0)
     assert POLICY.next_decision_s(live, CONFIG) == pytest.approx(4.0)
 
 

@@ -14,7 +14,7 @@ from rebalance_executor.domain.broker import Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig, SmartSchedule
 from rebalance_executor.executor.policies import DesiredKind, PolicyInput, SmartPolicy
 from rebalance_executor.executor.policies.activity import Activity
-from rebalance_executor.executor.policies.smart_rules import lost_the_touch, take_now_reason
+from rebalance_executor.executor.policies.smart_rules import take_now_reason, target_moved
 from tests.unit.policies.inputs import limit_order, quote, state
 
 D = Decimal
@@ -90,39 +90,41 @@ def test_a_one_tick_spread_always_joins() -> None:
 
 
 @pytest.mark.parametrize(
-    ("limit", "bid", "side", "margin", "lost"),
+    ("limit", "target", "margin", "moved"),
     [
-        ("100.00", "100.00", Side.BUY, "0", False),  # at the touch: in the queue
-        ("100.01", "100.00", Side.BUY, "0", False),  # better than it: first in line
-        ("100.00", "100.01", Side.BUY, "0", True),  # a better bid stands ahead
-        ("100.05", "100.00", Side.SELL, "0", False),  # the ask (100.05) is at our price
-        ("100.06", "100.00", Side.SELL, "0", True),
-        # with a margin of half the 5c spread: 1c behind is a flicker, 3c is lost
-        ("100.00", "100.01", Side.BUY, "0.5", False),
-        ("100.00", "100.03", Side.BUY, "0.5", True),
-        ("100.08", "100.00", Side.SELL, "0.5", True),
+        ("100.00", "100.00", "0", False),  # same price: keep the queue place
+        ("100.00", "100.01", "0", True),  # the touch moved a tick past the order
+        ("100.01", "100.00", "0", True),  # ... or away from it
+        # with a margin of half the 5c spread: 2c is a flicker, 3c a move (either way)
+        ("100.00", "100.02", "0.5", False),
+        ("100.00", "100.03", "0.5", True),
+        ("100.03", "100.00", "0.5", True),
     ],
 )
-def test_lost_the_touch(limit: str, bid: str, side: Side, margin: str, lost: bool) -> None:
-    live = quote(bid, str(D(bid) + D("0.05")))
-    assert lost_the_touch(D(limit), live, side, D(margin)) is lost
+def test_target_moved(limit: str, target: str, margin: str, moved: bool) -> None:
+    live = quote("100.00", "100.05")
+    assert target_moved(D(limit), D(target), live, D(margin)) is moved
 
 
-def test_a_one_tick_touch_that_moves_a_tick_is_lost_at_the_default_margin() -> None:
-    assert SCHEDULE.repeg_behind_spreads == D("0.5")
-    assert lost_the_touch(D("100.00"), quote("100.01", "100.02"), Side.BUY, D("0.5"))
+def test_a_one_tick_move_of_a_one_tick_touch_exceeds_the_default_margin() -> None:
+    assert SCHEDULE.repeg_move_spreads == D("0.5")
+    assert target_moved(D("100.00"), D("100.01"), quote("100.01", "100.02"), D("0.5"))
 
 
-def test_a_joined_order_keeps_its_place_through_the_next_level() -> None:
-    live = sized("100.00", "100.01", 5000, 5000)
-    order = limit_order("100.00")
-    later = with_activity(state(live, t=25.0, order=order, order_age_s=25.0), BUSY)
-    assert POLICY.decide(later, CONFIG).matches(order)  # the next level gives the same price
-    moved = sized("100.01", "100.02", 5000, 5000)
-    chased = POLICY.decide(
-        with_activity(state(moved, t=5.0, order=order, order_age_s=5), BUSY), CONFIG
+def test_a_wide_noisy_touch_within_the_margin_keeps_the_order() -> None:
+    order = limit_order("100.01")  # improved a wide spread by one tick
+    # the bid flickers up 2c on a 9c spread: target 100.04 is 3c away, under 4.5c: keep
+    flicker = sized("100.03", "100.12", 1000, 1000)
+    kept = POLICY.decide(
+        with_activity(state(flicker, t=30.0, order=order, order_age_s=30), BUSY), CONFIG
     )
-    assert (chased.kind, chased.limit_price) == (DesiredKind.LIMIT, D("100.01"))
+    assert kept.matches(order)
+    # the bid ran 7c up on a 12c spread: target 100.08 is 7c away, over 6c: re-peg
+    ran = sized("100.07", "100.19", 1000, 1000)
+    moved = POLICY.decide(
+        with_activity(state(ran, t=30.0, order=order, order_age_s=30), BUSY), CONFIG
+    )
+    assert (moved.kind, moved.limit_price) == (DesiredKind.LIMIT, D("100.08"))
 
 
 # --- take at once ------------------------------------------------------------------------------

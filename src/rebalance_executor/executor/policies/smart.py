@@ -58,9 +58,9 @@ from rebalance_executor.executor.policies.pricing import (
     working_quote,
 )
 from rebalance_executor.executor.policies.smart_rules import (
-    lost_the_touch,
     passive_limit,
     take_now_reason,
+    target_moved,
 )
 
 # Window assumed when the caller does not say (only the un-compressed schedule applies then).
@@ -156,7 +156,7 @@ class SmartPolicy:
         repeg_in = clock.interval - (state.live_order_age_s or 0.0)
         # An overdue re-peg that decide() keeps (the quote gives the same price) waits for the
         # next quote check instead of asking again on every tick.
-        if clock.phase is Phase.PASSIVE and repeg_in > 0:
+        if clock.phase is Phase.PASSIVE and schedule.step_aggressiveness > 0 and repeg_in > 0:
             waits.append(repeg_in)
         return max(0.0, min(waits))
 
@@ -177,8 +177,8 @@ def _passive_target(
 def _passive(
     state: PolicyInput, quote: Quote, price: Decimal, clock: _Clock, schedule: SmartSchedule
 ) -> Desired:
-    """Keep a resting order that still holds its place at the touch until its interval ends;
-    re-peg one the touch moved past at once."""
+    """Keep a resting order while it holds its place: re-peg it when the target moved more than
+    the margin, or at a new level that adds a step."""
     live = state.live_order
     if live is None:
         return Desired(DesiredKind.LIMIT, limit_price=price)
@@ -186,11 +186,12 @@ def _passive(
         return KEEP
     if is_marketable(live.limit_price, quote, state.side):
         return KEEP  # executing against the quote now: let it
-    fresh = (state.live_order_age_s or 0.0) < clock.interval
-    behind = schedule.repeg_behind_spreads
-    if fresh and not lost_the_touch(live.limit_price, quote, state.side, behind):
-        return KEEP
-    return Desired(DesiredKind.LIMIT, limit_price=price)
+    new_level = (
+        schedule.step_aggressiveness > 0 and (state.live_order_age_s or 0.0) >= clock.interval
+    )
+    if new_level or target_moved(live.limit_price, price, quote, schedule.repeg_move_spreads):
+        return Desired(DesiredKind.LIMIT, limit_price=price)
+    return KEEP
 
 
 def _take(

@@ -9,9 +9,9 @@
   displayed queue but saves the most when filled; improving puts nothing ahead of the order.
   On a one-tick spread there is nothing to improve: join. Wider, join when the queue ahead plus
   the order would trade within ``join_max_wait_s`` at the recent volume rate.
-- :func:`lost_the_touch`: a resting order the near touch moved past (by more than
-  ``repeg_behind_spreads`` of the spread) has no queue position left and no taker reaches it
-  before the touch comes back: re-peg it at once.
+- :func:`target_moved`: a resting order is re-pegged only when the price the policy would now
+  choose is more than ``repeg_move_spreads`` of the spread away from it: the touch moved past
+  it (no queue place left) or away from it. Otherwise it keeps its place in the queue.
 """
 
 from __future__ import annotations
@@ -99,11 +99,11 @@ def joins(state: PolicyInput, quote: Quote, schedule: SmartSchedule) -> bool:
     return wait_s <= Decimal(str(schedule.join_max_wait_s))
 
 
-def lost_the_touch(limit: Decimal, quote: Quote, side: Side, behind_spreads: Decimal) -> bool:
-    """True when the near touch is better than ``limit`` by more than ``behind_spreads`` of the
-    live spread (and at least by a tick): others now stand ahead at a better price, so takers
-    reach them first. The margin keeps a wide, noisy quote (a thin name's spread is redrawn
-    every step) from re-pegging the order on every flicker of the touch."""
-    near = near_touch(quote, side)
-    behind = near - limit if side is Side.BUY else limit - near
-    return behind > 0 and behind >= behind_spreads * (quote.ask - quote.bid)
+def target_moved(limit: Decimal, target: Decimal, quote: Quote, spreads: Decimal) -> bool:
+    """True when the price the policy would choose now is more than ``spreads`` of the live
+    spread away from the resting ``limit``, either way: the touch moved past the order (others
+    stand ahead at a better price and takers reach them first) or away from it (the order now
+    pays more than it needs). Within the margin the order keeps its place in the queue, and a
+    wide, noisy quote (a thin name's spread is redrawn every step) does not re-peg it on every
+    flicker of the touch."""
+    return abs(target - limit) > spreads * (quote.ask - quote.bid)
