@@ -65,6 +65,9 @@ class SmartSchedule(BaseModel):
     # the order would trade within this many seconds at the recent volume rate (bars), else
     # improve the touch by one tick (0 = always improve; a one-tick spread always joins).
     join_max_wait_s: float = Field(default=0.0, ge=0)
+    # ... and only on spreads at most this many ticks wide (improving a wide spread costs a
+    # small share of it; a narrow one half).
+    join_max_spread_ticks: int = Field(default=2, ge=1)
     # A resting passive order is re-pegged when the price the policy would now choose is more
     # than this fraction of the live spread away from it (either way); within it, it keeps its
     # place in the queue (a one-tick move always exceeds 0.5 of a one-tick spread).
@@ -74,8 +77,9 @@ class SmartSchedule(BaseModel):
     bars_minutes: int = Field(default=30, ge=0, le=390)
     # The trend counts only beyond this many standard errors from zero.
     trend_z: Decimal = Field(default=Decimal("1"), ge=0)
-    # Take at once when the significant trend against the trade, over the passive phase still
-    # ahead, is at least this many half-spreads (0 = never).
+    # Take at once when the significant trend against the trade, over the expected wait for a
+    # passive fill (at most the passive phase still ahead), is at least this many half-spreads
+    # (0 = never).
     take_on_trend_halfspreads: Decimal = Field(default=Decimal("0"), ge=0)
     # Take at once when one standard deviation of the price over the passive phase still ahead
     # is at least this many spreads (0 = never).

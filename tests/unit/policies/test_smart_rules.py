@@ -59,15 +59,22 @@ def _with(**fields: object) -> ExecutionConfig:
     [
         (80, Side.BUY, "100.00"),  # (80 + 10) / 10 per s = 9 s <= 10 s: join the bid
         (100, Side.BUY, "100.01"),  # 11 s: improve by one tick
-        (80, Side.SELL, "100.04"),  # a sell looks at the ask's queue (500: 51 s): improve
+        (80, Side.SELL, "100.01"),  # a sell looks at the ask's queue (500: 51 s): improve
     ],
 )
 def test_join_when_the_queue_trades_within_the_wait_else_improve(
     bid_size: int, side: Side, price: str
 ) -> None:
-    live = sized("100.00", "100.05", bid_size, 500)
+    live = sized("100.00", "100.02", bid_size, 500)
     desired = POLICY.decide(with_activity(state(live, side=side), BUSY), CONFIG)
     assert (desired.kind, desired.limit_price) == (DesiredKind.LIMIT, D(price))
+
+
+def test_a_spread_wider_than_the_join_limit_is_improved_however_short_the_queue() -> None:
+    three_ticks = sized("100.00", "100.03", 0, 0)
+    assert POLICY.decide(with_activity(state(three_ticks), BUSY), CONFIG).limit_price == D("100.01")
+    wider = _with(join_max_spread_ticks=3)
+    assert POLICY.decide(with_activity(state(three_ticks), BUSY), wider).limit_price == D("100.00")
 
 
 def test_without_bars_or_with_the_rule_off_a_wide_touch_is_improved() -> None:
@@ -131,7 +138,8 @@ def test_a_wide_noisy_touch_within_the_margin_keeps_the_order() -> None:
 
 
 def trending(trend: str) -> Activity:
-    return dataclasses.replace(BUSY, trend_bps=D(trend))
+    """A trend on a quiet tape (12 shares a minute: a passive fill is a long wait)."""
+    return dataclasses.replace(BUSY, trend_bps=D(trend), volume_per_min=D(12))
 
 
 @pytest.mark.parametrize(
@@ -161,6 +169,13 @@ def test_the_trend_cost_shrinks_with_the_passive_time_left() -> None:
     assert POLICY.decide(late, CONFIG).limit_price == D("100.01")
     assert take_now_reason(late, live, SCHEDULE, 20.0) is None
     assert take_now_reason(late, live, SCHEDULE, 60.0) == "trend against the trade"
+
+
+def test_a_trend_costs_nothing_when_the_fill_is_expected_at_once() -> None:
+    live = sized("100.00", "100.10", 1000, 1000)
+    busy = dataclasses.replace(BUSY, trend_bps=D(7))  # 10 shares at 10 a second: ~1 s wait
+    assert POLICY.decide(with_activity(state(live), busy), CONFIG).limit_price == D("100.01")
+    assert take_now_reason(with_activity(state(live), busy), live, SCHEDULE, 60.0) is None
 
 
 def test_the_trend_rule_is_off_at_zero_and_without_bars() -> None:

@@ -3,12 +3,14 @@
 - :func:`take_now_reason`: whether waiting costs more than it can earn, so the item is taken at
   once: the spread is under the gate, the mid already ran ``take_on_move_spreads`` arrival
   spreads, the recent trend against the trade would cost ``take_on_trend_halfspreads``
-  half-spreads over the passive phase still ahead, or the price moves ``take_on_volatility_spreads``
-  spreads in one standard deviation over it.
+  half-spreads over the expected wait for a passive fill (the queue ahead plus the order at the
+  recent volume rate, at most the passive phase still ahead), or the price moves
+  ``take_on_volatility_spreads`` spreads in one standard deviation over the passive phase.
 - :func:`passive_limit`: join the near touch or improve it by one tick. Joining waits behind the
   displayed queue but saves the most when filled; improving puts nothing ahead of the order.
-  On a one-tick spread there is nothing to improve: join. Wider, join when the queue ahead plus
-  the order would trade within ``join_max_wait_s`` at the recent volume rate.
+  On a one-tick spread there is nothing to improve: join. Wider, join when the spread is at most
+  ``join_max_spread_ticks`` and the queue ahead plus the order would trade within
+  ``join_max_wait_s`` at the recent volume rate.
 - :func:`target_moved`: a resting order is re-pegged only when the price the policy would now
   choose is more than ``repeg_move_spreads`` of the spread away from it: the touch moved past
   it (no queue place left) or away from it. Otherwise it keeps its place in the queue.
@@ -46,8 +48,8 @@ def take_now_reason(
     trend_k = schedule.take_on_trend_halfspreads
     if trend_k > 0:
         per_min = activity.adverse_trend_bps(state.side, schedule.trend_z)
-        cost = per_min * Decimal(str(passive_left_s)) / _SECONDS_PER_MINUTE
-        if cost >= trend_k * spread / _TWO:
+        wait_s = min(Decimal(str(passive_left_s)), _expected_wait_s(state, quote, schedule))
+        if per_min * wait_s / _SECONDS_PER_MINUTE >= trend_k * spread / _TWO:
             return "trend against the trade"
     vol_k = schedule.take_on_volatility_spreads
     if vol_k > 0 and activity.move_bps(passive_left_s) >= vol_k * spread:
@@ -83,20 +85,37 @@ def passive_limit(state: PolicyInput, quote: Quote, schedule: SmartSchedule, lev
 
 def joins(state: PolicyInput, quote: Quote, schedule: SmartSchedule) -> bool:
     """True when the order should join the near touch rather than improve it: always on a
-    spread under two ticks; otherwise when the displayed queue plus the order would trade
-    within ``join_max_wait_s`` at the recent volume rate (half of it taking each side)."""
+    spread under two ticks; otherwise when the spread is at most ``join_max_spread_ticks``
+    wide and the displayed queue plus the order would trade within ``join_max_wait_s`` at the
+    recent volume rate (half of it taking each side). Improving a wide spread gives up a small
+    share of it for a place no queue stands ahead of; on a narrow one it gives up half."""
     tick = tick_size(min(quote.bid, quote.ask))
-    if quote.ask - quote.bid < 2 * tick:
+    ticks = (quote.ask - quote.bid) / tick
+    if ticks < 2:
         return True
+    if ticks > schedule.join_max_spread_ticks or schedule.join_max_wait_s <= 0:
+        return False
+    wait_s = _queue_wait_s(state, quote, joining=True)
+    return wait_s is not None and wait_s <= Decimal(str(schedule.join_max_wait_s))
+
+
+def _queue_wait_s(state: PolicyInput, quote: Quote, *, joining: bool) -> Decimal | None:
+    """Seconds until the queue ahead (the displayed size when joining, none when improving)
+    plus the order would trade at the recent volume rate, half of it on each side; None without
+    a volume rate."""
     activity = state.activity
-    if schedule.join_max_wait_s <= 0 or activity is None:
-        return False
-    per_side_s = activity.volume_per_s() / _TWO
+    per_side_s = Decimal(0) if activity is None else activity.volume_per_s() / _TWO
     if per_side_s <= 0:
-        return False
+        return None
     queue = quote.bid_size if state.side is Side.BUY else quote.ask_size
-    wait_s = (queue + state.remaining_qty) / per_side_s
-    return wait_s <= Decimal(str(schedule.join_max_wait_s))
+    return ((queue if joining else Decimal(0)) + state.remaining_qty) / per_side_s
+
+
+def _expected_wait_s(state: PolicyInput, quote: Quote, schedule: SmartSchedule) -> Decimal:
+    """How long the passive order is expected to wait for its fill (inf without a volume
+    rate): the waiting the trend rule charges drift for."""
+    wait_s = _queue_wait_s(state, quote, joining=joins(state, quote, schedule))
+    return Decimal("Infinity") if wait_s is None else wait_s
 
 
 def target_moved(limit: Decimal, target: Decimal, quote: Quote, spreads: Decimal) -> bool:
