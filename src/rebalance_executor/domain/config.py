@@ -43,7 +43,7 @@ class SmartSchedule(BaseModel):
     # a step always improves; without, ``join_max_wait_s`` may join the touch instead).
     start_aggressiveness: Decimal = Field(default=Decimal("0"), ge=0, le=1)
     step_aggressiveness: Decimal = Field(default=Decimal("0"), ge=0, le=1)
-    repeg_interval_s: float = Field(default=20.0, gt=0)
+    repeg_interval_s: float = Field(default=40.0, gt=0)
     max_repegs: int = Field(default=2, ge=0)
     # Fraction of the trading window after which the remainder is taken regardless.
     final_cross_fraction: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
@@ -57,14 +57,14 @@ class SmartSchedule(BaseModel):
     finish_fraction: Decimal = Field(default=Decimal("0.9"), gt=0, le=1)
     finish_buffer_bps: Decimal = Field(default=Decimal("10"), ge=0, le=500)
     # Longest wait between quote checks while an order rests that a quote move could obsolete.
-    recheck_s: float = Field(default=15.0, gt=0)
+    recheck_s: float = Field(default=30.0, gt=0)
     # Leave the passive phase once the mid has moved this many arrival spreads from the arrival
     # mid (either way): a market moving faster than its spread (0 = never).
-    take_on_move_spreads: Decimal = Field(default=Decimal("2"), ge=0)
+    take_on_move_spreads: Decimal = Field(default=Decimal("0"), ge=0)
     # On a spread of two ticks or more, join the near touch when the displayed queue there plus
     # the order would trade within this many seconds at the recent volume rate (bars), else
     # improve the touch by one tick (0 = always improve; a one-tick spread always joins).
-    join_max_wait_s: float = Field(default=0.0, ge=0)
+    join_max_wait_s: float = Field(default=5.0, ge=0)
     # ... and only on spreads at most this many ticks wide (improving a wide spread costs a
     # small share of it; a narrow one half).
     join_max_spread_ticks: int = Field(default=2, ge=1)
@@ -80,7 +80,7 @@ class SmartSchedule(BaseModel):
     # Take at once when the significant trend against the trade, over the expected wait for a
     # passive fill (at most the passive phase still ahead), is at least this many half-spreads
     # (0 = never).
-    take_on_trend_halfspreads: Decimal = Field(default=Decimal("0"), ge=0)
+    take_on_trend_halfspreads: Decimal = Field(default=Decimal("1"), ge=0)
     # Take at once when one standard deviation of the price over the passive phase still ahead
     # is at least this many spreads (0 = never).
     take_on_volatility_spreads: Decimal = Field(default=Decimal("0"), ge=0)

@@ -227,16 +227,19 @@ def test_finish_fraction_before_the_final_cross_is_rejected() -> None:
         SmartSchedule(final_cross_fraction=D("0.9"), finish_fraction=D("0.8"))
 
 
-def test_shipped_defaults_work_every_spread_passively_until_the_mid_moves_two_spreads() -> None:
+def test_shipped_defaults_join_narrow_spreads_improve_wide_ones_and_hold_on_moves() -> None:
     shipped = ExecutionConfig()
-    volatile_name = quote("100.00", "100.08")  # 8 bps
-    illiquid_etf = quote("100.00", "100.25")  # 25 bps
-    assert POLICY.decide(state(volatile_name), shipped).limit_price == D("100.01")
-    assert POLICY.decide(state(illiquid_etf), shipped).limit_price == D("100.01")
-    ran = quote("100.16", "100.24")  # mid +16c = 2 arrival spreads of 8c: take the ask
-    assert POLICY.decide(state(ran, arrival=volatile_name, t=15.0), shipped).limit_price == D(
-        "100.24"
+    assert shipped.smart.take_on_move_spreads == 0  # no move trigger: queue place is kept
+    one_tick = quote("100.00", "100.01")
+    illiquid_etf = quote("100.00", "100.25")  # 25 ticks
+    assert POLICY.decide(state(one_tick), shipped).limit_price == D("100.00")  # joins
+    assert POLICY.decide(state(illiquid_etf), shipped).limit_price == D("100.01")  # improves
+    ran = quote("100.16", "100.41")  # the mid ran 16c: still passive, at the new touch
+    assert POLICY.decide(state(ran, arrival=illiquid_etf, t=15.0), shipped).limit_price == D(
+        "100.17"
     )
+    # the passive phase lasts (max_repegs + 1) x 40 s, then the far touch is taken
+    assert POLICY.decide(state(illiquid_etf, t=120.0), shipped).limit_price == D("100.25")
 
 
 # --- leaving the passive phase when the market moves faster than its spread -------------------
