@@ -45,7 +45,7 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
     """
     window = Window(ctx.clock.monotonic(), min(stop_at, ctx.deadline.stop_at))
     ctx.tracker.register(states)
-    await ctx.tracker.read_activity(states, ctx.policy.recent_bars_minutes(ctx.config))
+    await ctx.tracker.read_activity(states, ctx.policy, ctx.config)
     quiet_ticks = 0
     while True:
         active = [s for s in states if not settle(s, ctx)]

@@ -8,8 +8,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from rebalance_executor.domain.broker import BrokerError, BrokerOrder, BrokerPort, Quote
+from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.executor.ids import parse_client_order_id
 from rebalance_executor.executor.lifecycle import IN_FLIGHT_SLOTS, Slot
+from rebalance_executor.executor.policies import OrderPolicy
 from rebalance_executor.executor.policies.activity import Activity, activity_from_bars
 from rebalance_executor.executor.reconcile import order_misfit
 from rebalance_executor.executor.state import ItemState
@@ -91,16 +93,22 @@ class Tracker:
         except BrokerError as exc:
             logger.warning("quote_poll_failed", extra={"error": str(exc)})
 
-    async def read_activity(self, states: Sequence[ItemState], minutes: int) -> None:
-        """One recent-bars request for the symbols of ``states`` not read yet (none when
-        ``minutes`` is 0 or every symbol was read). Broker failures are logged and skipped: the
-        policy then works those items without it."""
-        wanted = {s.symbol for s in states} - self._bars_read
-        if minutes <= 0 or not wanted:
+    async def read_activity(
+        self, states: Sequence[ItemState], policy: OrderPolicy, config: ExecutionConfig
+    ) -> None:
+        """One recent-bars request for the items of ``states`` the policy wants bars for and
+        whose symbol was not read yet (none when there is no such item). Broker failures are
+        logged and skipped: the policy then works those items without it."""
+        wanted: dict[str, int] = {}
+        for state in states:
+            minutes = policy.recent_bars_minutes(config, state.quote)
+            if minutes > 0 and state.symbol not in self._bars_read:
+                wanted[state.symbol] = max(minutes, wanted.get(state.symbol, 0))
+        if not wanted:
             return
-        self._bars_read |= wanted
+        self._bars_read |= set(wanted)
         try:
-            bars = await self._broker.get_recent_bars(wanted, minutes)
+            bars = await self._broker.get_recent_bars(set(wanted), max(wanted.values()))
         except BrokerError as exc:
             logger.warning("bars_read_failed", extra={"error": str(exc)})
             return

@@ -87,8 +87,8 @@ class Spy:
     def uses_live_quotes(self) -> bool:
         return self.inner.uses_live_quotes
 
-    def recent_bars_minutes(self, config: ExecutionConfig) -> int:
-        return self.inner.recent_bars_minutes(config)
+    def recent_bars_minutes(self, config: ExecutionConfig, quote: Quote | None) -> int:
+        return self.inner.recent_bars_minutes(config, quote)
 
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:
         self.seen.setdefault(state.symbol, []).append(state.activity)
@@ -171,3 +171,16 @@ def test_a_failed_bars_read_leaves_the_policy_without_activity() -> None:
     assert broker.calls.count("get_recent_bars") == 1  # not retried every tick
     assert set(spy.seen["AAA"]) == {None}
     assert broker.calls.count("submit_order") >= 2  # both items were still worked
+
+
+def test_one_tick_items_are_not_read() -> None:
+    """The order joins a one-tick touch whatever the bars say: no bars for it."""
+    broker = make_broker()
+    broker.quote("AAA", "99.00", "99.01")
+    work(broker, SmartPolicy())
+    assert broker.bar_requests == [(frozenset({"BBB"}), 15)]
+    one_tick_only = make_broker()
+    for symbol in ("AAA", "BBB"):
+        one_tick_only.quote(symbol, "99.00", "99.01")
+    work(one_tick_only, SmartPolicy())
+    assert "get_recent_bars" not in one_tick_only.calls

@@ -50,7 +50,7 @@ class ScriptedPolicy:
     name: str = "scripted"
     uses_live_quotes: bool = True
 
-    def recent_bars_minutes(self, config: ExecutionConfig) -> int:
+    def recent_bars_minutes(self, config: ExecutionConfig, quote: Quote | None) -> int:
         return 0
 
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:

@@ -73,7 +73,7 @@ class AnchorPolicy:
     name = "anchor"
     uses_live_quotes = True
 
-    def recent_bars_minutes(self, config: ExecutionConfig) -> int:
+    def recent_bars_minutes(self, config: ExecutionConfig, quote: Quote | None) -> int:
         return 0
 
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:

@@ -114,9 +114,10 @@ class OrderPolicy(Protocol):
         """Whether the loop must fetch quotes every tick for this policy."""
         ...
 
-    def recent_bars_minutes(self, config: ExecutionConfig) -> int:
-        """Minutes of 1-minute bars the loop reads (one request per phase) before deciding, for
-        ``PolicyInput.activity``; 0 = none."""
+    def recent_bars_minutes(self, config: ExecutionConfig, quote: Quote | None) -> int:
+        """Minutes of 1-minute bars to read before trading an item whose sizing quote is
+        ``quote``, for ``PolicyInput.activity`` (the loop reads them for all such items in one
+        request); 0 = none."""
         ...
 
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired: ...
