@@ -133,6 +133,17 @@ class Settings(BaseSettings):
     smart_finish_buffer_bps: Annotated[Decimal, Field(ge=0, le=500)] = _SMART.finish_buffer_bps
     smart_recheck_s: float = Field(default=_SMART.recheck_s, gt=0)
     smart_take_on_move_spreads: Annotated[Decimal, Field(ge=0)] = _SMART.take_on_move_spreads
+    smart_join_max_wait_s: float = Field(default=_SMART.join_max_wait_s, ge=0)
+    smart_join_max_spread_ticks: int = Field(default=_SMART.join_max_spread_ticks, ge=1)
+    smart_repeg_move_spreads: Annotated[Decimal, Field(ge=0)] = _SMART.repeg_move_spreads
+    smart_bars_minutes: int = Field(default=_SMART.bars_minutes, ge=0, le=390)
+    smart_trend_z: Annotated[Decimal, Field(ge=0)] = _SMART.trend_z
+    smart_take_on_trend_halfspreads: Annotated[Decimal, Field(ge=0)] = (
+        _SMART.take_on_trend_halfspreads
+    )
+    smart_take_on_volatility_spreads: Annotated[Decimal, Field(ge=0)] = (
+        _SMART.take_on_volatility_spreads
+    )
 
     @model_validator(mode="after")
     def _check_credentials(self) -> Self:
@@ -193,6 +204,13 @@ class Settings(BaseSettings):
             finish_buffer_bps=self.smart_finish_buffer_bps,
             recheck_s=self.smart_recheck_s,
             take_on_move_spreads=self.smart_take_on_move_spreads,
+            join_max_wait_s=self.smart_join_max_wait_s,
+            join_max_spread_ticks=self.smart_join_max_spread_ticks,
+            repeg_move_spreads=self.smart_repeg_move_spreads,
+            bars_minutes=self.smart_bars_minutes,
+            trend_z=self.smart_trend_z,
+            take_on_trend_halfspreads=self.smart_take_on_trend_halfspreads,
+            take_on_volatility_spreads=self.smart_take_on_volatility_spreads,
         )
 
     def execution_config(self) -> ExecutionConfig:

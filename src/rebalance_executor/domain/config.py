@@ -20,33 +20,30 @@ class ExecutionPolicy(StrEnum):
 
 
 class SmartSchedule(BaseModel):
-    """Tuning of the smart policy (SPEC §4.5); see docs/executor.md "smart".
+    """Tuning of the smart policy (SPEC §4.5); see docs/executor.md "The smart policy".
 
-    Phases on the working window: passive (a limit strictly inside the spread, laddered every
-    ``repeg_interval_s``) while the live spread is at least ``min_passive_spread_bps``; then
-    *take* (a limit ``cross_buffer_bps`` through the far touch, re-pegged when the quote moves
-    away) from ``(max_repegs + 1) x interval`` or ``final_cross_fraction`` of the window; then
-    *finish* (``finish_buffer_bps`` through, or a market order) from ``finish_fraction``. The
-    effective interval is ``min(repeg_interval_s, final_cross_fraction x window / (max_repegs +
-    1))``, so the ladder compresses to short windows (deadline wind-down, SPEC §4.7).
+    Phases on the working window: *passive* (join the near touch, or improve it by one tick,
+    re-pegged when the touch leaves the order and laddered every ``repeg_interval_s``) unless a
+    take-at-once rule fires; then *take* (a limit ``cross_buffer_bps`` through the far touch,
+    re-pegged when the quote moves away) from ``(max_repegs + 1) x interval`` or
+    ``final_cross_fraction`` of the window; then *finish* (``finish_buffer_bps`` through, or a
+    market order) from ``finish_fraction``. The effective interval is ``min(repeg_interval_s,
+    final_cross_fraction x window / (max_repegs + 1))``, so the ladder compresses to short
+    windows (deadline wind-down, SPEC §4.7).
 
-    Defaults: chosen by the paired sweeps on the discrete-event bench clock, tuning seeds
-    1000-1009 over the 8 shipped scenarios (rounds 8-12, docs/bench/sweep_round*.json; table
-    and reasoning in docs/executor.md): passive one tick inside on every spread (gate 0), left
-    as soon as the mid has moved 2 arrival spreads (either way), quotes re-checked every 15 s
-    while a limit rests; re-peg every 20 s, 2 re-pegs, take AT the far touch, finish 10 bps
-    through from 0.9 of the window.
+    Defaults: docs/executor.md "Why these defaults" (tuning seeds only).
 
     Raises pydantic ValidationError when ``finish_fraction < final_cross_fraction``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # Position inside the spread as a fraction from the near touch (0) to the far touch (1);
-    # the price is always at least one tick better than the near touch (print priority).
+    # How far an improving order goes inside the spread, as a fraction from the near touch (0)
+    # to the far touch (1), at least one tick; ``step`` is added per re-peg level (a level with
+    # a step always improves; without, ``join_max_wait_s`` may join the touch instead).
     start_aggressiveness: Decimal = Field(default=Decimal("0"), ge=0, le=1)
     step_aggressiveness: Decimal = Field(default=Decimal("0"), ge=0, le=1)
-    repeg_interval_s: float = Field(default=20.0, gt=0)
+    repeg_interval_s: float = Field(default=40.0, gt=0)
     max_repegs: int = Field(default=2, ge=0)
     # Fraction of the trading window after which the remainder is taken regardless.
     final_cross_fraction: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
@@ -54,18 +51,39 @@ class SmartSchedule(BaseModel):
     cross_buffer_bps: Decimal = Field(default=Decimal("0"), ge=0, le=500)
     # Take with a plain market order instead of a collar-bounded limit (and finish likewise).
     cross_with_market: bool = False
-    # Live spreads narrower than this are taken at once: passive orders there are delayed
-    # market orders that lose the gap overshoot (docs/executor.md).
+    # Live spreads narrower than this are taken at once (0 = every spread is worked).
     min_passive_spread_bps: Decimal = Field(default=Decimal("0"), ge=0)
     # Fraction of the window after which the remainder is finished through the book.
     finish_fraction: Decimal = Field(default=Decimal("0.9"), gt=0, le=1)
     finish_buffer_bps: Decimal = Field(default=Decimal("10"), ge=0, le=500)
     # Longest wait between quote checks while an order rests that a quote move could obsolete.
-    recheck_s: float = Field(default=15.0, gt=0)
+    recheck_s: float = Field(default=30.0, gt=0)
     # Leave the passive phase once the mid has moved this many arrival spreads from the arrival
-    # mid (either way): a market moving faster than its spread fills resting orders at stale
-    # prices and drifts away from the others (0 = never).
-    take_on_move_spreads: Decimal = Field(default=Decimal("2"), ge=0)
+    # mid (either way): a market moving faster than its spread (0 = never).
+    take_on_move_spreads: Decimal = Field(default=Decimal("0"), ge=0)
+    # On a spread of two ticks or more, join the near touch when the displayed queue there plus
+    # the order would trade within this many seconds at the recent volume rate (bars), else
+    # improve the touch by one tick (0 = always improve; a one-tick spread always joins).
+    join_max_wait_s: float = Field(default=5.0, ge=0)
+    # ... and only on spreads at most this many ticks wide (improving a wide spread costs a
+    # small share of it; a narrow one half).
+    join_max_spread_ticks: int = Field(default=2, ge=1)
+    # A resting passive order is re-pegged when the price the policy would now choose is more
+    # than this fraction of the live spread away from it (either way); within it, it keeps its
+    # place in the queue (a one-tick move always exceeds 0.5 of a one-tick spread).
+    repeg_move_spreads: Decimal = Field(default=Decimal("0.5"), ge=0)
+    # Minutes of 1-minute bars read before each phase (one request) for the trend, volatility
+    # and volume rules (0 = none read; those rules are then off).
+    bars_minutes: int = Field(default=30, ge=0, le=390)
+    # The trend counts only beyond this many standard errors from zero.
+    trend_z: Decimal = Field(default=Decimal("1"), ge=0)
+    # Take at once when the significant trend against the trade, over the expected wait for a
+    # passive fill (at most the passive phase still ahead), is at least this many half-spreads
+    # (0 = never).
+    take_on_trend_halfspreads: Decimal = Field(default=Decimal("1"), ge=0)
+    # Take at once when one standard deviation of the price over the passive phase still ahead
+    # is at least this many spreads (0 = never).
+    take_on_volatility_spreads: Decimal = Field(default=Decimal("0"), ge=0)
 
     @model_validator(mode="after")
     def _finish_after_cross(self) -> Self:

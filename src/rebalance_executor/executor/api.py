@@ -250,6 +250,8 @@ async def _trade(
     """SELL phase, then (if sells are final and no kill) BUY phase sized to buying power."""
     sells = [s for s in states.values() if s.item.action is Action.SELL]
     buys = [s for s in states.values() if s.item.action is Action.BUY]
+    # one recent-bars request for the whole plan when the policy reads them (none per phase)
+    await ctx.tracker.read_activity([*sells, *buys], ctx.policy, ctx.config)
     sells_clean = await run_phase(sells, ctx, _sell_phase_stop(ctx, buys_follow=bool(buys)))
     rec.mark("sells")
     if await ctx.kill_engaged():

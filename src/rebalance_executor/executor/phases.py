@@ -36,7 +36,8 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
     """Work ``states`` until all are done or ``stop_at``; then cancel what is live and wait for
     the cancels to be final. Returns True when nothing of the phase is left live.
 
-    Each tick: check the kill switch (engaged: no new order, cancel what is live), step every
+    First, when the policy reads recent bars, one request for the phase's symbols. Each tick:
+    check the kill switch (engaged: no new order, cancel what is live), step every
     item (safety work always, the policy's decision when due), sleep
     until the fill-detection backoff, the earliest scheduled decision or the window's end,
     list orders (only when something is live), then fetch quotes for the items whose decision
@@ -44,6 +45,7 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
     """
     window = Window(ctx.clock.monotonic(), min(stop_at, ctx.deadline.stop_at))
     ctx.tracker.register(states)
+    await ctx.tracker.read_activity(states, ctx.policy, ctx.config)
     quiet_ticks = 0
     while True:
         active = [s for s in states if not settle(s, ctx)]

@@ -8,8 +8,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from rebalance_executor.domain.broker import BrokerError, BrokerOrder, BrokerPort, Quote
+from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.executor.ids import parse_client_order_id
 from rebalance_executor.executor.lifecycle import IN_FLIGHT_SLOTS, Slot
+from rebalance_executor.executor.policies import OrderPolicy
+from rebalance_executor.executor.policies.activity import Activity, activity_from_bars
 from rebalance_executor.executor.reconcile import order_misfit
 from rebalance_executor.executor.state import ItemState
 
@@ -31,6 +34,9 @@ class Tracker:
         # orders with a plan id that do not fit their item (logged once each)
         self._misfits: set[str] = set()
         self.quotes: dict[str, Quote] = {}
+        # what each symbol's recent bars showed (read once per symbol, before its phase)
+        self.activity: dict[str, Activity] = {}
+        self._bars_read: set[str] = set()
 
     def register(self, states: Iterable[ItemState]) -> None:
         for state in states:
@@ -86,6 +92,30 @@ class Tracker:
             self.quotes.update(await self._broker.get_latest_quotes({s.symbol for s in states}))
         except BrokerError as exc:
             logger.warning("quote_poll_failed", extra={"error": str(exc)})
+
+    async def read_activity(
+        self, states: Sequence[ItemState], policy: OrderPolicy, config: ExecutionConfig
+    ) -> None:
+        """One recent-bars request for the items of ``states`` the policy wants bars for and
+        whose symbol was not read yet (none when there is no such item). Broker failures are
+        logged and skipped: the policy then works those items without it."""
+        wanted: dict[str, int] = {}
+        for state in states:
+            minutes = policy.recent_bars_minutes(config, state.quote)
+            if minutes > 0 and state.symbol not in self._bars_read:
+                wanted[state.symbol] = max(minutes, wanted.get(state.symbol, 0))
+        if not wanted:
+            return
+        self._bars_read |= set(wanted)
+        try:
+            bars = await self._broker.get_recent_bars(set(wanted), max(wanted.values()))
+        except BrokerError as exc:
+            logger.warning("bars_read_failed", extra={"error": str(exc)})
+            return
+        for symbol, series in bars.items():
+            activity = activity_from_bars(series)
+            if activity is not None:
+                self.activity[symbol] = activity
 
     async def _poll_orders(self, live: Sequence[ItemState]) -> None:
         watched = [o for s in live for o in s.orders.values() if not o.status.is_terminal]

@@ -205,6 +205,7 @@ def _policy_input(
         now=ctx.clock.now(),
         window_s=window.stop - window.start,
         reference=state.ref_price,
+        activity=ctx.tracker.activity.get(state.symbol),
     )
 
 

@@ -113,3 +113,25 @@ def test_any_budget_leaves_nothing_live_and_marks_deadline(
             assert got.reason is not None
     statuses = {o.status for i in result.items for o in i.orders}
     assert statuses <= {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REPLACED}
+
+
+def _bars_requests(sim_factory: SimFactory, config: ExecutionConfig) -> int:
+    """Bars requests the simulator counted for a plan that sells BBB and buys AAA."""
+    market = scenario(AAA=spec("100.00", spread_bps="30"), BBB=spec("50.00", spread_bps="30"))
+    sim = sim_factory(seed=11, time_scale=20.0, scenario=market)
+    h = Harness.start(sim, feed="sip")
+    h.account("100000", positions={"BBB": "100"})
+    plan = h.plan(item("AAA", Action.BUY, "2000"), item("BBB", Action.SELL, "-2000"))
+    result = h.run(plan, config, window_s=300.0)
+    assert {i.outcome for i in result.items} == {ItemOutcome.FILLED}
+    return sim.control.request_counts().get("GET /v2/stocks/bars", 0)
+
+
+def test_smart_reads_recent_bars_once_per_plan(sim_factory: SimFactory) -> None:
+    """SPEC §4.5/§8: the policy may read recent bars before trading: one multi-symbol request
+    for the whole plan (its sells and its buys), on the simulator's request counter."""
+    assert _bars_requests(sim_factory, SMART) == 1
+
+
+def test_market_reads_no_bars(sim_factory: SimFactory) -> None:
+    assert _bars_requests(sim_factory, ExecutionConfig(policy=ExecutionPolicy.MARKET)) == 0

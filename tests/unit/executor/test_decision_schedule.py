@@ -50,6 +50,9 @@ class ScriptedPolicy:
     name: str = "scripted"
     uses_live_quotes: bool = True
 
+    def recent_bars_minutes(self, config: ExecutionConfig, quote: Quote | None) -> int:
+        return 0
+
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:
         assert state.now is not None
         self.decided.append((state.symbol, (state.now - T0).total_seconds()))

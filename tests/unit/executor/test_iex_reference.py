@@ -11,7 +11,7 @@ import pytest
 
 from rebalance_executor.domain.broker import Quote
 from rebalance_executor.domain.clock import Deadline
-from rebalance_executor.domain.config import ExecutionConfig
+from rebalance_executor.domain.config import ExecutionConfig, SmartSchedule
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
 from rebalance_executor.domain.result import (
     RESULT_SCHEMA_VERSION,
@@ -25,7 +25,11 @@ from rebalance_executor.executor import execute_plan
 from tests.fakes.broker import T0, FakeBroker, VirtualClock
 
 D = Decimal
-SMART = ExecutionConfig(max_collar_bps=D(150), quote_max_age_s=10.0)
+# The smart policy's own bars read (SMART_BARS_MINUTES, tests/unit/executor/test_activity.py) is
+# off here, so every bars request these tests see is the reference fallback's.
+SMART = ExecutionConfig(
+    max_collar_bps=D(150), quote_max_age_s=10.0, smart=SmartSchedule(bars_minutes=0)
+)
 
 
 def plan(*items: tuple[str, Action, str]) -> RebalancePlan:

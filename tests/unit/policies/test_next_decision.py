@@ -29,6 +29,7 @@ SMART_CONFIG = ExecutionConfig(
         final_cross_fraction=D("0.8"),
         min_passive_spread_bps=D(0),
         recheck_s=60.0,
+        step_aggressiveness=D("0.1"),  # each level re-prices: the interval matters
     )
 )
 EPS = 1e-6
@@ -45,13 +46,13 @@ def test_market_decides_until_a_market_order_is_live() -> None:
 @pytest.mark.parametrize(
     ("t", "age", "expected"),
     [
-        (3.0, 3.0, 7.0),  # first order rests until the 10 s re-peg
-        (12.0, 1.0, 8.0),  # re-pegged at 11 s: rests until the 20 s market stage
-        (12.0, 5.0, 0.0),  # placed before the re-peg stage: re-peg now
+        (3.0, 3.0, 11.0),  # first order rests until the 14 s re-peg
+        (16.0, 1.0, 8.0),  # re-pegged at 15 s: rests until the 24 s market stage
+        (16.0, 5.0, 0.0),  # placed before the re-peg stage: re-peg now
         (25.0, 9.0, 0.0),  # a limit in the market stage: send the market order now
     ],
 )
-def test_anchor_schedules_its_ten_and_twenty_second_marks(
+def test_anchor_schedules_its_fourteen_and_twenty_four_second_marks(
     t: float, age: float, expected: float
 ) -> None:
     policy, config = AnchorPolicy(), ExecutionConfig()
@@ -112,7 +113,7 @@ def test_smart_crossing_rechecks_a_marketable_limit_and_replaces_a_passive_one()
     ("policy", "config", "t", "age"),
     [
         (AnchorPolicy(), ExecutionConfig(), 3.0, 3.0),
-        (AnchorPolicy(), ExecutionConfig(), 12.0, 1.0),
+        (AnchorPolicy(), ExecutionConfig(), 16.0, 1.0),
     ],
 )
 def test_anchor_keeps_the_order_until_the_announced_time_and_changes_it_then(

@@ -24,7 +24,9 @@ D = Decimal
 POLICY = SmartPolicy()
 # passive one tick inside; take AT the far touch from 60 s (3 x 20 s) of a 600 s window
 CONFIG = ExecutionConfig(
-    smart=SmartSchedule(min_passive_spread_bps=D(0), take_on_move_spreads=D(0)),
+    smart=SmartSchedule(
+        min_passive_spread_bps=D(0), take_on_move_spreads=D(0), repeg_interval_s=20.0
+    ),
     max_collar_bps=D(100),
     quote_max_age_s=10.0,
 )

@@ -26,6 +26,7 @@ SCHEDULE = SmartSchedule(
     finish_fraction=D("0.9"),
     finish_buffer_bps=D(10),
     recheck_s=4.0,
+    repeg_move_spreads=D(0),  # any better touch re-pegs (the margin: test_smart_rules.py)
 )
 CONFIG = ExecutionConfig(smart=SCHEDULE, max_collar_bps=D(100))
 WIDE = quote("100.00", "100.20")  # 20 bps: passive
@@ -63,23 +64,25 @@ def test_gate_zero_keeps_passive_on_tight_spreads() -> None:
     assert desired.limit_price == D("100.01")
 
 
-# --- strictly inside the spread ----------------------------------------------------------------
+# --- join a one-tick touch, improve a wider one ------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("bid", "ask", "side", "price"),
     [
-        ("100.00", "100.01", Side.BUY, "100.01"),  # 1 tick: nothing inside -> take the ask
-        ("100.00", "100.01", Side.SELL, "100.00"),  # ... take the bid
-        ("100.00", "100.02", Side.BUY, "100.01"),  # 2 ticks: the only inside price
+        ("100.00", "100.01", Side.BUY, "100.00"),  # 1 tick: nothing inside -> join the bid
+        ("100.00", "100.01", Side.SELL, "100.01"),  # ... join the ask
+        ("100.00", "100.02", Side.BUY, "100.01"),  # 2 ticks: improve by one
         ("100.00", "100.02", Side.SELL, "100.01"),
-        ("100.00", "100.20", Side.SELL, "100.19"),  # never joins the ask
-        ("0.8500", "0.8501", Side.BUY, "0.8501"),  # sub-dollar, 1 tick: take
-        ("0.8500", "0.8502", Side.BUY, "0.8501"),  # sub-dollar, 2 ticks: inside
+        ("100.00", "100.20", Side.SELL, "100.19"),  # no queue information: improve
+        ("0.8500", "0.8501", Side.BUY, "0.8500"),  # sub-dollar, 1 tick: join
+        ("0.8500", "0.8502", Side.BUY, "0.8501"),  # sub-dollar, 2 ticks: improve
         ("0.8500", "0.8550", Side.SELL, "0.8549"),
     ],
 )
-def test_passive_prices_are_strictly_inside(bid: str, ask: str, side: Side, price: str) -> None:
+def test_passive_prices_join_or_improve_the_touch(
+    bid: str, ask: str, side: Side, price: str
+) -> None:
     config = _with(min_passive_spread_bps=D(0)).model_copy(update={"max_spread_bps": D(100)})
     desired = POLICY.decide(state(quote(bid, ask), side=side), config)
     assert (desired.kind, desired.limit_price) == (DesiredKind.LIMIT, D(price))
@@ -90,17 +93,40 @@ def test_a_high_aggressiveness_stays_a_tick_short_of_the_far_touch() -> None:
     assert POLICY.decide(state(WIDE), config).limit_price == D("100.19")
 
 
-def test_repegs_before_the_interval_when_the_near_touch_catches_up() -> None:
-    caught_up = quote("100.01", "100.21")  # our 100.01 now merely joins the bid
+def test_repegs_before_the_interval_when_the_near_touch_moves_past_the_order() -> None:
+    passed = quote("100.02", "100.22")  # a better bid stands ahead of our 100.01
     desired = POLICY.decide(
-        state(caught_up, arrival=WIDE, t=5.0, order=limit_order("100.01"), order_age_s=5.0),
+        state(passed, arrival=WIDE, t=5.0, order=limit_order("100.01"), order_age_s=5.0),
         CONFIG,
     )
-    assert (desired.kind, desired.limit_price) == (DesiredKind.LIMIT, D("100.02"))
-    still_inside = POLICY.decide(
-        state(WIDE, t=5.0, order=limit_order("100.01"), order_age_s=5.0), CONFIG
+    assert (desired.kind, desired.limit_price) == (DesiredKind.LIMIT, D("100.03"))
+    sell = POLICY.decide(
+        state(
+            quote("99.98", "100.18"),
+            side=Side.SELL,
+            arrival=WIDE,
+            t=5.0,
+            order=limit_order("100.19", Side.SELL),
+            order_age_s=5.0,
+        ),
+        CONFIG,
     )
-    assert still_inside.kind is DesiredKind.KEEP
+    assert (sell.kind, sell.limit_price) == (DesiredKind.LIMIT, D("100.17"))
+
+
+@pytest.mark.parametrize(
+    "live",
+    [
+        WIDE,  # still one tick better than the bid
+        quote("100.01", "100.21"),  # the bid came up to us: we were there first, keep our place
+    ],
+)
+def test_an_order_at_or_better_than_the_touch_keeps_its_place(live: Quote) -> None:
+    margin = _with(repeg_move_spreads=D("0.5"))  # a 1c move of a 20c spread keeps the place
+    desired = POLICY.decide(
+        state(live, arrival=WIDE, t=5.0, order=limit_order("100.01"), order_age_s=5.0), margin
+    )
+    assert desired.kind is DesiredKind.KEEP
 
 
 def test_a_passive_order_the_quote_reached_is_left_to_fill() -> None:
@@ -169,14 +195,17 @@ def test_next_decision_is_now_without_a_live_order_or_a_usable_quote() -> None:
 
 
 def test_next_decision_is_now_when_decide_wants_a_change() -> None:
-    caught_up = quote("100.01", "100.21")
-    live = state(caught_up, arrival=WIDE, t=5.0, order=limit_order("100.01"), order_age_s=5.0)
+    passed = quote("100.02", "100.22")
+    live = state(passed, arrival=WIDE, t=5.0, order=limit_order("100.01"), order_age_s=5.0)
     assert POLICY.next_decision_s(live, CONFIG) == 0.0
 
 
 def test_next_decision_waits_for_the_interval_capped_by_the_recheck() -> None:
     live = state(WIDE, t=5.0, order=limit_order("100.01"), order_age_s=5.0)
-    assert POLICY.next_decision_s(live, _with(recheck_s=30.0)) == pytest.approx(15.0)
+    laddered = _with(recheck_s=30.0, step_aggressiveness=D("0.01"))
+    assert POLICY.next_decision_s(live, laddered) == pytest.approx(15.0)
+    # without a step a new level changes nothing: only the recheck wakes it
+    assert POLICY.next_decision_s(live, _with(recheck_s=30.0)) == pytest.approx(30.0)
     assert POLICY.next_decision_s(live, CONFIG) == pytest.approx(4.0)
 
 
@@ -198,16 +227,19 @@ def test_finish_fraction_before_the_final_cross_is_rejected() -> None:
         SmartSchedule(final_cross_fraction=D("0.9"), finish_fraction=D("0.8"))
 
 
-def test_shipped_defaults_work_every_spread_passively_until_the_mid_moves_two_spreads() -> None:
+def test_shipped_defaults_join_narrow_spreads_improve_wide_ones_and_hold_on_moves() -> None:
     shipped = ExecutionConfig()
-    volatile_name = quote("100.00", "100.08")  # 8 bps
-    illiquid_etf = quote("100.00", "100.25")  # 25 bps
-    assert POLICY.decide(state(volatile_name), shipped).limit_price == D("100.01")
-    assert POLICY.decide(state(illiquid_etf), shipped).limit_price == D("100.01")
-    ran = quote("100.16", "100.24")  # mid +16c = 2 arrival spreads of 8c: take the ask
-    assert POLICY.decide(state(ran, arrival=volatile_name, t=15.0), shipped).limit_price == D(
-        "100.24"
+    assert shipped.smart.take_on_move_spreads == 0  # no move trigger: queue place is kept
+    one_tick = quote("100.00", "100.01")
+    illiquid_etf = quote("100.00", "100.25")  # 25 ticks
+    assert POLICY.decide(state(one_tick), shipped).limit_price == D("100.00")  # joins
+    assert POLICY.decide(state(illiquid_etf), shipped).limit_price == D("100.01")  # improves
+    ran = quote("100.16", "100.41")  # the mid ran 16c: still passive, at the new touch
+    assert POLICY.decide(state(ran, arrival=illiquid_etf, t=15.0), shipped).limit_price == D(
+        "100.17"
     )
+    # the passive phase lasts (max_repegs + 1) x 40 s, then the far touch is taken
+    assert POLICY.decide(state(illiquid_etf, t=120.0), shipped).limit_price == D("100.25")
 
 
 # --- leaving the passive phase when the market moves faster than its spread -------------------

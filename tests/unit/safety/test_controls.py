@@ -243,6 +243,9 @@ def test_kill_switch_engaged_mid_phase_cancels_the_resting_order(rig: Rig) -> No
         lambda inner: InterceptingBroker(inner, flip),
         KILL_SWITCH_PARAMETER="/safety/kill",
         SMART_MIN_PASSIVE_SPREAD_BPS="0",
+        # the NBBO the order rests against: on iex a wider single-venue quote can make the
+        # policy's passive price marketable against the NBBO, and then nothing rests
+        ALPACA_DATA_FEED="sip",
     )
     uncached = EnvSsmKillSwitch(env_flag=False, ssm=ssm, parameter="/safety/kill", cache_s=0)
     handler.reset_dependencies(dataclasses.replace(deps, kill_switch=uncached))
@@ -274,6 +277,7 @@ def test_kill_switch_on_redelivery_cancels_the_plans_live_orders(rig: Rig) -> No
     rig.rebuild(
         lambda inner: InterceptingBroker(inner, crash_after_submit),
         SMART_MIN_PASSIVE_SPREAD_BPS="0",
+        ALPACA_DATA_FEED="sip",  # rests against the NBBO (see the test above)
     )
     event = rig.event([("SPY", "BUY", "2000")])
     plan_id = event["detail"]["plan_id"]

@@ -18,6 +18,7 @@ from typing import Protocol
 from rebalance_executor.domain.broker import BrokerOrder, OrderType, Quote, Side
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.result import Reason
+from rebalance_executor.executor.policies.activity import Activity
 
 
 class UnsupportedPolicyError(ValueError):
@@ -88,6 +89,8 @@ class PolicyInput:
     # The item's reference price from sizing (quote mid or checked trade, SPEC §4.4): anchors
     # the collar when the arrival quote is not two-sided, and stands in for a missing quote side.
     reference: Decimal | None = None
+    # What the symbol's recent bars showed when the phase began (None: not read, or too few).
+    activity: Activity | None = None
 
     @property
     def elapsed_s(self) -> float:
@@ -109,6 +112,12 @@ class OrderPolicy(Protocol):
     @property
     def uses_live_quotes(self) -> bool:
         """Whether the loop must fetch quotes every tick for this policy."""
+        ...
+
+    def recent_bars_minutes(self, config: ExecutionConfig, quote: Quote | None) -> int:
+        """Minutes of 1-minute bars to read before trading an item whose sizing quote is
+        ``quote``, for ``PolicyInput.activity`` (the loop reads them for all such items in one
+        request); 0 = none."""
         ...
 
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired: ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rebalance_executor.domain.broker import OrderType
+from rebalance_executor.domain.broker import OrderType, Quote
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.executor.policies.base import MARKET, Desired, PolicyInput
 
@@ -12,6 +12,9 @@ class MarketPolicy:
 
     name = "market"
     uses_live_quotes = False
+
+    def recent_bars_minutes(self, config: ExecutionConfig, quote: Quote | None) -> int:
+        return 0
 
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:
         return MARKET

@@ -104,11 +104,6 @@ def inside_price(quote: Quote, side: Side, aggressiveness: Decimal) -> Decimal |
     return max(min(price, near - tick), far + tick)
 
 
-def is_strictly_inside(limit: Decimal | None, quote: Quote) -> bool:
-    """True when ``limit`` lies strictly between the bid and the ask (either side)."""
-    return limit is not None and quote.bid < limit < quote.ask
-
-
 def through_far(quote: Quote, side: Side, buffer_bps: Decimal) -> Decimal:
     """A marketable price ``buffer_bps`` through the far touch, rounded away from the book
     (buys up, sells down) so rounding never makes it non-marketable."""

@@ -1,5 +1,6 @@
-"""The ``smart`` policy (SPEC §4.5): passive strictly inside the spread where the spread pays for
-waiting, re-pegged on a schedule, then taken at the far touch, never beyond the price collar.
+"""The ``smart`` policy (SPEC §4.5): rest at the near touch (join, or improve by one tick) while
+waiting pays, re-pegged when the touch leaves the order, then take at the far touch, never beyond
+the price collar.
 
 Phases, on the seconds elapsed in the phase's working window (``t``) and the schedule
 (:class:`~rebalance_executor.domain.config.SmartSchedule`):
@@ -7,21 +8,16 @@ Phases, on the seconds elapsed in the phase's working window (``t``) and the sch
 - ``interval = min(repeg_interval_s, final_cross_fraction x window / (max_repegs + 1))`` — the
   ladder compresses to fit short windows (the deadline wind-down of §4.7);
 - *passive* until ``(max_repegs + 1) x interval`` (never later than ``final_cross_fraction`` of
-  the window), and only while the live spread is at least ``min_passive_spread_bps`` and two
-  ticks wide: a limit ``start + k x step`` of the spread from the near touch (``k`` = the
-  interval count), always at least one tick better than the near touch so trade prints reach it
-  first (an order AT the touch waits behind the displayed queue). Re-pegged to the live quote
-  when ``interval`` has passed or when the near touch caught up with it;
-  The passive phase also ends early once the mid has moved ``take_on_move_spreads`` arrival
-  spreads from the arrival mid (a market moving faster than its spread);
+  the window), unless a take-at-once rule fires (spread gate, a move from arrival, the recent
+  trend or volatility against the spread: :func:`~.smart_rules.take_now_reason`). The price is
+  :func:`~.smart_rules.passive_limit` at level ``k`` (the interval count): join the near touch
+  or improve it by one tick. A resting order keeps its place while it is at or better than the
+  near touch (queue position is what a passive order has) and is re-pegged at once when the
+  touch moves past it, or at the next level when that gives another price;
 - *take*: a limit ``cross_buffer_bps`` through the far touch (0 = at it: fills the displayed
   size without walking the book), re-pegged to the new far touch when the quote moves away;
 - *finish* from ``finish_fraction`` of the window: ``finish_buffer_bps`` through the far touch
   (or a market order when ``cross_with_market``, which also makes *take* a market order).
-
-Why the gate: a resting limit fills at its own price when the opposite quote reaches it, so where
-the spread is no wider than a few seconds of price movement a passive order is a delayed market
-order that also pays the gap overshoot (docs/executor.md).
 
 Guards: on a missing, stale, crossed or too-wide quote the live order is held and nothing new is
 sent; a fresh one-sided quote is completed with the item's reference on its missing side
@@ -49,20 +45,23 @@ from rebalance_executor.executor.policies.base import (
     DesiredKind,
     PolicyInput,
     stop,
+    tick_size,
 )
 from rebalance_executor.executor.policies.pricing import (
     arrival_price,
     clamp,
     collar_bound,
     far_touch,
-    inside_price,
     is_marketable,
-    is_strictly_inside,
     near_touch,
-    spread_bps,
     through_far,
     within,
     working_quote,
+)
+from rebalance_executor.executor.policies.smart_rules import (
+    passive_limit,
+    take_now_reason,
+    target_moved,
 )
 
 # Window assumed when the caller does not say (only the un-compressed schedule applies then).
@@ -82,6 +81,7 @@ class _Clock:
     phase: Phase
     interval: float
     until_next_phase_s: float  # inf when no later phase is scheduled
+    passive_left_s: float  # seconds of the passive phase still ahead (0 once it is over)
 
 
 def schedule_interval(schedule: SmartSchedule, window_s: float | None) -> float:
@@ -100,19 +100,31 @@ def _clock(state: PolicyInput, schedule: SmartSchedule) -> _Clock:
     )
     finish_at = float(schedule.finish_fraction) * window
     if state.window_s is not None and state.elapsed_fraction >= schedule.finish_fraction:
-        return _Clock(Phase.FINISH, interval, math.inf)
+        return _Clock(Phase.FINISH, interval, math.inf, 0.0)
     if t >= take_at or (
         state.window_s is not None and state.elapsed_fraction >= schedule.final_cross_fraction
     ):
-        return _Clock(Phase.TAKE, interval, finish_at - t)
-    return _Clock(Phase.PASSIVE, interval, take_at - t)
+        return _Clock(Phase.TAKE, interval, finish_at - t, 0.0)
+    return _Clock(Phase.PASSIVE, interval, take_at - t, take_at - t)
 
 
 class SmartPolicy:
-    """Spread-gated passive limit, then a far-touch take, then a collar-bounded finish."""
+    """Passive at the near touch while waiting pays, then a far-touch take, then a
+    collar-bounded finish."""
 
     name = "smart"
     uses_live_quotes = True
+
+    def recent_bars_minutes(self, config: ExecutionConfig, quote: Quote | None) -> int:
+        """``SMART_BARS_MINUTES``, except for a two-sided quote under two ticks wide: the order
+        joins that touch whatever the bars say, and its queue trades within seconds, so the
+        trend rule has no wait to charge (one request fewer for a plan of such names)."""
+        one_tick = (
+            quote is not None
+            and quote.is_two_sided
+            and quote.ask - quote.bid < 2 * tick_size(quote.bid)
+        )
+        return 0 if one_tick else config.smart.bars_minutes
 
     def decide(self, state: PolicyInput, config: ExecutionConfig) -> Desired:
         """The order the item should have live now; KEEP on an unusable quote; STOP(COLLAR)
@@ -131,7 +143,7 @@ class SmartPolicy:
         near = near_touch(quote, state.side)
         if not within(near, bound, state.side):
             return stop(Reason.COLLAR, _collar_detail("near touch", near, arrival, bound))
-        return _passive(state, quote, clamp(price, bound, state.side), clock.interval)
+        return _passive(state, quote, clamp(price, bound, state.side), clock, schedule)
 
     def next_decision_s(self, state: PolicyInput, config: ExecutionConfig) -> float | None:
         """Seconds from now until decide() may want a different order: 0.0 = decide now (no
@@ -153,7 +165,7 @@ class SmartPolicy:
         repeg_in = clock.interval - (state.live_order_age_s or 0.0)
         # An overdue re-peg that decide() keeps (the quote gives the same price) waits for the
         # next quote check instead of asking again on every tick.
-        if clock.phase is Phase.PASSIVE and repeg_in > 0:
+        if clock.phase is Phase.PASSIVE and schedule.step_aggressiveness > 0 and repeg_in > 0:
             waits.append(repeg_in)
         return max(0.0, min(waits))
 
@@ -162,36 +174,33 @@ def _passive_target(
     state: PolicyInput, quote: Quote, schedule: SmartSchedule, clock: _Clock
 ) -> Decimal | None:
     """The passive limit for now, or None when the item should be taken instead (past the
-    passive phase, spread under the gate, or no price strictly inside the spread)."""
-    if clock.phase is not Phase.PASSIVE or spread_bps(quote) < schedule.min_passive_spread_bps:
+    passive phase, or a take-at-once rule fired)."""
+    if clock.phase is not Phase.PASSIVE:
         return None
-    if _moved_too_far(state, quote, schedule.take_on_move_spreads):
+    if take_now_reason(state, quote, schedule, clock.passive_left_s) is not None:
         return None
     level = min(int(state.elapsed_s // clock.interval), schedule.max_repegs)
-    aggressiveness = min(
-        Decimal(1), schedule.start_aggressiveness + level * schedule.step_aggressiveness
-    )
-    return inside_price(quote, state.side, aggressiveness)
+    return passive_limit(state, quote, schedule, level)
 
 
-def _moved_too_far(state: PolicyInput, quote: Quote, spreads: Decimal) -> bool:
-    """True when the mid is ``spreads`` arrival spreads or more from the arrival mid."""
-    arrival = state.arrival_quote
-    if spreads <= 0 or arrival is None or not arrival.is_two_sided:
-        return False
-    return abs(quote.mid - arrival.mid) >= spreads * (arrival.ask - arrival.bid)
-
-
-def _passive(state: PolicyInput, quote: Quote, price: Decimal, interval: float) -> Desired:
+def _passive(
+    state: PolicyInput, quote: Quote, price: Decimal, clock: _Clock, schedule: SmartSchedule
+) -> Desired:
+    """Keep a resting order while it holds its place: re-peg it when the target moved more than
+    the margin, or at a new level that adds a step."""
     live = state.live_order
     if live is None:
         return Desired(DesiredKind.LIMIT, limit_price=price)
-    if live.type is not OrderType.LIMIT or is_marketable(live.limit_price, quote, state.side):
-        return KEEP  # executing against the quote now: let it
-    fresh = (state.live_order_age_s or 0.0) < interval
-    if fresh and is_strictly_inside(live.limit_price, quote):
+    if live.type is not OrderType.LIMIT or live.limit_price is None:
         return KEEP
-    return Desired(DesiredKind.LIMIT, limit_price=price)
+    if is_marketable(live.limit_price, quote, state.side):
+        return KEEP  # executing against the quote now: let it
+    new_level = (
+        schedule.step_aggressiveness > 0 and (state.live_order_age_s or 0.0) >= clock.interval
+    )
+    if new_level or target_moved(live.limit_price, price, quote, schedule.repeg_move_spreads):
+        return Desired(DesiredKind.LIMIT, limit_price=price)
+    return KEEP
 
 
 def _take(
