@@ -92,7 +92,7 @@ def spread_bps(quote: Quote) -> Decimal:
 
 def inside_price(quote: Quote, side: Side, aggressiveness: Decimal) -> Decimal | None:
     """:func:`passive_price`, but strictly inside the spread: at least one tick better than the
-    near touch (first in line for trade prints, not behind the displayed queue) and at least one
+    near touch (first in line for arriving takers, not behind the displayed queue) and at least one
     tick short of the far touch. None when the spread is under two ticks (no such price)."""
     near, far = near_touch(quote, side), far_touch(quote, side)
     tick = tick_size(min(quote.bid, quote.ask))
