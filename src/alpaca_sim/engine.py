@@ -294,7 +294,8 @@ class SimEngine:
         """Paper trading: an eligible fill is, with ``partial_fill_probability``, only a random
         part of itself (never for FOK or notional orders, or a single share)."""
         chance = self.broker.partial_fill_probability
-        if chance <= 0 or order.time_in_force == "fok" or order.notional is not None:
+        ideal = self.broker.ideal  # documented: the ideal broker never splits a fill
+        if ideal or chance <= 0 or order.time_in_force == "fok" or order.notional is not None:
             return qty
         # drawn from the order's own history, not a shared stream: concurrent requests reach the
         # engine in a thread-timing order, and a shared stream would make runs irreproducible
