@@ -1,0 +1,188 @@
+"""Following the broker's streams inside an invocation, with polling as the fallback (SPEC §4.6).
+
+While the trading stream is healthy, fills and status changes come from ``trade_updates`` and
+the working loop lists orders only to confirm what a stream update leaves ambiguous:
+- an update naming a plan order no item knows (a lost submit answer, a bogus event);
+- a reconnection (updates sent while the stream was down are lost: a gap);
+- an update that arrives lagging (its broker timestamp older than ``lag_s``);
+- an item that wrote to the broker (submit, cancel) and heard nothing about it for ``lag_s``
+  (a silent stream).
+While it is down (not connected, or never connected) the loop polls as without streams.
+Quotes come from the quote stream; a symbol whose stream quote has not arrived for
+``silence_s`` (or a quote stream that is down) is polled over REST when a decision needs it.
+Every fallback is logged (``stream_fallback``) and counted (:class:`StreamCounts`, in the
+result). The broker's REST state stays the source of truth: a run that followed streams ends
+with a reconciliation listing (``Tracker.reconcile``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rebalance_executor.domain.clock import Clock
+from rebalance_executor.domain.result import StreamReport
+from rebalance_executor.domain.streams import StreamPort
+from rebalance_executor.executor.state import ItemState
+from rebalance_executor.executor.tracker import Tracker
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StreamCounts:
+    updates: int = 0
+    unknown_orders: int = 0
+    gaps: int = 0
+    lagging: int = 0
+    silent: int = 0
+    down_ticks: int = 0
+    confirm_listings: int = 0
+    quote_updates: int = 0
+    quote_fallbacks: int = 0
+
+
+@dataclass
+class StreamFeed:
+    """The executor's side of :class:`StreamPort`: applies updates and quotes to the tracker
+    and says when a listing or a quote poll is still needed."""
+
+    port: StreamPort
+    clock: Clock
+    lag_s: float
+    silence_s: float
+    counts: StreamCounts = field(default_factory=StreamCounts)
+    # symbol -> monotonic time its last stream quote arrived
+    _quote_seen: dict[str, float] = field(default_factory=dict)
+    _connects_seen: int | None = None
+    _down: bool = False
+
+    def trading_ok(self) -> bool:
+        """True while the trading stream is connected (once at least)."""
+        health = self.port.health()
+        return health.trading_connected and health.trading_connects > 0
+
+    def apply(self, tracker: Tracker) -> list[str]:
+        """Apply every update and quote received; return why a confirming listing is needed
+        (empty: the stream's view stands)."""
+        self.port.news.clear()
+        why: list[str] = []
+        now = self.clock.monotonic()
+        connects = self.port.health().trading_connects
+        if self._connects_seen is not None and connects > self._connects_seen:
+            self.counts.gaps += 1
+            why.append("reconnected")
+        if connects > 0:
+            self._connects_seen = connects
+        updates = self.port.drain_updates()
+        if updates:
+            tally = tracker.absorb_updates([u.order for u in updates], now)
+            self.counts.updates += len(updates)
+            self.counts.unknown_orders += tally.unknown
+            if tally.unknown:
+                why.append("unknown order")
+            oldest = min(u.at for u in updates)
+            if (self.clock.now() - oldest).total_seconds() > self.lag_s:
+                self.counts.lagging += 1
+                why.append("lagging")
+        self._take_quotes(tracker, now)
+        return why
+
+    def _take_quotes(self, tracker: Tracker, now: float) -> None:
+        for symbol, quote in self.port.drain_quotes().items():
+            self.counts.quote_updates += 1
+            self._quote_seen[symbol] = now
+            known = tracker.quotes.get(symbol)
+            if known is None or quote.timestamp >= known.timestamp:
+                tracker.quotes[symbol] = quote
+
+    def silent_items(
+        self, states: Iterable[ItemState], awaits: Callable[[ItemState], bool]
+    ) -> list[ItemState]:
+        """Items awaiting news (``awaits``: a submit or cancel to settle, a marketable order)
+        that heard nothing of their orders for ``lag_s`` since their last write."""
+        now = self.clock.monotonic()
+        return [s for s in states if awaits(s) and now - _last_news(s) >= self.lag_s]
+
+    def next_check_s(
+        self, states: Iterable[ItemState], awaits: Callable[[ItemState], bool]
+    ) -> float | None:
+        """Seconds until an item awaiting news becomes silent (None: none awaits news)."""
+        now = self.clock.monotonic()
+        due = [_last_news(s) + self.lag_s - now for s in states if awaits(s)]
+        return max(0.0, min(due)) if due else None
+
+    def stale_quote_symbols(self, symbols: Iterable[str]) -> set[str]:
+        """Symbols whose stream quote is missing or older than ``silence_s`` (all of them
+        while the quote stream is down)."""
+        wanted = set(symbols)
+        if not self.port.health().quotes_connected:
+            return wanted
+        now = self.clock.monotonic()
+        return {s for s in wanted if now - self._quote_seen.get(s, -math.inf) > self.silence_s}
+
+    async def follow(
+        self, tracker: Tracker, states: Sequence[ItemState], awaits: Callable[[ItemState], bool]
+    ) -> None:
+        """One tick of fill detection: apply what the streams brought, then list the orders of
+        ``states`` when the trading stream is down or something needs confirming."""
+        why = self.apply(tracker)
+        if not self.trading_ok():
+            self.counts.down_ticks += 1
+            self._note_down(True)
+            await self._list(tracker, states)
+            return
+        self._note_down(False)
+        silent = self.silent_items(states, awaits)
+        if silent:
+            self.counts.silent += 1
+            why.append("silent")
+        if why:
+            self.counts.confirm_listings += 1
+            logger.warning(
+                "stream_fallback",
+                extra={"why": why, "silent_symbols": sorted(s.symbol for s in silent)[:20]},
+            )
+            await self._list(tracker, states)
+
+    async def _list(self, tracker: Tracker, states: Sequence[ItemState]) -> None:
+        await tracker.poll_orders(states)
+        now = self.clock.monotonic()
+        for state in states:
+            state.last_heard_at = now
+
+    def _note_down(self, down: bool) -> None:
+        """Log each change of the trading stream between up and down (not every tick)."""
+        if down != self._down:
+            self._down = down
+            log = logger.warning if down else logger.info
+            log("trading_stream_down" if down else "trading_stream_up")
+
+    def quotes_to_poll(self, symbols: Iterable[str]) -> set[str]:
+        """Of ``symbols`` (decisions due now), those a REST quote poll must serve; counted."""
+        stale = self.stale_quote_symbols(symbols)
+        if stale:
+            self.counts.quote_fallbacks += 1
+        return stale
+
+    def report(self) -> StreamReport:
+        c = self.counts
+        return StreamReport(
+            updates=c.updates,
+            quote_updates=c.quote_updates,
+            unknown_orders=c.unknown_orders,
+            gaps=c.gaps,
+            lagging=c.lagging,
+            silent=c.silent,
+            down_ticks=c.down_ticks,
+            confirm_listings=c.confirm_listings,
+            quote_fallbacks=c.quote_fallbacks,
+        )
+
+
+def _last_news(state: ItemState) -> float:
+    """The item's last write or news, whichever is later (-inf: neither yet)."""
+    times = [t for t in (state.last_write_at, state.last_heard_at) if t is not None]
+    return max(times, default=-math.inf)
