@@ -262,6 +262,7 @@ async def _plan_and_execute(
         kill_switch=deps.kill_switch,
         progress=deps.progress,
         refusal=refusal,
+        streams=None if deps.streams_factory is None else deps.streams_factory(),
     )
 
 

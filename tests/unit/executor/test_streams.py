@@ -1,0 +1,193 @@
+"""The executor following a stream (SPEC §4.6): fills and statuses from updates, listings only to
+confirm or as the fallback; duplicated, reordered, bogus or missing updates never change what the
+result reports (it equals the broker's fills) and never over-fill."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from rebalance_executor.domain.broker import BrokerOrder, OrderStatus, OrderType, Side
+from rebalance_executor.domain.clock import Deadline
+from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy
+from rebalance_executor.domain.plan import Action
+from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, ItemOutcome
+from rebalance_executor.executor import execute_plan
+from rebalance_executor.executor.ids import client_order_id, plan_key
+from rebalance_executor.executor.state import ItemState
+from tests.fakes.broker import T0, FakeBroker
+from tests.fakes.stream import MirrorStream, bogus_fill
+from tests.unit.executor.helpers import plan, stocked_broker
+
+SMART = ExecutionConfig(policy=ExecutionPolicy.SMART)
+PLAN = plan(("BBB", Action.SELL, "-1000"), ("AAA", Action.BUY, "2000"))
+
+
+def _run(
+    broker: FakeBroker, stream: MirrorStream | None, config: ExecutionConfig = SMART
+) -> ExecutionResult:
+    deadline = Deadline.from_remaining(broker.clock, 130, reserve_s=8.0)
+    return asyncio.run(
+        execute_plan(
+            PLAN,
+            broker=broker,
+            clock=broker.clock,
+            deadline=deadline,
+            config=config,
+            streams=stream,
+        )
+    )
+
+
+def _partial_broker() -> FakeBroker:
+    broker = stocked_broker("100000")
+    broker.partial = Decimal("0.4")  # each tick fills up to 40 % of an order: several updates
+    return broker
+
+
+def _assert_result_is_the_brokers(result: ExecutionResult, broker: FakeBroker) -> None:
+    for item in result.items:
+        side = Side.BUY if item.action is Action.BUY else Side.SELL
+        assert item.filled_qty == broker.filled(item.symbol, side)
+        assert item.outcome is not ItemOutcome.OVERFILLED
+        assert broker.filled(item.symbol, side) <= item.planned_qty
+    assert not broker.live()
+
+
+def test_a_healthy_stream_replaces_the_working_listings() -> None:
+    polled, streamed = _partial_broker(), _partial_broker()
+    stream = MirrorStream(streamed)
+
+    without = _run(polled, None)
+    with_streams = _run(streamed, stream)
+
+    assert without.status is with_streams.status is ExecutionStatus.SUCCEEDED
+    assert [i.filled_qty for i in with_streams.items] == [i.filled_qty for i in without.items]
+    assert streamed.calls.count("list_orders") < polled.calls.count("list_orders")
+    assert stream.opened == {"AAA", "BBB"}
+    assert stream.closed
+    report = with_streams.streams
+    assert report is not None
+    assert report.updates > 0
+    assert report.down_ticks == 0
+    assert without.streams is None
+    _assert_result_is_the_brokers(with_streams, streamed)
+
+
+@pytest.mark.parametrize("fault", ["duplicate", "reorder"])
+def test_duplicated_and_reordered_updates_never_double_count(fault: str) -> None:
+    broker = _partial_broker()
+    stream = MirrorStream(broker, **{fault: True})
+
+    result = _run(broker, stream)
+
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert stream.delivered > 0
+    _assert_result_is_the_brokers(result, broker)
+
+
+def test_a_silent_stream_falls_back_to_listings() -> None:
+    broker = _partial_broker()
+    stream = MirrorStream(broker, silent=True)
+
+    result = _run(broker, stream)
+
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert result.streams is not None
+    assert result.streams.silent > 0
+    assert result.streams.confirm_listings > 0
+    _assert_result_is_the_brokers(result, broker)
+
+
+def test_a_stream_that_is_down_is_polled_around() -> None:
+    broker = _partial_broker()
+    stream = MirrorStream(broker, down=True)
+
+    result = _run(broker, stream)
+
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert result.streams is not None
+    assert result.streams.down_ticks > 0
+    _assert_result_is_the_brokers(result, broker)
+
+
+def test_quotes_come_from_the_stream_while_it_is_up() -> None:
+    up, down = stocked_broker("100000"), stocked_broker("100000")
+    up.fills = down.fills = False  # orders rest: smart re-pegs on its quotes all window long
+
+    on_stream = _run(up, MirrorStream(up))
+    polled = _run(down, MirrorStream(down, down=True))
+
+    assert on_stream.streams is not None
+    assert polled.streams is not None
+    assert on_stream.streams.quote_updates > 0
+    assert on_stream.streams.quote_fallbacks == 0
+    assert polled.streams.quote_fallbacks > 0
+    assert up.calls.count("get_latest_quotes") < down.calls.count("get_latest_quotes")
+    assert up.calls.count("list_orders") < down.calls.count("list_orders")
+    _assert_result_is_the_brokers(on_stream, up)
+
+
+def test_an_update_for_an_unknown_plan_order_is_confirmed_not_trusted() -> None:
+    broker = _partial_broker()
+    coid = client_order_id(plan_key(PLAN.plan_id), 1, 7)
+    stream = MirrorStream(broker, bogus=bogus_fill(coid, "AAA", "50", T0))
+
+    result = _run(broker, stream)
+
+    assert result.streams is not None
+    assert result.streams.unknown_orders == 1
+    assert result.streams.confirm_listings >= 1
+    assert all(o.broker_order_id != "bogus-1" for i in result.items for o in i.orders)
+    _assert_result_is_the_brokers(result, broker)
+
+
+def test_a_reconnection_is_a_gap_confirmed_by_a_listing() -> None:
+    broker = _partial_broker()
+    stream = MirrorStream(broker, reconnect_at_drain=2)
+
+    result = _run(broker, stream)
+
+    assert result.streams is not None
+    assert result.streams.gaps == 1
+    assert result.streams.confirm_listings >= 1
+    _assert_result_is_the_brokers(result, broker)
+
+
+def _order(filled: str, status: OrderStatus) -> BrokerOrder:
+    return BrokerOrder(
+        id="o1",
+        client_order_id="k-0-0",
+        symbol="AAA",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=Decimal(10),
+        filled_qty=Decimal(filled),
+        limit_price=Decimal(100),
+        status=status,
+        submitted_at=T0,
+    )
+
+
+def test_an_older_view_never_lowers_an_orders_fills() -> None:
+    item = PLAN.items[1]
+    state = ItemState(
+        index=1,
+        item=item,
+        side=Side.BUY,
+        fractionable=True,
+        planned_qty=Decimal(10),
+        target_qty=Decimal(10),
+        ref_price=Decimal(100),
+        quote=None,
+    )
+    state.record(_order("6", OrderStatus.PARTIALLY_FILLED))
+    state.record(_order("2", OrderStatus.PARTIALLY_FILLED))  # reordered, older
+    state.record(_order("6", OrderStatus.PARTIALLY_FILLED))  # duplicated
+    assert state.filled_qty == Decimal(6)
+    state.record(_order("7", OrderStatus.CANCELED))
+    state.record(_order("6", OrderStatus.PENDING_CANCEL))  # live view after the terminal one
+    assert state.filled_qty == Decimal(7)
+    assert not state.live_orders
