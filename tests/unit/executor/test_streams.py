@@ -79,7 +79,7 @@ def test_a_healthy_stream_replaces_the_working_listings() -> None:
 @pytest.mark.parametrize("fault", ["duplicate", "reorder"])
 def test_duplicated_and_reordered_updates_never_double_count(fault: str) -> None:
     broker = _partial_broker()
-    stream = MirrorStream(broker, **{fault: True})
+    stream = MirrorStream(broker, duplicate=fault == "duplicate", reorder=fault == "reorder")
 
     result = _run(broker, stream)
 
