@@ -183,7 +183,7 @@ class AlpacaStreams:
 
     async def _on_trade_update(self, message: dict[str, Any]) -> None:
         try:
-            update = _to_update(message)
+            update = trade_update(message)
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
             logger.warning("trade_update_unreadable", extra={"error": str(exc)})
             return
@@ -228,7 +228,7 @@ class AlpacaStreams:
                 await stream.close()
 
 
-def _to_update(message: dict[str, Any]) -> OrderUpdate:
+def trade_update(message: dict[str, Any]) -> OrderUpdate:
     """A raw ``trade_updates`` message in domain terms; raises on a shape it cannot read."""
     data = message["data"]
     return OrderUpdate(
