@@ -156,10 +156,16 @@ class AlpacaStreams:
         self._last_update_at: float | None = None
         self._last_quote_at: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._received = 0
 
     @property
     def news(self) -> asyncio.Event:
         return self._news
+
+    @property
+    def received(self) -> int:
+        """Order updates and quotes received so far (the benchmark waits for them to settle)."""
+        return self._received
 
     async def open(self, symbols: Collection[str]) -> None:
         self._trading.subscribe_trade_updates(self._on_trade_update)
@@ -182,6 +188,7 @@ class AlpacaStreams:
             logger.warning("streams_not_connected", extra={"streams": down})
 
     async def _on_trade_update(self, message: dict[str, Any]) -> None:
+        self._received += 1
         try:
             update = trade_update(message)
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
@@ -194,6 +201,7 @@ class AlpacaStreams:
     async def _on_quote(self, quote: AlpacaQuote | dict[Any, Any]) -> None:
         if not isinstance(quote, AlpacaQuote):
             return  # raw data is off for quotes: a dict here would be a wiring bug
+        self._received += 1
         symbol = str(quote.symbol)
         self._latest[symbol] = mapping.to_quote(symbol, quote)
         self._last_quote_at = self._clock.monotonic()

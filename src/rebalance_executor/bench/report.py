@@ -66,6 +66,8 @@ class PolicyStats:
     seed_execution_bps: tuple[Decimal | None, ...] = ()  # aligned with seeds
     seed_fill_rate: tuple[Decimal, ...] = ()  # aligned with seeds
     no_valid_quote: int = 0  # items left untraded for want of a reference price, all runs
+    # mean reaction latency over the runs that had one (bench.reaction), simulated seconds
+    reaction_s: float | None = None
 
     @property
     def by_seed(self) -> dict[int, Decimal | None]:
@@ -128,6 +130,7 @@ def aggregate(records: Sequence[RunRecord]) -> PolicyStats:
         seed_execution_bps=tuple(r.execution_bps for r in records),
         seed_fill_rate=tuple(r.fill_rate for r in records),
         no_valid_quote=sum(r.no_valid_quote for r in records),
+        reaction_s=_mean([r.reaction_s for r in records if r.reaction_s is not None]),
     )
 
 
@@ -219,6 +222,10 @@ def _num(value: Decimal | float | None, places: int = 2) -> float | None:
     return None if value is None else round(float(value), places)
 
 
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
 def policy_json(stats: PolicyStats) -> dict[str, Any]:
     """The SPEC §8 keys first, then the extras (documented in the README's Benchmark section)."""
     return {
@@ -230,6 +237,7 @@ def policy_json(stats: PolicyStats) -> dict[str, Any]:
         "requests_per_order": _num(stats.requests_per_order),
         "peak_requests_per_min": stats.peak_requests_per_min,
         "violations": stats.violations,
+        "reaction_latency_s": _num(stats.reaction_s),
         "requests_per_item": _num(stats.requests_per_item),
         "decision_slippage_bps": _num(stats.decision_slippage_bps),
         "executor_reported_slippage_bps": _num(stats.executor_slippage_bps),

@@ -77,6 +77,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=DEFAULT_FEED,
         help=f"market-data feed the executor reads (ALPACA_DATA_FEED; default {DEFAULT_FEED})",
     )
+    parser.add_argument(
+        "--streams",
+        choices=("on", "off"),
+        default="on",
+        help="the executor follows Alpaca's streams (STREAMS_ENABLED; default on) or only polls",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="OUT")
     parser.add_argument("--png", type=Path, default=None, metavar="OUT")
     parser.add_argument("--markdown", type=Path, default=None, metavar="OUT", help="table as .md")
@@ -142,13 +148,19 @@ def run(args: argparse.Namespace) -> int:
     if args.sweep is not None:
         return _sweep(args, scenarios, seeds, console)
     started = time.monotonic()
-    specs = [s for sc in scenarios for s in specs_for(sc, seeds, policies, smart, args.feed)]
+    streams = args.streams == "on"
+    specs = [
+        spec
+        for sc in scenarios
+        for spec in specs_for(sc, seeds, policies, smart, args.feed, streams=streams)
+    ]
     reports = _run_all(scenarios, seeds, specs, args.jobs, console)
     elapsed = time.monotonic() - started
     print_report(reports, console, elapsed)
     if args.json is not None:
         document = bench_json(reports, elapsed, args.jobs, targets_json(judge(reports)))
         document["feed"] = args.feed
+        document["streams"] = args.streams
         if smart is not None:
             document["smart_overrides"] = {k: str(v) for k, v in smart.model_dump().items()}
         args.json.parent.mkdir(parents=True, exist_ok=True)
