@@ -74,7 +74,8 @@ class MirrorStream:
 
     def _update(self, order: BrokerOrder) -> OrderUpdate:
         event = "fill" if order.status is OrderStatus.FILLED else order.status.value
-        return OrderUpdate(event=event, order=order, at=self.broker.clock.now())
+        now = self.broker.clock.now()
+        return OrderUpdate(event=event, order=order, at=now, received_at=now)
 
     def drain_quotes(self) -> Mapping[str, Quote]:
         if self.down:

@@ -190,7 +190,7 @@ class AlpacaStreams:
     async def _on_trade_update(self, message: dict[str, Any]) -> None:
         self._received += 1
         try:
-            update = trade_update(message)
+            update = trade_update(message, received_at=self._clock.now())
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
             logger.warning("trade_update_unreadable", extra={"error": str(exc)})
             return
@@ -236,13 +236,14 @@ class AlpacaStreams:
                 await stream.close()
 
 
-def trade_update(message: dict[str, Any]) -> OrderUpdate:
+def trade_update(message: dict[str, Any], *, received_at: datetime) -> OrderUpdate:
     """A raw ``trade_updates`` message in domain terms; raises on a shape it cannot read."""
     data = message["data"]
     return OrderUpdate(
         event=str(data["event"]),
         order=mapping.order_from_json(data["order"]),
         at=_TIMESTAMP.validate_python(data["timestamp"]).astimezone(UTC),
+        received_at=received_at,
         fill_qty=mapping.opt_dec(data.get("qty")),
         fill_price=mapping.opt_dec(data.get("price")),
     )

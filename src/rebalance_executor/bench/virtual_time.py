@@ -30,7 +30,7 @@ from alpaca_sim.testing import RunningSimulator
 _SETTLE_POLL_S: Final = 0.001
 # Simulated seconds per slice of a sleep that a stream update may end early: the executor
 # notices an update at most this late (simulated), as a real-time loop notices it at once.
-WAKE_SLICE_S: Final = 1.0
+WAKE_SLICE_S: Final = 0.5
 
 
 class SteppedClock:

@@ -25,7 +25,8 @@ class OrderUpdate(Frozen):
 
     event: str
     order: BrokerOrder
-    at: datetime
+    at: datetime  # the broker's time of the event
+    received_at: datetime  # when it arrived here (on the executor's clock): at + the lag
     fill_qty: Decimal | None = None
     fill_price: Decimal | None = None
 

@@ -83,8 +83,8 @@ class StreamFeed:
             self.counts.unknown_orders += tally.unknown
             if tally.unknown:
                 why.append("unknown order")
-            oldest = min(u.at for u in updates)
-            if (self.clock.now() - oldest).total_seconds() > self.lag_s:
+            worst = max((u.received_at - u.at).total_seconds() for u in updates)
+            if worst > self.lag_s:
                 self.counts.lagging += 1
                 why.append("lagging")
         self._take_quotes(tracker, now)

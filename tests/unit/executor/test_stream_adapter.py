@@ -11,6 +11,8 @@ import pytest
 from rebalance_executor.adapters.alpaca_streams import stream_urls, trade_update
 from rebalance_executor.domain.broker import OrderStatus
 
+NOW = datetime(2026, 3, 2, 15, 0, 2, tzinfo=UTC)
+
 
 @pytest.mark.parametrize(
     ("base", "expected"),
@@ -63,7 +65,7 @@ def _message(status: str, event: str) -> dict[str, object]:
 
 
 def test_a_partial_fill_message_reads_as_an_update() -> None:
-    update = trade_update(_message("partially_filled", "partial_fill"))
+    update = trade_update(_message("partially_filled", "partial_fill"), received_at=NOW)
 
     assert update.event == "partial_fill"
     assert update.order.status is OrderStatus.PARTIALLY_FILLED
@@ -77,7 +79,7 @@ def test_a_partial_fill_message_reads_as_an_update() -> None:
 
 
 def test_an_unknown_status_reads_as_live() -> None:
-    update = trade_update(_message("brand_new_status", "restated"))
+    update = trade_update(_message("brand_new_status", "restated"), received_at=NOW)
 
     assert update.order.status is OrderStatus.UNKNOWN
     assert not update.order.status.is_terminal
@@ -85,4 +87,4 @@ def test_an_unknown_status_reads_as_live() -> None:
 
 def test_a_message_without_an_order_is_refused() -> None:
     with pytest.raises(KeyError):
-        trade_update({"stream": "trade_updates", "data": {"event": "fill"}})
+        trade_update({"stream": "trade_updates", "data": {"event": "fill"}}, received_at=NOW)
