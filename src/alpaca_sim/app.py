@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
-from alpaca_sim import routes_control, routes_data, routes_trading
+from alpaca_sim import routes_control, routes_data, routes_trading, stream_data, stream_trading
 from alpaca_sim.engine import SimEngine
 from alpaca_sim.errors import (
     INTERNAL,
@@ -32,6 +32,9 @@ from alpaca_sim.errors import (
 )
 from alpaca_sim.faults import FaultSpec
 from alpaca_sim.ratelimit import RateDecision
+from alpaca_sim.stream_hub import StreamHub
+from alpaca_sim.stream_publisher import MarketDataPublisher, run_publisher
+from alpaca_sim.trade_updates import TradeUpdates
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -53,21 +56,31 @@ async def _ticker(engine: SimEngine) -> None:
 def create_fastapi(engine: SimEngine) -> FastAPI:
     """The FastAPI app (without the fault layer)."""
 
+    hub = StreamHub(engine)
+    engine.observers.append(TradeUpdates(engine, hub))
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_ticker(engine))
+        tasks = [
+            asyncio.create_task(_ticker(engine)),
+            asyncio.create_task(run_publisher(MarketDataPublisher(engine, hub))),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(title="alpaca-sim", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.engine = engine
+    app.state.streams = hub
     app.include_router(routes_trading.router)
     app.include_router(routes_data.router)
     app.include_router(routes_control.router)
+    app.include_router(stream_trading.router)
+    app.include_router(stream_data.router)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -116,6 +129,7 @@ class SimASGI:
     def __init__(self, app: FastAPI, engine: SimEngine) -> None:
         self.app = app
         self.engine = engine
+        self.streams: StreamHub = app.state.streams
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope["path"]).startswith("/sim/"):

@@ -37,7 +37,12 @@ def serve(  # noqa: PLR0917 - positional signature is the CLI contract
         extra={"host": host, "port": port, "seed": seed, "scenario": str(scenario_path)},
     )
     uvicorn.run(
-        create_app(engine), host=host, port=port, log_level="info", access_log=False, ws="none"
+        create_app(engine),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        ws="websockets-sansio",
     )
 
 

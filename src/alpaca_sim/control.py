@@ -2,6 +2,14 @@
 
 Every method is thread-safe (it takes the engine lock) and brings the market up to the current
 simulated time first, so what it reports or changes is "now".
+
+Streams (``/stream``, ``/v2/{feed}``): :meth:`SimControl.stream_clients` lists the open
+connections (to wait until a client listens), :meth:`SimControl.disconnect_streams` closes them
+now, and ``inject_fault(FaultSpec(endpoint="WS /stream", kind="stream_silent" | "stream_duplicate"
+| "stream_reorder" | "stream_unknown_order" | "stream_lag" | "stream_disconnect", api_key=...,
+latency_s=...))`` disturbs the frames that follow (``faults.py``). Order events are produced by
+the engine itself (``trade_updates.py``): force rare ones with :meth:`force_status` /
+:meth:`force_fill`.
 """
 
 from __future__ import annotations
@@ -21,13 +29,15 @@ from alpaca_sim.faults import FaultSpec
 from alpaca_sim.market import QuoteTick
 from alpaca_sim.orders import ALL_STATUSES, TERMINAL_STATUSES, SimOrder
 from alpaca_sim.scenario import Scenario
+from alpaca_sim.stream_hub import StreamHub
 
 
 class SimControl:
     """Drive and inspect a running simulator."""
 
-    def __init__(self, engine: SimEngine) -> None:
+    def __init__(self, engine: SimEngine, streams: StreamHub | None = None) -> None:
         self._engine = engine
+        self._streams = streams
 
     @property
     def engine(self) -> SimEngine:
@@ -112,7 +122,7 @@ class SimControl:
                 now = eng.clock.now()
                 for order in list(eng.open_orders.values()):
                     if order.status == "accepted":
-                        order.status = "new"
+                        eng.set_status(order, "new", now)
                 for symbol in eng.markets:
                     eng.match(symbol, [], now, event=True)
 
@@ -203,7 +213,31 @@ class SimControl:
         return order
 
     def inject_fault(self, spec: FaultSpec) -> None:
+        """Add an HTTP or stream fault (see ``faults.py``); it applies from the next request or
+        frame on."""
         self._engine.faults.add(spec)
+
+    def stream_clients(self, api_key: str | None = None) -> list[StreamClient]:
+        """The open, authenticated stream connections (of ``api_key``)."""
+        if self._streams is None:
+            return []
+        return [
+            StreamClient(
+                number=c.number,
+                endpoint=c.endpoint,
+                api_key=c.api_key,
+                listening=c.listening,
+                quotes=frozenset(c.subscription.symbols["quotes"]) if c.subscription else None,
+                trades=frozenset(c.subscription.symbols["trades"]) if c.subscription else None,
+            )
+            for c in self._streams.connections()
+            if c.api_key is not None and (api_key is None or c.api_key == api_key)
+        ]
+
+    def disconnect_streams(self, api_key: str | None = None) -> int:
+        """Close every stream connection (of ``api_key``) now, as a network drop would; the
+        client sees the socket close (code 1011). Returns how many were closed."""
+        return 0 if self._streams is None else self._streams.disconnect(api_key=api_key)
 
     def clear_faults(self) -> None:
         self._engine.faults.clear()
@@ -299,3 +333,16 @@ class AccountState:
     reserved: Decimal  # buying power held by open buys
     pattern_day_trader: bool
     daytrade_count: int
+
+
+@dataclass(frozen=True)
+class StreamClient:
+    """One authenticated stream connection: ``listening`` to trade_updates (``/stream``), or
+    its ``quotes`` / ``trades`` subscription (``/v2/{feed}``, else None)."""
+
+    number: int  # connections are numbered from 1 in the order they opened
+    endpoint: str  # "WS /stream", "WS /v2/iex", "WS /v2/sip"
+    api_key: str
+    listening: bool
+    quotes: frozenset[str] | None
+    trades: frozenset[str] | None

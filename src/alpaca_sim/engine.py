@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
+from typing import Protocol
 
 from alpaca_sim import fills as fm
 from alpaca_sim import lifecycle, session
@@ -48,6 +49,15 @@ class FillRecord:
     trigger: str
 
 
+class OrderObserver(Protocol):
+    """Told of every order change, under the engine lock, right after it happened (the
+    ``trade_updates`` stream is one); must not block."""
+
+    def status_changed(self, order: SimOrder, previous: str, at: datetime) -> None: ...
+
+    def filled(self, order: SimOrder, fill: FillRecord) -> None: ...
+
+
 def asset_id(symbol: str) -> str:
     return str(uuid.uuid5(ASSET_NS, symbol))
 
@@ -73,6 +83,7 @@ class SimEngine:
         self.faults = FaultInjector(seed)
         self.request_counts: Counter[str] = Counter()
         self.requests_by_minute: Counter[datetime] = Counter()
+        self.observers: list[OrderObserver] = []
         self.load(scenario or default_scenario())
 
     def load(self, scenario: Scenario) -> None:
@@ -319,18 +330,23 @@ class SimEngine:
                 fill.trigger,
             )
         )
+        for observer in self.observers:
+            observer.filled(order, self.fills[-1])
 
     def set_status(self, order: SimOrder, status: str, at: datetime) -> None:
+        previous = order.status
         order.status = status
         order.updated_at = at
         if status == "filled":
             order.filled_at = at
         if not order.is_open:
             self.open_orders.pop(order.id, None)
+        for observer in self.observers:
+            observer.status_changed(order, previous, at)
 
     def close_order(self, order: SimOrder, status: str, at: datetime) -> None:
-        """Take an open order off the book as canceled / expired / replaced / rejected."""
-        self.set_status(order, status, at)
+        """Take an open order off the book as canceled / expired / replaced / rejected (its
+        timestamp is set first, so observers see the order complete)."""
         if status == "canceled":
             order.canceled_at = at
         elif status == "expired":
@@ -339,6 +355,7 @@ class SimEngine:
             order.replaced_at = at
         elif status == "rejected":
             order.failed_at = at
+        self.set_status(order, status, at)
 
     def record_request(self, endpoint: str) -> None:
         with self.lock:

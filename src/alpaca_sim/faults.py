@@ -15,6 +15,18 @@ Kinds:
   (the replacement exists) but the client gets 422 / 42210000 "unable to replace order, order
   isn't sent to exchange yet" (reported in alpaca-trade-api-python #306).
 
+Stream kinds (websockets; endpoints ``"WS /stream"``, ``"WS /v2/iex"``, ``"WS /v2/sip"``; each
+outgoing order event or market-data frame is one "request"; ``api_key`` narrows a fault to one
+account's connections):
+* ``stream_disconnect`` — the connection is closed instead of sending the frame (it is lost);
+* ``stream_silent`` — the connection stays open but sends nothing more, this frame included;
+* ``stream_duplicate`` — the frame is sent twice;
+* ``stream_reorder`` — the frame is held back and sent right after the next one;
+* ``stream_unknown_order`` — (trading stream) an event for an order id the broker never had is
+  sent before the frame;
+* ``stream_lag`` — the frame (and so everything queued behind it) waits ``latency_s`` simulated
+  seconds before it is sent.
+
 Which requests a fault hits: ``every_nth`` (the n-th, 2n-th... matching request), else
 ``probability`` (seeded per fault). ``count`` caps how many times it fires (a 429 burst is
 ``count=N, probability=1``); ``after`` skips the first matching requests.
@@ -30,7 +42,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 FaultKind = Literal[
-    "latency", "http_429", "http_5xx", "drop_connection", "lost_response", "ambiguous_replace"
+    "latency",
+    "http_429",
+    "http_5xx",
+    "drop_connection",
+    "lost_response",
+    "ambiguous_replace",
+    "stream_disconnect",
+    "stream_silent",
+    "stream_duplicate",
+    "stream_reorder",
+    "stream_unknown_order",
+    "stream_lag",
 ]
 
 
@@ -48,6 +71,11 @@ class FaultSpec(BaseModel):
     latency_s: float = Field(default=0.0, ge=0.0)
     status: int | None = None
     cut_connection: bool = False
+    api_key: str | None = None  # stream kinds: only this account's connections
+
+    @property
+    def on_stream(self) -> bool:
+        return self.kind.startswith("stream_")
 
     def http_status(self) -> int:
         if self.status is not None:
@@ -62,8 +90,10 @@ class _Active:
         self.seen = 0
         self.fired = 0
 
-    def hit(self, endpoint: str) -> bool:
-        if not fnmatch.fnmatchcase(endpoint, self.spec.endpoint):
+    def hit(self, endpoint: str, *, stream: bool, api_key: str | None) -> bool:
+        if self.spec.on_stream != stream or not fnmatch.fnmatchcase(endpoint, self.spec.endpoint):
+            return False
+        if self.spec.api_key is not None and self.spec.api_key != api_key:
             return False
         if self.spec.count is not None and self.fired >= self.spec.count:
             return False
@@ -103,9 +133,14 @@ class FaultInjector:
             return [a.spec for a in self._active]
 
     def pick(self, endpoint: str) -> list[FaultSpec]:
-        """The faults that fire for this request, in the order they were added.
+        """The HTTP faults that fire for this request, in the order they were added.
 
         Every active fault sees every request (so counters advance independently).
         """
         with self._lock:
-            return [a.spec for a in self._active if a.hit(endpoint)]
+            return [a.spec for a in self._active if a.hit(endpoint, stream=False, api_key=None)]
+
+    def pick_stream(self, endpoint: str, api_key: str | None) -> list[FaultSpec]:
+        """The stream faults that fire for one outgoing frame of ``api_key``'s connection."""
+        with self._lock:
+            return [a.spec for a in self._active if a.hit(endpoint, stream=True, api_key=api_key)]

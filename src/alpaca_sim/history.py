@@ -25,7 +25,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from alpaca_sim.feeds import IEX, uniforms
-from alpaca_sim.market import TRADING_SECONDS_PER_YEAR, QuoteTick, SymbolMarket, tick_size
+from alpaca_sim.market import (
+    TRADING_SECONDS_PER_YEAR,
+    QuoteTick,
+    SymbolMarket,
+    TradePrint,
+    tick_size,
+)
 from alpaca_sim.scenario import SymbolSpec
 
 PREHISTORY_MINUTES = 390  # one regular session
@@ -135,12 +141,15 @@ def prehistory(seed: int, symbol: str, spec: SymbolSpec, first: QuoteTick) -> tu
     return tuple(t for bucket in reversed(minutes) for t in bucket)
 
 
-def live_trades(market: SymbolMarket, seed: int) -> list[SimTrade]:
-    """The market's recorded prints as trades, oldest first."""
+def live_trades(
+    market: SymbolMarket, seed: int, entries: Iterable[tuple[QuoteTick, TradePrint]] | None = None
+) -> list[SimTrade]:
+    """The market's recorded prints as trades, oldest first (``entries``: only these, a tail of
+    ``market.tape`` that starts at a step boundary — the live stream's new prints)."""
     start = origin(market)
     trades = []
     last_step, index = -1, 0
-    for quote, trade in market.tape:
+    for quote, trade in market.tape if entries is None else entries:
         index = index + 1 if trade.step == last_step else 0
         last_step = trade.step
         at = quote.at + index * MICROSECOND

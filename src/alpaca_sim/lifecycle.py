@@ -75,6 +75,7 @@ def submit(engine: SimEngine, order: SimOrder) -> None:
     elif engine.broker.ideal:
         _ack(engine, order, now)
     else:
+        engine.set_status(order, "pending_new", now)  # stored so; this tells the observers
         engine.lifecycle.schedule(_later(engine, engine.broker.ack_latency_ms), ACK, order.id)
 
 
@@ -98,6 +99,7 @@ def replace(engine: SimEngine, old: SimOrder, new: SimOrder) -> None:
         _finish_replace(engine, old, now)
         return
     engine.set_status(old, "pending_replace", now)
+    engine.set_status(new, "pending_new", now)  # stored so; this tells the observers
     engine.lifecycle.schedule(_later(engine, engine.broker.pending_ms), REPLACE, old.id)
 
 
@@ -127,8 +129,8 @@ def _finish_replace(engine: SimEngine, old: SimOrder, at: datetime) -> None:
         if new.is_open:
             engine.close_order(new, "rejected", at)
         return
-    engine.close_order(old, "replaced", at)
     old.replaced_by = new.id
+    engine.close_order(old, "replaced", at)
     _ack(engine, new, at)
 
 

@@ -59,7 +59,7 @@ class FillBody(_Body):
 
 def _control(request: Request) -> SimControl:
     engine: SimEngine = request.app.state.engine
-    return SimControl(engine)
+    return SimControl(engine, request.app.state.streams)
 
 
 def _jsonable(value: Any) -> Any:
@@ -149,6 +149,26 @@ def inject_fault(request: Request, spec: FaultSpec) -> dict[str, str]:
 def clear_faults(request: Request) -> dict[str, str]:
     _control(request).clear_faults()
     return {"status": "ok"}
+
+
+@router.get("/streams")
+def stream_clients(request: Request, api_key: str | None = None) -> list[Any]:
+    return [
+        {
+            "number": c.number,
+            "endpoint": c.endpoint,
+            "api_key": c.api_key,
+            "listening": c.listening,
+            "quotes": sorted(c.quotes) if c.quotes is not None else None,
+            "trades": sorted(c.trades) if c.trades is not None else None,
+        }
+        for c in _control(request).stream_clients(api_key)
+    ]
+
+
+@router.post("/streams/disconnect")
+def disconnect_streams(request: Request, api_key: str | None = None) -> dict[str, int]:
+    return {"disconnected": _control(request).disconnect_streams(api_key)}
 
 
 @router.get("/orders")

@@ -70,11 +70,16 @@ class MarketDataSpec(BaseModel):
 
     ``sip_entitled`` (default True, as with Alpaca's paid plan): ``feed=sip`` is served and is
     the default feed; False models the free plan (recent sip data is 403, default feed iex).
+    Streams: ``stream_connection_limit`` connections per account and feed (Alpaca: 1 on most
+    plans); ``stream_symbol_limit`` symbols per channel (None: the plan's, 30 without the sip
+    entitlement, unlimited with it).
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     sip_entitled: bool = True
+    stream_connection_limit: int = Field(default=1, ge=1)
+    stream_symbol_limit: int | None = Field(default=None, ge=1)
 
 
 class Scenario(BaseModel):

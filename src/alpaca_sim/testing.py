@@ -13,7 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
-from alpaca_sim.app import create_app
+from alpaca_sim.app import SimASGI, create_app
 from alpaca_sim.clock import SimClock
 from alpaca_sim.control import SimControl
 from alpaca_sim.engine import SimEngine
@@ -30,6 +30,12 @@ class RunningSimulator:
     clock: SimClock
     control: SimControl
     engine: SimEngine
+
+    @property
+    def stream_url(self) -> str:
+        """``ws://host:port``: alpaca-py's ``TradingStream(url_override=stream_url + "/stream")``
+        and ``StockDataStream(url_override=stream_url + "/v2/iex")`` (or ``/v2/sip``)."""
+        return "ws" + self.base_url.removeprefix("http")
 
 
 @contextmanager
@@ -57,12 +63,13 @@ def running_simulator(
     engine = SimEngine(
         seed=seed, scenario=loaded, time_scale=time_scale, keys=keys, start=start, step_s=step_s
     )
-    server, thread, sock = _start_server(engine)
+    app = create_app(engine)
+    server, thread, sock = _start_server(app)
     try:
         yield RunningSimulator(
             base_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
             clock=engine.clock,
-            control=SimControl(engine),
+            control=SimControl(engine, app.streams),
             engine=engine,
         )
     finally:
@@ -86,7 +93,7 @@ def loopback_listener() -> socket.socket:
     return sock
 
 
-def _start_server(engine: SimEngine) -> tuple[uvicorn.Server, threading.Thread, socket.socket]:
+def _start_server(app: SimASGI) -> tuple[uvicorn.Server, threading.Thread, socket.socket]:
     """Bind a free loopback port and serve on it from a daemon thread; wait until it is up.
 
     Raises RuntimeError when the server does not start within 10 s.
@@ -94,12 +101,12 @@ def _start_server(engine: SimEngine) -> tuple[uvicorn.Server, threading.Thread, 
     sock = loopback_listener()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(engine),
+        app,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=1,
         lifespan="on",
-        ws="none",
+        ws="websockets-sansio",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
