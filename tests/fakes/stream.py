@@ -37,6 +37,7 @@ class MirrorStream:
     _seen: dict[str, BrokerOrder] = field(default_factory=dict)
     _drains: int = 0
     _connects: int = 0
+    _last_quote_at: float | None = None
     _news: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -81,6 +82,7 @@ class MirrorStream:
         if self.down:
             return {}
         now = self.broker.clock.now()
+        self._last_quote_at = self.broker.clock.monotonic()
         return {
             s: Quote(symbol=s, bid=b, ask=a, timestamp=now)
             for s, (b, a) in self.broker.quotes.items()
@@ -94,6 +96,7 @@ class MirrorStream:
             quotes_connected=up,
             trading_connects=self._connects,
             quotes_connects=self._connects,
+            last_quote_at=self._last_quote_at,
         )
 
     async def close(self) -> None:

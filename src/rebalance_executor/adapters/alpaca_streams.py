@@ -25,6 +25,7 @@ from alpaca.data.live.stock import StockDataStream
 from alpaca.data.models import Quote as AlpacaQuote
 from alpaca.trading.stream import TradingStream
 from pydantic import TypeAdapter, ValidationError
+from websockets.exceptions import WebSocketException
 
 from rebalance_executor.adapters import alpaca_mapping as mapping
 from rebalance_executor.domain.broker import Quote
@@ -231,9 +232,16 @@ class AlpacaStreams:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        for stream in (self._trading, self._quotes):
-            with contextlib.suppress(OSError, RuntimeError):
-                await stream.close()
+        # both close handshakes at once: each is bounded by close_timeout (1 s)
+        await asyncio.gather(_close_quietly(self._trading), _close_quietly(self._quotes))
+
+
+async def _close_quietly(stream: _ObservedTradingStream | _ObservedDataStream) -> None:
+    """Close one stream's socket; a socket that is already broken is closed enough."""
+    try:
+        await stream.close()
+    except (OSError, RuntimeError, WebSocketException) as exc:
+        logger.info("stream_close_failed", extra={"error": str(exc)})
 
 
 def trade_update(message: dict[str, Any], *, received_at: datetime) -> OrderUpdate:

@@ -8,8 +8,9 @@ the working loop lists orders only to confirm what a stream update leaves ambigu
 - an item that wrote to the broker (submit, cancel) and heard nothing about it for ``lag_s``
   (a silent stream).
 While it is down (not connected, or never connected) the loop polls as without streams.
-Quotes come from the quote stream; a symbol whose stream quote has not arrived for
-``silence_s`` (or a quote stream that is down) is polled over REST when a decision needs it.
+Quotes come from the quote stream; a quote stream that is down or sent nothing at all for
+``silence_s``, and a symbol it has not quoted since it opened, are polled over REST when a
+decision needs them.
 Every fallback is logged (``stream_fallback``) and counted (:class:`StreamCounts`, in the
 result). The broker's REST state stays the source of truth: a run that followed streams ends
 with a reconciliation listing (``Tracker.reconcile``).
@@ -54,7 +55,7 @@ class StreamFeed:
     lag_s: float
     silence_s: float
     counts: StreamCounts = field(default_factory=StreamCounts)
-    # symbol -> monotonic time its last stream quote arrived
+    # symbol -> monotonic time its last quote arrived (stream, or a REST poll standing in)
     _quote_seen: dict[str, float] = field(default_factory=dict)
     _connects_seen: int | None = None
     _down: bool = False
@@ -115,13 +116,17 @@ class StreamFeed:
         return max(0.0, min(due)) if due else None
 
     def stale_quote_symbols(self, symbols: Iterable[str]) -> set[str]:
-        """Symbols whose stream quote is missing or older than ``silence_s`` (all of them
-        while the quote stream is down)."""
+        """Of ``symbols``, those the quote stream cannot vouch for: all of them while it is
+        down or has sent nothing for ``silence_s`` (a connection-wide silence); otherwise those
+        with no quote since the stream opened (Alpaca sends no snapshot on subscribe, and a
+        quiet symbol's last quote is still its latest: REST would serve the same)."""
         wanted = set(symbols)
-        if not self.port.health().quotes_connected:
-            return wanted
+        health = self.port.health()
+        last = health.last_quote_at
         now = self.clock.monotonic()
-        return {s for s in wanted if now - self._quote_seen.get(s, -math.inf) > self.silence_s}
+        if not health.quotes_connected or last is None or now - last > self.silence_s:
+            return wanted
+        return {s for s in wanted if s not in self._quote_seen}
 
     async def follow(
         self, tracker: Tracker, states: Sequence[ItemState], awaits: Callable[[ItemState], bool]
@@ -161,10 +166,13 @@ class StreamFeed:
             log("trading_stream_down" if down else "trading_stream_up")
 
     def quotes_to_poll(self, symbols: Iterable[str]) -> set[str]:
-        """Of ``symbols`` (decisions due now), those a REST quote poll must serve; counted."""
+        """Of ``symbols`` (decisions due now), those a REST quote poll must serve (counted;
+        the caller polls them, so they count as seen)."""
         stale = self.stale_quote_symbols(symbols)
         if stale:
             self.counts.quote_fallbacks += 1
+            now = self.clock.monotonic()
+            self._quote_seen.update(dict.fromkeys(stale, now))
         return stale
 
     def report(self) -> StreamReport:

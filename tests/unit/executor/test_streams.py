@@ -5,19 +5,20 @@ result reports (it equals the broker's fills) and never over-fill."""
 from __future__ import annotations
 
 import asyncio
+import time
 from decimal import Decimal
 
 import pytest
 
 from rebalance_executor.domain.broker import BrokerOrder, OrderStatus, OrderType, Side
-from rebalance_executor.domain.clock import Deadline
+from rebalance_executor.domain.clock import Deadline, SystemClock, nap
 from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy
 from rebalance_executor.domain.plan import Action
 from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, ItemOutcome
 from rebalance_executor.executor import execute_plan
 from rebalance_executor.executor.ids import client_order_id, plan_key
 from rebalance_executor.executor.state import ItemState
-from tests.fakes.broker import T0, FakeBroker
+from tests.fakes.broker import T0, FakeBroker, VirtualClock
 from tests.fakes.stream import MirrorStream, bogus_fill
 from tests.unit.executor.helpers import plan, stocked_broker
 
@@ -191,3 +192,19 @@ def test_an_older_view_never_lowers_an_orders_fills() -> None:
     state.record(_order("6", OrderStatus.PENDING_CANCEL))  # live view after the terminal one
     assert state.filled_qty == Decimal(7)
     assert not state.live_orders
+
+
+def test_nap_ends_early_on_news_only_with_a_clock_that_can_wake() -> None:
+    async def scenario() -> tuple[float, float]:
+        news = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.05, news.set)
+        t0 = time.monotonic()
+        await nap(SystemClock(), 5.0, news)
+        woke = time.monotonic() - t0
+        virtual = VirtualClock()
+        await nap(virtual, 5.0, news)  # already set, but a virtual clock cannot wake
+        return woke, virtual.monotonic()
+
+    woke, slept = asyncio.run(scenario())
+    assert woke < 1.0
+    assert slept == 5.0
