@@ -45,6 +45,8 @@ _WEBSOCKET_PARAMS: Final = {
     "close_timeout": 1,
 }
 _TIMESTAMP: Final = TypeAdapter(datetime)
+# Feeds alpaca-py's StockDataStream accepts (it refuses the others at construction).
+STREAMED_FEEDS: Final = frozenset({"iex", "sip"})
 
 
 def stream_urls(base_url: str | None, feed: str) -> tuple[str | None, str | None]:
@@ -142,14 +144,19 @@ class AlpacaStreams:
             on_up=self._trading_link.on_up,
             on_down=self._trading_link.on_down,
         )
-        self._quotes = _ObservedDataStream(
-            api_key,
-            secret_key,
-            feed=DataFeed(feed),
-            url_override=data_url,
-            websocket_params=dict(_WEBSOCKET_PARAMS),
-            on_up=self._quotes_link.on_up,
-            on_down=self._quotes_link.on_down,
+        # alpaca-py streams quotes of the iex and sip feeds only; other feeds are polled
+        self._quotes = (
+            _ObservedDataStream(
+                api_key,
+                secret_key,
+                feed=DataFeed(feed),
+                url_override=data_url,
+                websocket_params=dict(_WEBSOCKET_PARAMS),
+                on_up=self._quotes_link.on_up,
+                on_down=self._quotes_link.on_down,
+            )
+            if feed in STREAMED_FEEDS
+            else None
         )
         self._news = asyncio.Event()
         self._updates: list[OrderUpdate] = []
@@ -170,16 +177,21 @@ class AlpacaStreams:
 
     async def open(self, symbols: Collection[str]) -> None:
         self._trading.subscribe_trade_updates(self._on_trade_update)
-        if symbols:
-            self._quotes.subscribe_quotes(self._on_quote, *sorted(symbols))
         self._tasks = [
             asyncio.create_task(
                 self._trading._run_forever(),  # type: ignore[no-untyped-call]
                 name="trading-stream",
-            ),
-            asyncio.create_task(self._quotes._run_forever(), name="quote-stream"),
+            )
         ]
-        links = [self._trading_link] + ([self._quotes_link] if symbols else [])
+        links = [self._trading_link]
+        # alpaca-py's data stream spins (sleep(0)) until it has a subscription: start it only
+        # with symbols to quote
+        if self._quotes is not None and symbols:
+            self._quotes.subscribe_quotes(self._on_quote, *sorted(symbols))
+            self._tasks.append(
+                asyncio.create_task(self._quotes._run_forever(), name="quote-stream")
+            )
+            links.append(self._quotes_link)
         try:
             await asyncio.wait_for(
                 asyncio.gather(*(link.up.wait() for link in links)), self._connect_timeout_s
@@ -233,7 +245,10 @@ class AlpacaStreams:
                 await task
         self._tasks = []
         # both close handshakes at once: each is bounded by close_timeout (1 s)
-        await asyncio.gather(_close_quietly(self._trading), _close_quietly(self._quotes))
+        closing = [_close_quietly(self._trading)]
+        if self._quotes is not None:
+            closing.append(_close_quietly(self._quotes))
+        await asyncio.gather(*closing)
 
 
 async def _close_quietly(stream: _ObservedTradingStream | _ObservedDataStream) -> None:

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from rebalance_executor.adapters.alpaca_streams import stream_urls, trade_update
+from rebalance_executor.adapters.alpaca_streams import AlpacaStreams, stream_urls, trade_update
 from rebalance_executor.domain.broker import OrderStatus
+from rebalance_executor.domain.clock import SystemClock
 
 NOW = datetime(2026, 3, 2, 15, 0, 2, tzinfo=UTC)
 
@@ -88,3 +89,20 @@ def test_an_unknown_status_reads_as_live() -> None:
 def test_a_message_without_an_order_is_refused() -> None:
     with pytest.raises(KeyError):
         trade_update({"stream": "trade_updates", "data": {"event": "fill"}}, received_at=NOW)
+
+
+def test_a_feed_alpaca_py_cannot_stream_leaves_quotes_to_rest() -> None:
+    streams = AlpacaStreams(
+        api_key="k",
+        secret_key="s",
+        paper=True,
+        trading_url="ws://127.0.0.1:9/stream",
+        data_url=None,
+        feed="delayed_sip",
+        clock=SystemClock(),
+    )
+
+    health = streams.health()
+    assert not health.quotes_connected
+    assert not health.trading_connected
+    assert streams.drain_quotes() == {}
