@@ -178,7 +178,9 @@ class StreamReport(_Frozen):
     updates and quotes received, and why REST was used instead or as well. ``down_ticks``:
     working ticks polled because the trading stream was down; ``confirm_listings``: listings
     made to confirm an unknown order, a gap (reconnection), a lagging update or a silent write;
-    ``quote_fallbacks``: REST quote polls for symbols whose stream quote was missing or old."""
+    ``quote_fallbacks``: REST quote polls for symbols whose stream quote was missing or old;
+    ``verify_listings``: listings checking the stream while orders rest (``silent`` counts those
+    that found news the stream had not sent)."""
 
     updates: int = 0
     quote_updates: int = 0
@@ -189,6 +191,7 @@ class StreamReport(_Frozen):
     down_ticks: int = 0
     confirm_listings: int = 0
     quote_fallbacks: int = 0
+    verify_listings: int = 0
 
 
 class ExecutionResult(_Frozen):

@@ -6,7 +6,11 @@ the working loop lists orders only to confirm what a stream update leaves ambigu
 - a reconnection (updates sent while the stream was down are lost: a gap);
 - an update that arrives lagging (its broker timestamp older than ``lag_s``);
 - an item that wrote to the broker (submit, cancel) and heard nothing about it for ``lag_s``
-  (a silent stream).
+  (a silent stream);
+- a verifying listing while orders rest, first after ``silence_s``, then twice as late each time
+  the listing agrees with the stream (up to 60 s): ``trade_updates`` is quiet while limits rest,
+  so a stream that died silently shows only this way; a listing that brings news the stream did
+  not send makes the loop poll until the stream sends an update again.
 While it is down (not connected, or never connected) the loop polls as without streams.
 Quotes come from the quote stream; a quote stream that is down or sent nothing at all for
 ``silence_s``, and a symbol it has not quoted since it opened, are polled over REST when a
@@ -31,6 +35,9 @@ from rebalance_executor.executor.tracker import Tracker
 
 logger = logging.getLogger(__name__)
 
+# Longest interval between verifying listings while orders rest and the stream agrees.
+_MAX_VERIFY_S = 60.0
+
 
 @dataclass
 class StreamCounts:
@@ -43,6 +50,7 @@ class StreamCounts:
     confirm_listings: int = 0
     quote_updates: int = 0
     quote_fallbacks: int = 0
+    verify_listings: int = 0
 
 
 @dataclass
@@ -59,11 +67,21 @@ class StreamFeed:
     _quote_seen: dict[str, float] = field(default_factory=dict)
     _connects_seen: int | None = None
     _down: bool = False
+    # a verifying listing found news the stream had not sent (cleared by its next update)
+    _missed: bool = False
+    # verifying listings while orders rest: the last one (or any listing) and the interval
+    _verified_at: float = field(init=False)
+    _verify_s: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._verified_at = self.clock.monotonic()
+        self._verify_s = self.silence_s
 
     def trading_ok(self) -> bool:
-        """True while the trading stream is connected (once at least)."""
+        """True while the trading stream is connected (once at least) and has not been caught
+        missing news since its last update."""
         health = self.port.health()
-        return health.trading_connected and health.trading_connects > 0
+        return health.trading_connected and health.trading_connects > 0 and not self._missed
 
     def apply(self, tracker: Tracker) -> list[str]:
         """Apply every update and quote received; return why a confirming listing is needed
@@ -79,6 +97,7 @@ class StreamFeed:
             self._connects_seen = connects
         updates = self.port.drain_updates()
         if updates:
+            self._missed = False  # it speaks again
             tally = tracker.absorb_updates([u.order for u in updates], now)
             self.counts.updates += len(updates)
             self.counts.unknown_orders += tally.unknown
@@ -110,9 +129,12 @@ class StreamFeed:
     def next_check_s(
         self, states: Iterable[ItemState], awaits: Callable[[ItemState], bool]
     ) -> float | None:
-        """Seconds until an item awaiting news becomes silent (None: none awaits news)."""
+        """Seconds until an item awaiting news becomes silent or the next verifying listing is
+        due (None: nothing awaits news and nothing is live)."""
         now = self.clock.monotonic()
         due = [_last_news(s) + self.lag_s - now for s in states if awaits(s)]
+        if any(s.live_orders for s in states):
+            due.append(self._verified_at + self._verify_s - now)
         return max(0.0, min(due)) if due else None
 
     def stale_quote_symbols(self, symbols: Iterable[str]) -> set[str]:
@@ -151,10 +173,32 @@ class StreamFeed:
                 extra={"why": why, "silent_symbols": sorted(s.symbol for s in silent)[:20]},
             )
             await self._list(tracker, states)
+        elif any(s.live_orders for s in states) and self._verify_due():
+            await self._verify(tracker, states)
+
+    def _verify_due(self) -> bool:
+        return self.clock.monotonic() - self._verified_at >= self._verify_s
+
+    async def _verify(self, tracker: Tracker, states: Sequence[ItemState]) -> None:
+        """A listing that checks the stream while orders rest: ``trade_updates`` is quiet then,
+        so a stream that died silently shows only here. When the listing brings news the stream
+        did not (a fill, a status change), the stream is distrusted (polled around) until it
+        sends an update again; otherwise the next check comes twice as late (up to
+        ``_MAX_VERIFY_S``)."""
+        before = {s.index: (s.filled_qty, s.live_ids) for s in states}
+        self.counts.verify_listings += 1
+        await self._list(tracker, states)
+        if all((s.filled_qty, s.live_ids) == before[s.index] for s in states):
+            self._verify_s = min(self._verify_s * 2, _MAX_VERIFY_S)
+            return
+        self.counts.silent += 1
+        self._missed = True
+        self._verify_s = self.silence_s
+        logger.warning("stream_missed_news", extra={"symbols": [s.symbol for s in states][:20]})
 
     async def _list(self, tracker: Tracker, states: Sequence[ItemState]) -> None:
         await tracker.poll_orders(states)
-        now = self.clock.monotonic()
+        now = self._verified_at = self.clock.monotonic()
         for state in states:
             state.last_heard_at = now
 
@@ -187,6 +231,7 @@ class StreamFeed:
             down_ticks=c.down_ticks,
             confirm_listings=c.confirm_listings,
             quote_fallbacks=c.quote_fallbacks,
+            verify_listings=c.verify_listings,
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,7 +18,10 @@ from rebalance_executor.domain.plan import Action
 from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, ItemOutcome
 from rebalance_executor.executor import execute_plan
 from rebalance_executor.executor.ids import client_order_id, plan_key
+from rebalance_executor.executor.lifecycle import Slot
 from rebalance_executor.executor.state import ItemState
+from rebalance_executor.executor.streaming import StreamFeed
+from rebalance_executor.executor.tracker import Tracker
 from tests.fakes.broker import T0, FakeBroker, VirtualClock
 from tests.fakes.stream import MirrorStream, bogus_fill
 from tests.unit.executor.helpers import plan, stocked_broker
@@ -98,7 +102,7 @@ def test_a_silent_stream_falls_back_to_listings() -> None:
     assert result.status is ExecutionStatus.SUCCEEDED
     assert result.streams is not None
     assert result.streams.silent > 0
-    assert result.streams.confirm_listings > 0
+    assert result.streams.confirm_listings + result.streams.down_ticks > 0
     _assert_result_is_the_brokers(result, broker)
 
 
@@ -126,6 +130,8 @@ def test_quotes_come_from_the_stream_while_it_is_up() -> None:
     assert on_stream.streams.quote_updates > 0
     assert on_stream.streams.quote_fallbacks == 0
     assert polled.streams.quote_fallbacks > 0
+    assert on_stream.streams.verify_listings > 0  # the resting book is checked now and then
+    assert on_stream.streams.silent == 0
     assert up.calls.count("get_latest_quotes") < down.calls.count("get_latest_quotes")
     assert up.calls.count("list_orders") < down.calls.count("list_orders")
     _assert_result_is_the_brokers(on_stream, up)
@@ -208,3 +214,69 @@ def test_nap_ends_early_on_news_only_with_a_clock_that_can_wake() -> None:
     woke, slept = asyncio.run(scenario())
     assert woke < 1.0
     assert slept == 5.0
+
+
+def _resting(broker: FakeBroker, stream: MirrorStream) -> tuple[StreamFeed, Tracker, ItemState]:
+    """A feed over ``stream`` and one item whose limit order rests at ``broker``."""
+    order = BrokerOrder(
+        id="o-rest",
+        client_order_id=client_order_id(plan_key(PLAN.plan_id), 1, 0),
+        symbol="AAA",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=Decimal(10),
+        limit_price=Decimal("99.00"),
+        status=OrderStatus.NEW,
+        submitted_at=T0 + timedelta(seconds=1),
+    )
+    broker.orders[order.id] = order
+    state = ItemState(
+        index=1,
+        item=PLAN.items[1],
+        side=Side.BUY,
+        fractionable=True,
+        planned_qty=Decimal(10),
+        target_qty=Decimal(10),
+        ref_price=Decimal(100),
+        quote=None,
+        orders={order.id: order},
+        slot=Slot.WORKING,
+    )
+    tracker = Tracker(broker, plan_key(PLAN.plan_id), T0 - timedelta(minutes=10))
+    tracker.register([state])
+    feed = StreamFeed(stream, broker.clock, lag_s=2.0, silence_s=10.0)
+    return feed, tracker, state
+
+
+def test_a_stream_that_dies_while_orders_rest_is_caught_by_a_verifying_listing() -> None:
+    broker = stocked_broker()
+    broker.fills = False
+    stream = MirrorStream(broker, silent=True)
+    asyncio.run(stream.open({"AAA"}))
+    feed, tracker, state = _resting(broker, stream)
+    broker.fills = True  # the order fills; the silent stream says nothing
+
+    asyncio.run(feed.follow(tracker, [state], lambda s: False))
+    assert state.filled_qty == 0  # not yet due: no listing
+    broker.clock.t += 10.0
+    asyncio.run(feed.follow(tracker, [state], lambda s: False))
+
+    assert state.filled_qty == Decimal(10)
+    assert feed.counts.verify_listings == 1
+    assert feed.counts.silent == 1
+    assert not feed.trading_ok()  # polled around until the stream speaks again
+
+
+def test_a_verifying_listing_that_agrees_backs_off() -> None:
+    broker = stocked_broker()
+    broker.fills = False
+    stream = MirrorStream(broker)
+    asyncio.run(stream.open({"AAA"}))
+    feed, tracker, state = _resting(broker, stream)
+
+    broker.clock.t += 10.0
+    asyncio.run(feed.follow(tracker, [state], lambda s: False))
+    assert feed.counts.verify_listings == 1
+    assert feed.next_check_s([state], lambda s: False) == 20.0
+    assert feed.trading_ok()
+    assert feed.counts.silent == 0
