@@ -103,6 +103,10 @@ async def _wait(
     else:
         check = feed.next_check_s(states, lambda s: awaiting_news(s, ctx))
         interval = ctx.config.max_poll_interval_s if check is None else check
+        if any(s.decide_at <= ctx.clock.monotonic() for s in states):
+            # a decision due that found nothing to do (an unusable quote) is asked again on
+            # the polling cadence, as without streams; its quotes cost no request now
+            interval = min(interval, ctx.config.poll_interval_s)
     await nap(ctx.clock, _sleep_s(states, interval, ctx, window), ctx.news())
 
 
