@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # Longest interval between verifying listings while orders rest and the stream agrees.
 _MAX_VERIFY_S = 60.0
+# Float slack when a sleep of the computed length lands a hair before the deadline.
+_EPSILON_S = 1e-6
 
 
 @dataclass
@@ -124,7 +126,7 @@ class StreamFeed:
         """Items awaiting news (``awaits``: a submit or cancel to settle, a marketable order)
         that heard nothing of their orders for ``lag_s`` since their last write."""
         now = self.clock.monotonic()
-        return [s for s in states if awaits(s) and now - _last_news(s) >= self.lag_s]
+        return [s for s in states if awaits(s) and _last_news(s) + self.lag_s - now <= _EPSILON_S]
 
     def next_check_s(
         self, states: Iterable[ItemState], awaits: Callable[[ItemState], bool]
@@ -134,7 +136,7 @@ class StreamFeed:
         now = self.clock.monotonic()
         due = [_last_news(s) + self.lag_s - now for s in states if awaits(s)]
         if any(s.live_orders for s in states):
-            due.append(self._verified_at + self._verify_s - now)
+            due.append(self._verify_in_s())
         return max(0.0, min(due)) if due else None
 
     def stale_quote_symbols(self, symbols: Iterable[str]) -> set[str]:
@@ -176,8 +178,12 @@ class StreamFeed:
         elif any(s.live_orders for s in states) and self._verify_due():
             await self._verify(tracker, states)
 
+    def _verify_in_s(self) -> float:
+        return self._verified_at + self._verify_s - self.clock.monotonic()
+
     def _verify_due(self) -> bool:
-        return self.clock.monotonic() - self._verified_at >= self._verify_s
+        # the same sum as next_check_s: a sleep of exactly that long must find it due
+        return self._verify_in_s() <= _EPSILON_S
 
     async def _verify(self, tracker: Tracker, states: Sequence[ItemState]) -> None:
         """A listing that checks the stream while orders rest: ``trade_updates`` is quiet then,

@@ -131,7 +131,6 @@ def test_quotes_come_from_the_stream_while_it_is_up() -> None:
     assert on_stream.streams.quote_fallbacks == 0
     assert polled.streams.quote_fallbacks > 0
     assert on_stream.streams.verify_listings > 0  # the resting book is checked now and then
-    assert on_stream.streams.silent == 0
     assert up.calls.count("get_latest_quotes") < down.calls.count("get_latest_quotes")
     assert up.calls.count("list_orders") < down.calls.count("list_orders")
     _assert_result_is_the_brokers(on_stream, up)
