@@ -229,6 +229,7 @@ class SimControl:
                 listening=c.listening,
                 quotes=frozenset(c.subscription.symbols["quotes"]) if c.subscription else None,
                 trades=frozenset(c.subscription.symbols["trades"]) if c.subscription else None,
+                bars=frozenset(c.subscription.symbols["bars"]) if c.subscription else None,
             )
             for c in self._streams.connections()
             if c.api_key is not None and (api_key is None or c.api_key == api_key)
@@ -338,7 +339,7 @@ class AccountState:
 @dataclass(frozen=True)
 class StreamClient:
     """One authenticated stream connection: ``listening`` to trade_updates (``/stream``), or
-    its ``quotes`` / ``trades`` subscription (``/v2/{feed}``, else None)."""
+    its ``quotes`` / ``trades`` / ``bars`` subscription (``/v2/{feed}``, else None)."""
 
     number: int  # connections are numbered from 1 in the order they opened
     endpoint: str  # "WS /stream", "WS /v2/iex", "WS /v2/sip"
@@ -346,3 +347,4 @@ class StreamClient:
     listening: bool
     quotes: frozenset[str] | None
     trades: frozenset[str] | None
+    bars: frozenset[str] | None

@@ -19,7 +19,8 @@ Stream kinds (websockets; endpoints ``"WS /stream"``, ``"WS /v2/iex"``, ``"WS /v
 outgoing order event or market-data frame is one "request"; ``api_key`` narrows a fault to one
 account's connections):
 * ``stream_disconnect`` — the connection is closed instead of sending the frame (it is lost);
-* ``stream_silent`` — the connection stays open but sends nothing more, this frame included;
+* ``stream_silent`` — the connection stays open but sends nothing more (this frame and protocol
+  answers included);
 * ``stream_duplicate`` — the frame is sent twice;
 * ``stream_reorder`` — the frame is held back and sent right after the next one;
 * ``stream_unknown_order`` — (trading stream) an event for an order id the broker never had is

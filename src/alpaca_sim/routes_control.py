@@ -161,6 +161,7 @@ def stream_clients(request: Request, api_key: str | None = None) -> list[Any]:
             "listening": c.listening,
             "quotes": sorted(c.quotes) if c.quotes is not None else None,
             "trades": sorted(c.trades) if c.trades is not None else None,
+            "bars": sorted(c.bars) if c.bars is not None else None,
         }
         for c in _control(request).stream_clients(api_key)
     ]

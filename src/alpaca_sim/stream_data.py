@@ -3,13 +3,13 @@
 Protocol (Alpaca's "WebSocket Stream" market-data docs; alpaca-py ``StockDataStream``): on
 connect the server sends ``[{"T": "success", "msg": "connected"}]``; the client sends
 ``{"action": "auth", "key", "secret"}`` and gets ``[{"T": "success", "msg": "authenticated"}]``;
-``{"action": "subscribe" | "unsubscribe", "trades": [...], "quotes": [...]}`` is answered with
+``{"action": "subscribe" | "unsubscribe", "trades", "quotes", "bars"}`` is answered with
 the whole current subscription (``{"T": "subscription", "trades", "quotes", "bars",
 "updatedBars", "dailyBars", "statuses", "lulds", "corrections", "cancelErrors"}``; trades bring
 their ``corrections`` and ``cancelErrors`` along, as on Alpaca). Every message is a list, in
 msgpack binary frames when the client sent ``Content-Type: application/msgpack`` (alpaca-py
-does), JSON text frames otherwise. Quotes and trades are published as the market steps
-(``stream_publisher.py``).
+does), JSON text frames otherwise. Quotes, trades and minute bars are published as the market
+steps (``stream_publisher.py``).
 
 Errors (``[{"T": "error", "code", "msg"}]``, Alpaca's table): 400 "invalid syntax", 401 "not
 authenticated", 402 "auth failed", 403 "already authenticated", 404 "auth timeout", 405 "symbol
@@ -19,8 +19,9 @@ subscription". Modelled as on Alpaca: one connection per account and feed
 closed); ``/v2/sip`` without the sip entitlement gets 409 at auth and is closed (alpaca-py then
 stops); the free plan (no sip entitlement) may subscribe 30 symbols per channel
 (``market_data.stream_symbol_limit`` overrides; unlimited with the entitlement), a subscribe
-beyond it gets 405 and changes nothing. Channels the simulator does not publish (bars, statuses,
-lulds...) are accepted but left out of the echo, as Alpaca leaves out what it will not send. An
+beyond it gets 405 and changes nothing. Channels the simulator does not publish (updatedBars,
+dailyBars, statuses, lulds...) are accepted but left out of the echo, as Alpaca leaves out what
+it will not send. An
 unknown feed is refused at the handshake (HTTP 404).
 """
 
@@ -35,10 +36,9 @@ from starlette.websockets import WebSocket
 from alpaca_sim.engine import SimEngine
 from alpaca_sim.feeds import SERVED_FEEDS, SIP
 from alpaca_sim.stream_hub import Codec, StreamConnection, StreamHub, authorized, serve
-from alpaca_sim.stream_trading import AUTH_TIMEOUT_S, close_unless_authenticated
 
 router = APIRouter()
-CHANNELS = ("trades", "quotes")
+CHANNELS = ("trades", "quotes", "bars")
 ALL_CHANNELS = (
     "trades",
     "quotes",
@@ -181,14 +181,10 @@ async def data_stream(websocket: WebSocket, feed: str) -> None:
     await websocket.accept()
     endpoint = f"WS /v2/{feed}"
     codec = Codec.for_request(websocket, json_binary=False)
-    connection = StreamConnection(websocket, hub, endpoint, codec, slow=error(407, "slow client"))
+    connection = StreamConnection(
+        websocket, hub, endpoint, codec, slow_goodbye=error(407, "slow client")
+    )
     session = _DataSession(connection, hub.engine, feed)
     hub.add(connection, trading=False)
     connection.reply([{"T": "success", "msg": "connected"}])
-    timer = connection.loop.call_later(
-        AUTH_TIMEOUT_S, close_unless_authenticated, connection, error(404, "auth timeout")
-    )
-    try:
-        await serve(connection, session.handle)
-    finally:
-        timer.cancel()
+    await serve(connection, session.handle, auth_timeout_goodbye=error(404, "auth timeout"))

@@ -21,7 +21,7 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # stream_data imports this module; only a type here
     from alpaca_sim.stream_data import DataSubscription
 
 MAX_QUEUED = 10_000
+AUTH_TIMEOUT_S = 10.0  # real seconds a new connection has to authenticate
 PHANTOM_NS = uuid.UUID("6f1c2a8e-3d4b-4c51-9a0e-2b7d5e8f9a13")
 log = logging.getLogger("alpaca_sim")
 
@@ -118,7 +119,13 @@ class StreamConnection:
     the server's event loop."""
 
     def __init__(
-        self, websocket: WebSocket, hub: StreamHub, endpoint: str, codec: Codec, slow: Any
+        self,
+        websocket: WebSocket,
+        hub: StreamHub,
+        endpoint: str,
+        codec: Codec,
+        *,
+        slow_goodbye: Any = None,
     ) -> None:
         self.websocket = websocket
         self.hub = hub
@@ -129,7 +136,7 @@ class StreamConnection:
         self.listening = False  # trading stream: listens to trade_updates
         self.subscription: DataSubscription | None = None  # market-data stream
         self.loop = asyncio.get_running_loop()
-        self._slow = slow  # the message a client that falls behind gets before the close
+        self._slow_goodbye = slow_goodbye  # sent to a client that fell behind, before the close
         self._outbox: asyncio.Queue[Any] = asyncio.Queue()
         self._silent = False
         self._held: Any = None
@@ -140,15 +147,17 @@ class StreamConnection:
         return self._closing
 
     def offer(self, message: Any) -> None:
-        """Queue ``message`` for sending (thread-safe, never blocks)."""
-        self.loop.call_soon_threadsafe(self._enqueue, message)
+        """Queue ``message`` for sending (thread-safe, never blocks). Once the server's loop has
+        stopped there is nobody to send to: the message is dropped."""
+        with contextlib.suppress(RuntimeError):  # "Event loop is closed"
+            self.loop.call_soon_threadsafe(self._enqueue, message)
 
     def _enqueue(self, message: Any) -> None:
         if self._closing:
             return
         if self._outbox.qsize() >= MAX_QUEUED:
             log.warning("stream client too slow", extra={"endpoint": self.endpoint})
-            self.close_soon(self._slow, code=1008)
+            self.close_soon(self._slow_goodbye, code=1008)
             return
         self._outbox.put_nowait(message)
 
@@ -194,13 +203,16 @@ class StreamConnection:
                     await self.websocket.close(code=item.code)
                     return
                 if isinstance(item, _Reply):
-                    await self._send(item.message)
+                    if not self._silent:
+                        await self._send(item.message)
                     continue
                 if not await self._deliver(item):
                     return
 
     async def _deliver(self, message: Any) -> bool:
         """Send one event under the stream faults; False when a fault closed the connection."""
+        if self._silent:
+            return True  # the socket stays open; nothing is sent any more
         faults = self.hub.engine.faults.pick_stream(self.endpoint, self.api_key)
         kinds = {fault.kind for fault in faults}
         for fault in faults:
@@ -211,8 +223,8 @@ class StreamConnection:
             self._closing = True
             await self.websocket.close(code=1011)
             return False
-        if self._silent or "stream_silent" in kinds:
-            self._silent = True  # the socket stays open; nothing is sent any more
+        if "stream_silent" in kinds:
+            self._silent = True
             return True
         if "stream_unknown_order" in kinds:
             phantom = self.hub.phantom(message)
@@ -286,7 +298,8 @@ class StreamHub:
                 c for c in self._trading | self._data if api_key is None or c.api_key == api_key
             ]
         for connection in found:
-            connection.loop.call_soon_threadsafe(connection.close_soon, None, 1011)
+            with contextlib.suppress(RuntimeError):  # the server's loop has already stopped
+                connection.loop.call_soon_threadsafe(connection.close_soon, None, 1011)
         return len(found)
 
     def phantom(self, message: Any) -> Any:
@@ -302,12 +315,26 @@ class StreamHub:
         return {"stream": "trade_updates", "data": data}
 
 
-async def serve(connection: StreamConnection, handle: Any) -> None:
+def _close_unless_authenticated(connection: StreamConnection, goodbye: Any) -> None:
+    if connection.api_key is None:
+        connection.close_soon(goodbye, code=1008)
+
+
+async def serve(
+    connection: StreamConnection,
+    handle: Callable[[str | bytes], Awaitable[bool]],
+    *,
+    auth_timeout_goodbye: Any = None,
+) -> None:
     """Run ``handle(frame)`` for each client frame while the writer sends; clean up at the end.
 
-    ``handle`` returns False to end the connection.
+    ``handle`` returns False to end the connection. A connection not authenticated within
+    ``AUTH_TIMEOUT_S`` is closed (after ``auth_timeout_goodbye``), as Alpaca drops it.
     """
     writer = asyncio.create_task(connection.write())
+    timer = connection.loop.call_later(
+        AUTH_TIMEOUT_S, _close_unless_authenticated, connection, auth_timeout_goodbye
+    )
     try:
         while (raw := await connection.receive()) is not None:
             if not await handle(raw):
@@ -315,6 +342,7 @@ async def serve(connection: StreamConnection, handle: Any) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        timer.cancel()
         connection.hub.remove(connection)
         if not writer.done():
             connection.close_soon()

@@ -9,7 +9,9 @@ never newer than what ``/v2/stocks/.../latest`` returns right after:
 * ``iex`` quotes: the iex view (``feeds.iex_quote``) whenever it differs from the last one sent —
   IEX refreshes about once a second, goes quiet for spells and can be one-sided;
 * trades: every new print of the tape (``history.live_trades``); ``iex`` sees only the IEX
-  venue's (``V``) prints, as on REST.
+  venue's (``V``) prints, as on REST;
+* bars: each minute bar of the feed's trades once its minute is over (the bars REST returns for
+  ``1Min``; a minute without trades has none).
 
 Nothing is replayed on subscribe (Alpaca sends no snapshot): a symbol's first message is its next
 change. Messages are batched per connection (a list per frame, as Alpaca sends them).
@@ -20,22 +22,24 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from alpaca_sim import history
 from alpaca_sim.engine import SimEngine
 from alpaca_sim.feeds import IEX, iex_quote
 from alpaca_sim.market import QuoteTick, SymbolMarket, TradePrint
-from alpaca_sim.schemas_data import quote_json, sip_venue, trade_json
+from alpaca_sim.schemas_data import bar_json, quote_json, sip_venue, trade_json
 from alpaca_sim.stream_data import WILDCARD, DataSubscription
 from alpaca_sim.stream_hub import StreamHub
 
 PUBLISH_S = 0.05
+MINUTE = timedelta(minutes=1)
 T = TypeVar("T")
 Key = tuple[str, str, str]  # (feed, channel, symbol)
 
 
-def _since(items: deque[T], last: T) -> list[T]:
+def since(items: deque[T], last: T) -> list[T]:
     """The items appended after ``last`` (identity); only the newest when ``last`` is gone."""
     found: list[T] = []
     for item in reversed(items):
@@ -98,6 +102,8 @@ class MarketDataPublisher:
         feed, channel, symbol = key
         market = self._engine.markets[symbol]
         cursor = self._cursors.get(key)
+        if channel == "bars":
+            return self._bars(key, market, cursor)
         if channel == "quotes":
             current: Any = self._iex(market) if feed == IEX else market.history[-1]
         else:
@@ -110,9 +116,35 @@ class MarketDataPublisher:
         if channel == "quotes":
             if feed == IEX:
                 return [] if current == last else [self._quote_message(market, current, IEX)]
-            return [self._quote_message(market, q, feed) for q in _since(market.history, last)]
-        entries = _since(market.tape, last) if last is not None else list(market.tape)
+            return [self._quote_message(market, q, feed) for q in since(market.history, last)]
+        entries = since(market.tape, last) if last is not None else list(market.tape)
         return self._trade_messages(market, feed, entries)
+
+    def _bars(
+        self, key: Key, market: SymbolMarket, cursor: tuple[SymbolMarket, Any] | None
+    ) -> list[dict[str, Any]]:
+        """The minute bars completed since the cursor's minute (a minute without trades has no
+        bar, as on REST and on Alpaca)."""
+        minute = self._engine.clock.now().replace(second=0, microsecond=0)
+        self._cursors[key] = (market, minute)
+        if cursor is None or cursor[0] is not market or cursor[1] >= minute:
+            return []
+        start: datetime = cursor[1]
+        entries = []
+        for entry in reversed(market.tape):  # whole steps: a step's prints share its quote
+            if entry[0].at < start:
+                break
+            entries.append(entry)
+        entries.reverse()
+        trades = [
+            t
+            for t in history.live_trades(market, self._engine.seed, entries)
+            if start <= t.at < minute and (key[0] != IEX or t.venue == history.IEX_VENUE)
+        ]
+        return [
+            {"T": "b", "S": market.symbol, **bar_json(bar), "t": bar.at}
+            for bar in history.aggregate(trades, MINUTE)
+        ]
 
     def _iex(self, market: SymbolMarket) -> QuoteTick:
         engine = self._engine

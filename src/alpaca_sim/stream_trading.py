@@ -14,7 +14,7 @@ Where the docs are silent (modelling choices): bad keys are answered ``"status":
 "unauthorized"`` and the connection is closed; a ``listen`` before authentication is answered
 the same way; a frame that is not a known action gets ``{"stream": "error", "data":
 {"error_message": "invalid syntax"}}`` and the connection stays; no authentication within
-``AUTH_TIMEOUT_S`` closes the connection.
+``stream_hub.AUTH_TIMEOUT_S`` closes the connection.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from alpaca_sim.stream_hub import Codec, StreamConnection, StreamHub, authorized
 router = APIRouter()
 ENDPOINT = "WS /stream"
 TRADE_UPDATES = "trade_updates"
-AUTH_TIMEOUT_S = 10.0
 INVALID = {"stream": "error", "data": {"error_message": "invalid syntax"}}
 
 
@@ -93,22 +92,11 @@ class _TradingSession:
         return True
 
 
-def close_unless_authenticated(connection: StreamConnection, goodbye: Any) -> None:
-    """Alpaca drops a connection that does not authenticate in time."""
-    if connection.api_key is None:
-        connection.close_soon(goodbye, code=1008)
-
-
 @router.websocket("/stream")
 async def trading_stream(websocket: WebSocket) -> None:
     hub: StreamHub = websocket.app.state.streams
     await websocket.accept()
-    connection = StreamConnection(
-        websocket, hub, ENDPOINT, Codec.for_request(websocket, json_binary=True), slow=None
-    )
+    codec = Codec.for_request(websocket, json_binary=True)
+    connection = StreamConnection(websocket, hub, ENDPOINT, codec)
     hub.add(connection, trading=True)
-    timer = connection.loop.call_later(AUTH_TIMEOUT_S, close_unless_authenticated, connection, None)
-    try:
-        await serve(connection, _TradingSession(connection, hub.engine).handle)
-    finally:
-        timer.cancel()
+    await serve(connection, _TradingSession(connection, hub.engine).handle)

@@ -1,4 +1,15 @@
-"""Run the simulator in-process on a free loopback port (for tests and the benchmark)."""
+"""Run the simulator in-process on a free loopback port (for tests and the benchmark).
+
+Streams: ``RunningSimulator.stream_url`` (``ws://127.0.0.1:<port>``) serves ``/stream``
+(alpaca-py ``TradingStream``, ``trade_updates``) and ``/v2/iex`` / ``/v2/sip``
+(``StockDataStream``). ``control.stream_clients(api_key)`` lists the open authenticated
+connections (``number`` grows with each new one, so a reconnection shows), and
+``control.disconnect_streams(api_key)`` drops them now. Stream faults are ``FaultSpec``s:
+``control.inject_fault(FaultSpec(endpoint="WS /stream", kind="stream_silent", api_key=KEY))``,
+likewise ``stream_disconnect``, ``stream_duplicate``, ``stream_reorder``,
+``stream_unknown_order``, ``stream_lag`` (``latency_s`` simulated seconds), with ``count`` /
+``probability`` / ``every_nth`` / ``after`` counted per outgoing frame (``faults.py``).
+"""
 
 from __future__ import annotations
 

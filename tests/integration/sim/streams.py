@@ -112,19 +112,25 @@ def market_data(
     feed: str = "sip",
     quotes: tuple[str, ...] = (),
     trades: tuple[str, ...] = (),
+    bars: tuple[str, ...] = (),
 ) -> Iterator[tuple[StockDataStream, Received]]:
-    """A ``StockDataStream`` subscribed to ``quotes`` / ``trades``, once the simulator lists the
-    subscription."""
+    """A ``StockDataStream`` subscribed to ``quotes`` / ``trades`` / ``bars``, once the simulator
+    lists the subscription."""
     received = Received()
     stream = StockDataStream(key, secret, url_override=f"{running.stream_url}/v2/{feed}")
     if quotes:
         stream.subscribe_quotes(received.handler, *quotes)
     if trades:
         stream.subscribe_trades(received.handler, *trades)
+    if bars:
+        stream.subscribe_bars(received.handler, *bars)
 
     def subscribed() -> bool:
         found = _clients(running, key, f"WS /v2/{feed}")
-        return any(c.quotes == frozenset(quotes) and c.trades == frozenset(trades) for c in found)
+        return any(
+            (c.quotes, c.trades, c.bars) == (frozenset(quotes), frozenset(trades), frozenset(bars))
+            for c in found
+        )
 
     with _on_thread(stream, running, key):
         wait_until(subscribed, "the market-data subscription")

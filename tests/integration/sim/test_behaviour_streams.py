@@ -17,7 +17,7 @@ from alpaca.trading.requests import ReplaceOrderRequest
 from alpaca_sim.session import NEW_YORK
 from alpaca_sim.testing import RunningSimulator, running_simulator
 from tests.fixtures.sim import SimFactory
-from tests.integration.sim.helpers import limit_order, paused
+from tests.integration.sim.helpers import limit_order, market_order, paused
 from tests.integration.sim.streams import Received, trade_updates
 
 
@@ -151,6 +151,7 @@ def test_row14_replacement_beaten_by_a_fill_streams_rejected_and_order_replace_r
         ("suspended", OrderStatus.SUSPENDED),
         ("calculated", OrderStatus.CALCULATED),
         ("expired", OrderStatus.EXPIRED),
+        ("rejected", OrderStatus.REJECTED),
     ],
 )
 def test_row14_rare_statuses_stream_their_own_event(
@@ -201,3 +202,45 @@ def test_row14_an_account_hears_only_its_own_orders(
     _event(updates, "new", mine.id)
     assert {str(u.order.id) for u in updates.seen} == {str(mine.id)}
     assert str(theirs.id) not in {str(u.order.id) for u in updates.quiet(0.3)}
+
+
+def test_row14_with_the_clock_running_rest_is_never_behind_the_stream(
+    sim_factory: SimFactory, sim_keys: tuple[str, str]
+) -> None:
+    """Market moving at 60x, paper partial fills on: every fill event's cumulative filled_qty is
+    already in REST when the event arrives, and the stream's executions are exactly the
+    broker's fill records."""
+    running = sim_factory(time_scale=60)
+    client: Any = TradingClient(*sim_keys, paper=True, url_override=running.base_url)
+    with trade_updates(running, *sim_keys) as updates:
+        orders = []
+        for symbol in ("SPY", "QQQ", "IWM", "TLT", "GLD"):
+            orders.append(client.submit_order(market_order(symbol, 40, OrderSide.BUY)))
+        ids = {str(o.id) for o in orders}
+        done: set[str] = set()
+        while done != ids:
+            update = updates.until(lambda u: u.event in ("fill", "partial_fill"), timeout=30)
+            rest = client.get_order_by_id(update.order.id)
+            assert Decimal(rest.filled_qty) >= Decimal(update.order.filled_qty)
+            if update.event == "fill":
+                done.add(str(update.order.id))
+    executions = sorted(
+        (str(u.order.id), Decimal(str(u.qty)), Decimal(str(u.price)))
+        for u in updates.seen
+        if u.event in ("fill", "partial_fill")
+    )
+    records = sorted((f.order_id, f.qty, f.price) for f in running.control.fills(sim_keys[0]))
+    assert executions == records
+
+
+def test_row14_an_order_accepted_while_closed_streams_new_when_the_market_opens(
+    frozen: tuple[RunningSimulator, Any, Received],
+) -> None:
+    running, client, updates = frozen
+    running.control.set_market_open(False)
+    order = client.submit_order(limit_order("SPY", 1, OrderSide.BUY, 400))
+    assert client.get_order_by_id(order.id).status == OrderStatus.ACCEPTED
+    assert updates.quiet(0.3) == []  # "accepted" has no trade_updates event
+    running.control.set_market_open(True)
+    assert _event(updates, "new", order.id).order.status == OrderStatus.NEW
+    assert client.get_order_by_id(order.id).status == OrderStatus.NEW

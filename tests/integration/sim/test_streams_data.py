@@ -4,12 +4,18 @@ unsubscribe; the iex view versus the sip NBBO."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from alpaca.data.historical import StockHistoricalDataClient
-from alpaca.data.models import Quote, Trade
-from alpaca.data.requests import StockLatestQuoteRequest, StockLatestTradeRequest
+from alpaca.data.models import Bar, Quote, Trade
+from alpaca.data.requests import (
+    StockBarsRequest,
+    StockLatestQuoteRequest,
+    StockLatestTradeRequest,
+)
+from alpaca.data.timeframe import TimeFrame
 
 from alpaca_sim.scenario import default_scenario
 from alpaca_sim.testing import RunningSimulator
@@ -129,3 +135,30 @@ def test_unsubscribe_stops_a_symbol(sim_factory: SimFactory, sim_keys: tuple[str
         running.control.advance_time(2)
         later = [received.next(), received.next()]
         assert {q.symbol for q in later} == {"SPY"}
+
+
+def test_minute_bars_stream_when_the_minute_ends_and_match_rest_bars(
+    sim_factory: SimFactory, sim_keys: tuple[str, str]
+) -> None:
+    running = _paused(sim_factory, symbols={"PRNT": PRINT_HEAVY})
+    with market_data(running, *sim_keys, bars=("PRNT",)) as (_, received):
+        running.control.advance_time(30)
+        assert received.quiet(0.3) == []  # the minute is not over yet
+        running.control.advance_time(150)
+        received.next()
+        received.quiet(0.3)
+        streamed = received.seen
+        assert all(isinstance(b, Bar) for b in streamed)
+        assert 2 <= len(streamed) <= 3  # the minutes that ended, each with prints
+        rest = _rest(running, sim_keys).get_stock_bars(
+            StockBarsRequest(
+                symbol_or_symbols="PRNT",
+                timeframe=TimeFrame.Minute,
+                start=streamed[0].timestamp,
+                end=streamed[-1].timestamp + timedelta(seconds=59),  # the whole last minute
+                feed="sip",
+            )
+        )["PRNT"]
+        assert [(b.timestamp, b.open, b.high, b.low, b.close, b.volume) for b in rest] == [
+            (b.timestamp, b.open, b.high, b.low, b.close, b.volume) for b in streamed
+        ]

@@ -6,18 +6,28 @@ test_streams_data.py."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+import jsonschema
 import msgpack
 import pytest
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide
+from alpaca.trading.requests import ReplaceOrderRequest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from alpaca_sim import stream_hub
 from alpaca_sim.scenario import MarketDataSpec, default_scenario
 from alpaca_sim.testing import RunningSimulator
 from tests.fixtures.sim import SimFactory
+from tests.integration.sim import openapi
+from tests.integration.sim.helpers import limit_order
 from tests.integration.sim.streams import trade_updates
 
 KEYS = {"KEY1": "SECRET1", "KEY2": "SECRET2"}
@@ -75,6 +85,48 @@ def test_trading_stream_authorizes_and_listens_in_binary_json_frames(
         assert _recv(ws) == {"stream": "listening", "data": {"streams": []}}
         ws.send("not json")
         assert _recv(ws) == {"stream": "error", "data": {"error_message": "invalid syntax"}}
+
+
+def _listening(ws: ClientConnection, key: str, secret: str) -> None:
+    ws.send(json.dumps({"action": "auth", "key": key, "secret": secret}))
+    assert _recv(ws)["data"]["status"] == "authorized"
+    ws.send(json.dumps({"action": "listen", "data": {"streams": ["trade_updates"]}}))
+    assert _recv(ws)["stream"] == "listening"
+
+
+def test_trade_update_orders_conform_to_alpacas_order_schema(sim_factory: SimFactory) -> None:
+    running = _fixed_keys(sim_factory)
+    running.control.pause_clock()
+    running.control.freeze_market(True)
+    client: Any = TradingClient("KEY1", "SECRET1", paper=True, url_override=running.base_url)
+    order_schema = jsonschema.Draft4Validator(openapi.component("trading", "Order"))
+    with _socket(running.stream_url + "/stream") as ws:
+        _listening(ws, "KEY1", "SECRET1")
+        order = client.submit_order(limit_order("SPY", 10, OrderSide.BUY, 400))
+        running.control.advance_time(1)
+        running.control.force_fill(str(order.id), Decimal(4))
+        new = client.replace_order_by_id(order.id, ReplaceOrderRequest(limit_price=401))
+        running.control.advance_time(1)
+        client.cancel_order_by_id(new.id)
+        running.control.advance_time(1)
+        events = [_recv(ws)["data"] for _ in range(8)]
+    assert [e["event"] for e in events] == [
+        "pending_new",
+        "new",
+        "partial_fill",
+        "pending_replace",
+        "pending_new",
+        "replaced",
+        "new",
+        "pending_cancel",
+    ]
+    for event in events:
+        assert not sorted(order_schema.iter_errors(event["order"]), key=str), event["event"]
+        datetime.fromisoformat(event["timestamp"])
+    fill = events[2]
+    assert (fill["qty"], fill["position_qty"], fill["order"]["filled_qty"]) == ("4", "4", "4")
+    assert isinstance(fill["price"], str)
+    uuid.UUID(fill["execution_id"])
 
 
 @pytest.mark.parametrize(
@@ -204,3 +256,15 @@ def test_data_stream_unknown_feed_is_refused_at_the_handshake(sim_factory: SimFa
     with pytest.raises(InvalidStatus) as info, _socket(running.stream_url + "/v2/nasdaq"):
         pass
     assert info.value.response.status_code == 404
+
+
+def test_data_stream_without_auth_in_time_is_404_and_closed(
+    sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_hub, "AUTH_TIMEOUT_S", 0.3)
+    running = _fixed_keys(sim_factory)
+    with _socket(running.stream_url + "/v2/iex", msgpack_codec=True) as ws:
+        _recv_packed(ws)
+        assert _recv_packed(ws) == [{"T": "error", "code": 404, "msg": "auth timeout"}]
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
