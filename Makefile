@@ -31,7 +31,7 @@ LOCAL_POLICY ?= market
 SIM_HOST ?= 127.0.0.1
 SIM_PORT ?= 8765
 
-.PHONY: help setup run test lint typecheck template pytest bench invoke build lambda-local sim clean
+.PHONY: bench-streams help setup run test lint typecheck template pytest bench invoke build lambda-local sim clean
 
 help:
 	@echo "make run    - execute the sample plan end to end on the embedded simulator + local AWS"
@@ -92,6 +92,13 @@ test: lint typecheck template lambda-local pytest
 
 bench: $(STAMP)
 	$(BIN)/rebalance-executor bench --all --seeds 30 --json out/bench.json --png out/bench.png --markdown out/bench.md
+
+# Streams on vs off (issue 17), smart on the same held-out seeds: requests per order, peak
+# requests per minute and reaction latency. Streams-on runs wait for real frames: ~5 min.
+STREAMS_SET = --scenario scenarios/scale_10.json --scenario scenarios/liquid-1tick.json --scenario scenarios/scale_200.json
+bench-streams: $(STAMP)
+	$(BIN)/rebalance-executor bench $(STREAMS_SET) --seeds 5 --policies smart --streams off --json out/bench_streams_off.json --markdown out/bench_streams_off.md
+	$(BIN)/rebalance-executor bench $(STREAMS_SET) --seeds 5 --policies smart --streams on --json out/bench_streams_on.json --markdown out/bench_streams_on.md
 
 # Needs Docker. The container reaches the simulator and local AWS on the host through
 # host.docker.internal (mapped explicitly for Linux engines); see docs/deploy.md.

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from rebalance_executor.adapters.account_lock import DynamoDbAccountLock
 from rebalance_executor.adapters.alpaca_broker import AlpacaBroker
+from rebalance_executor.adapters.alpaca_streams import AlpacaStreams, stream_urls
 from rebalance_executor.adapters.aws_config import AwsCallBudget
 from rebalance_executor.adapters.event_bus import EventBusPublisher
 from rebalance_executor.adapters.idempotency import (
@@ -43,6 +44,7 @@ from rebalance_executor.domain.clock import Clock, Deadline, SystemClock
 from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.locks import AccountLock
 from rebalance_executor.domain.progress import NullProgress, ProgressSink
+from rebalance_executor.domain.streams import StreamPort
 from rebalance_executor.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 BrokerFactory = Callable[[Deadline], BrokerPort]
+StreamsFactory = Callable[[], StreamPort]
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class Dependencies:
     account_lock: AccountLock
     # Item-by-item progress: silent in Lambda; `rebalance-executor run` swaps in a live display.
     progress: ProgressSink = field(default_factory=NullProgress)
+    # The broker's streams for one invocation (None: STREAMS_ENABLED=false, polling only).
+    streams_factory: StreamsFactory | None = None
 
 
 def build_dependencies(settings: Settings, *, clock: Clock | None = None) -> Dependencies:
@@ -121,6 +126,9 @@ def build_dependencies(settings: Settings, *, clock: Clock | None = None) -> Dep
         account_lock=DynamoDbAccountLock(
             dynamodb, settings.lock_table or settings.idempotency_table, the_clock
         ),
+        streams_factory=(
+            _streams_factory(settings, the_clock, credentials) if settings.streams_enabled else None
+        ),
     )
 
 
@@ -158,6 +166,27 @@ def _broker_factory(
             max_requests_per_min=settings.max_requests_per_min,
             clock=clock,
             deadline=deadline,
+        )
+
+    return create
+
+
+def _streams_factory(
+    settings: Settings, clock: Clock, credentials: Callable[[], AlpacaCredentials]
+) -> StreamsFactory:
+    feed = settings.alpaca_data_feed.value
+    trading_url, data_url = stream_urls(settings.alpaca_base_url, feed)
+
+    def create() -> StreamPort:
+        creds = credentials()
+        return AlpacaStreams(
+            api_key=creds.api_key,
+            secret_key=creds.secret_key,
+            paper=settings.alpaca_paper,
+            trading_url=settings.alpaca_stream_url or trading_url,
+            data_url=settings.alpaca_data_stream_url or data_url,
+            feed=feed,
+            clock=clock,
         )
 
     return create

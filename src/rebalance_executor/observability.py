@@ -23,8 +23,10 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 SERVICE: Final = "rebalance-executor"
 NAMESPACE: Final = "RebalanceExecutor"
 PACKAGE_LOGGER: Final = "rebalance_executor"
-# botocore at DEBUG logs whole response bodies, GetSecretValue's included: never below INFO.
-WIRE_LOGGERS: Final = ("botocore", "boto3", "s3transfer")
+# botocore at DEBUG logs whole response bodies, GetSecretValue's included, and websockets at
+# DEBUG logs every frame, the streams' authenticate frames (key and secret) included: never
+# below INFO.
+WIRE_LOGGERS: Final = ("botocore", "boto3", "s3transfer", "websockets")
 
 
 class _CurrentStderr(io.TextIOBase):
@@ -44,8 +46,9 @@ metrics: Final = Metrics(namespace=NAMESPACE, service=SERVICE)
 def route_package_logs() -> None:
     """Send ``rebalance_executor.*`` stdlib loggers through the Powertools JSON handler.
 
-    Also pins the AWS SDK's wire loggers at INFO or above so a DEBUG log level (root or Lambda's
-    ``AWS_LAMBDA_LOG_LEVEL``) can never print a secret from a response body.
+    Also pins the wire loggers (the AWS SDK's, websockets') at INFO or above so a DEBUG log
+    level (root or Lambda's ``AWS_LAMBDA_LOG_LEVEL``) can never print a secret from a response
+    body or a stream's authenticate frame.
     """
     logging.getLogger(PACKAGE_LOGGER)  # registers the parent so the copy finds it
     copy_config_to_registered_loggers(source_logger=logger, include={PACKAGE_LOGGER})

@@ -1,5 +1,6 @@
 """The handler's CloudWatch metrics (EMF through Powertools): executions by status, filled
-notional, slippage, duration, rejections, over-filled items and one-off counters."""
+notional, slippage, duration, rejections, over-filled items, stream fallbacks and one-off
+counters."""
 
 from __future__ import annotations
 
@@ -41,6 +42,17 @@ def emit_overfill(result: ExecutionResult) -> None:
     """Items whose broker fills exceed the plan beyond tolerance (SPEC §3.3); alarmed on."""
     overfilled = sum(1 for item in result.items if item.outcome is ItemOutcome.OVERFILLED)
     metrics.add_metric(name="Overfill", unit=MetricUnit.Count, value=overfilled)
+
+
+def emit_stream_fallbacks(result: ExecutionResult) -> None:
+    """When the run followed streams: how often it fell back to REST (listings to confirm or
+    while the trading stream was down, quote polls), and the gaps (reconnections)."""
+    streams = result.streams
+    if streams is None:
+        return
+    fallbacks = streams.confirm_listings + streams.down_ticks + streams.quote_fallbacks
+    metrics.add_metric(name="StreamFallbacks", unit=MetricUnit.Count, value=fallbacks)
+    metrics.add_metric(name="StreamGaps", unit=MetricUnit.Count, value=streams.gaps)
 
 
 def count_event(name: str) -> None:

@@ -50,7 +50,12 @@ from rebalance_executor.domain.result import (
 from rebalance_executor.events import InvalidEventError, ParsedEvent, ScheduleEvent, parse_any_event
 from rebalance_executor.executor import EarlyStop, execute_plan
 from rebalance_executor.observability import logger
-from rebalance_executor.outcome_metrics import count_event, emit_execution_metrics, emit_overfill
+from rebalance_executor.outcome_metrics import (
+    count_event,
+    emit_execution_metrics,
+    emit_overfill,
+    emit_stream_fallbacks,
+)
 from rebalance_executor.planning import resolve_plan
 
 if TYPE_CHECKING:
@@ -165,6 +170,7 @@ def _execute_claimed(
     _record(location, result=result, summary=summary, raw=raw, context=context, deps=deps)
     emit_execution_metrics(summary, time.monotonic() - started)
     emit_overfill(result)
+    emit_stream_fallbacks(result)
     return summary
 
 
@@ -262,6 +268,7 @@ async def _plan_and_execute(
         kill_switch=deps.kill_switch,
         progress=deps.progress,
         refusal=refusal,
+        streams=None if deps.streams_factory is None else deps.streams_factory(),
     )
 
 

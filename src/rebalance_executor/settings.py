@@ -67,7 +67,15 @@ def _optional_cap(value: object) -> object:
     return value
 
 
+def _ws_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"ws", "wss"} or not parts.netloc:
+        raise ValueError("must be a ws(s) URL such as ws://127.0.0.1:8765/stream")
+    return value.rstrip("/")
+
+
 HttpUrlText = Annotated[str, AfterValidator(_http_url)]
+WsUrlText = Annotated[str, AfterValidator(_ws_url)]
 PositiveMoney = Annotated[Decimal, Field(gt=0, le=Decimal(10) ** 12, allow_inf_nan=False)]
 OptionalCap = BeforeValidator(_optional_cap)
 
@@ -87,6 +95,11 @@ class Settings(BaseSettings):
     alpaca_allow_live: bool = False
     alpaca_base_url: HttpUrlText | None = None
     alpaca_data_feed: DataFeed = DataFeed.IEX
+    # Streams (SPEC §4.6): on by default; their URLs follow ALPACA_BASE_URL (http → ws,
+    # /stream and /v2/{feed}) unless set here.
+    streams_enabled: bool = True
+    alpaca_stream_url: WsUrlText | None = None
+    alpaca_data_stream_url: WsUrlText | None = None
     # AWS resources (boto3 reads AWS_ENDPOINT_URL itself; kept here to report it).
     aws_endpoint_url: HttpUrlText | None = None
     results_bucket: str | None = Field(default=None, min_length=3, max_length=63)
@@ -120,6 +133,8 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=_EXEC.poll_interval_s, gt=0, le=60)
     max_poll_interval_s: float = Field(default=_EXEC.max_poll_interval_s, gt=0, le=60)
     sell_wait_max_s: float = Field(default=_EXEC.sell_wait_max_s, gt=0)
+    stream_lag_s: float = Field(default=_EXEC.stream_lag_s, gt=0, le=60)
+    stream_silence_s: float = Field(default=_EXEC.stream_silence_s, gt=0, le=300)
     # Smart policy tuning (SPEC §4.5); bounds mirror domain.config.SmartSchedule.
     smart_start_aggressiveness: Annotated[Decimal, Field(ge=0, le=1)] = _SMART.start_aggressiveness
     smart_step_aggressiveness: Annotated[Decimal, Field(ge=0, le=1)] = _SMART.step_aggressiveness
@@ -177,11 +192,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ALPACA_PAPER=false (live trading) also requires ALPACA_ALLOW_LIVE=true"
             )
-        if self.alpaca_base_url is not None:
-            raise ValueError(
-                "ALPACA_BASE_URL must be unset for live trading (ALPACA_PAPER=false): live keys "
-                "go only to Alpaca's own endpoints"
-            )
+        overrides = {
+            "ALPACA_BASE_URL": self.alpaca_base_url,
+            "ALPACA_STREAM_URL": self.alpaca_stream_url,
+            "ALPACA_DATA_STREAM_URL": self.alpaca_data_stream_url,
+        }
+        for name, value in overrides.items():
+            if value is not None:
+                raise ValueError(
+                    f"{name} must be unset for live trading (ALPACA_PAPER=false): live keys "
+                    "go only to Alpaca's own endpoints"
+                )
         return self
 
     @property
@@ -232,6 +253,8 @@ class Settings(BaseSettings):
             poll_interval_s=self.poll_interval_s,
             max_poll_interval_s=max(self.max_poll_interval_s, self.poll_interval_s),
             sell_wait_max_s=self.sell_wait_max_s,
+            stream_lag_s=self.stream_lag_s,
+            stream_silence_s=self.stream_silence_s,
         )
 
 

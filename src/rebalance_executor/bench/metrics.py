@@ -112,6 +112,8 @@ class RunRecord:
     violations: tuple[str, ...] = ()
     # items the executor did not trade for want of a usable reference price (SPEC §4.4)
     no_valid_quote: int = 0
+    # mean simulated seconds from an order ending to the item's next order (bench.reaction)
+    reaction_s: float | None = None
 
     @property
     def polls_per_min(self) -> float:

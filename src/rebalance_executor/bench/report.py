@@ -75,6 +75,8 @@ class PolicyStats:
     # arrival NBBO, filled-notional-weighted like the slippage (bench.spread)
     half_spread_bps: Decimal | None = None
     spread_ticks: Decimal | None = None
+    # mean reaction latency over the runs that had one (bench.reaction), simulated seconds
+    reaction_s: float | None = None
 
     @property
     def by_seed(self) -> dict[int, Decimal | None]:
@@ -139,6 +141,7 @@ def aggregate(records: Sequence[RunRecord]) -> PolicyStats:
         no_valid_quote=sum(r.no_valid_quote for r in records),
         half_spread_bps=weighted_half_spread(items),
         spread_ticks=weighted_spread_ticks(items),
+        reaction_s=_mean([r.reaction_s for r in records if r.reaction_s is not None]),
     )
 
 
@@ -251,6 +254,10 @@ def _num(value: Decimal | float | None, places: int = 2) -> float | None:
     return None if value is None else round(float(value), places)
 
 
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
 def policy_json(stats: PolicyStats) -> dict[str, Any]:
     """The SPEC §8 keys first, then the extras (documented in the README's Benchmark section)."""
     return {
@@ -264,6 +271,7 @@ def policy_json(stats: PolicyStats) -> dict[str, Any]:
         "violations": stats.violations,
         "half_spread_bps": _num(stats.half_spread_bps, 3),
         "arrival_spread_ticks": _num(stats.spread_ticks, 3),
+        "reaction_latency_s": _num(stats.reaction_s),
         "requests_per_item": _num(stats.requests_per_item),
         "decision_slippage_bps": _num(stats.decision_slippage_bps),
         "executor_reported_slippage_bps": _num(stats.executor_slippage_bps),

@@ -9,6 +9,7 @@ from the executor's own report; the executor's TCA is kept alongside as a cross-
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gc
 import io
@@ -17,7 +18,7 @@ import multiprocessing
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, redirect_stdout
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from alpaca_sim.testing import RunningSimulator, running_simulator
 from rebalance_executor import handler
 from rebalance_executor.adapters import secrets
 from rebalance_executor.adapters.alpaca_broker import AlpacaBroker
+from rebalance_executor.adapters.alpaca_streams import AlpacaStreams
 from rebalance_executor.adapters.s3_results import parse_s3_uri
 from rebalance_executor.bench.invariants import check_execution, records_from_sim
 from rebalance_executor.bench.metrics import (
@@ -41,15 +43,17 @@ from rebalance_executor.bench.metrics import (
     RunRecord,
     measure_items,
 )
+from rebalance_executor.bench.reaction import mean_reaction_s
 from rebalance_executor.bench.scenario import BenchScenario, plan_event
 from rebalance_executor.bench.virtual_time import SteppedClock
 from rebalance_executor.cli.local_aws import REGION, LocalResources, create_resources
 from rebalance_executor.cli.local_env import logger_levels, patched_environ
-from rebalance_executor.composition import Dependencies, build_dependencies
+from rebalance_executor.composition import Dependencies, StreamsFactory, build_dependencies
 from rebalance_executor.domain.broker import BrokerPort
 from rebalance_executor.domain.clock import Deadline
 from rebalance_executor.domain.config import SmartSchedule
 from rebalance_executor.domain.result import ExecutionResult, Reason
+from rebalance_executor.domain.streams import StreamPort
 from rebalance_executor.lambda_context import CountdownContext
 from rebalance_executor.observability import PACKAGE_LOGGER, logger
 from rebalance_executor.settings import DataFeed, load_settings
@@ -65,6 +69,10 @@ DEFAULT_FEED: Final = DataFeed.SIP.value
 #: Simulated seconds after the simulator's start at which the handler is invoked.
 START_OFFSET_S: Final = 5.0
 _SECRET: Final = "BENCHSECRET0001"
+# Real seconds a settle waits for stream frames: just over the simulator's 50 ms market-data
+# publishing period, then until 10 ms pass with nothing new.
+_STREAM_PUBLISH_WAIT_S: Final = 0.06
+_STREAM_QUIET_S: Final = 0.01
 _FINGERPRINT_TICKS: Final = 200
 _ENV_CLEARED: Final = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "ALPACA_SECRET_ID")
 # One botocore model loader per process: it caches the parsed service models (see _boto3_session).
@@ -82,6 +90,7 @@ class RunSpec:
     # extra handler environment for this run only (tuning sweeps), applied over the scenario's
     env: tuple[tuple[str, str], ...] = ()
     feed: str = DEFAULT_FEED  # the executor's ALPACA_DATA_FEED
+    streams: bool = True  # the executor's STREAMS_ENABLED (bench --streams on|off)
 
 
 def run_one(spec: RunSpec) -> RunRecord:
@@ -143,6 +152,7 @@ def run_one(spec: RunSpec) -> RunRecord:
             poll_requests=sum(sim.control.request_counts().get(e, 0) for e in POLL_ENDPOINTS),
             violations=tuple(str(v) for v in violations),
             no_valid_quote=sum(1 for i in result.items if i.reason is Reason.NO_VALID_QUOTE),
+            reaction_s=mean_reaction_s(sim.control.orders(api_key)),
         )
 
 
@@ -179,9 +189,13 @@ def specs_for(
     policies: Sequence[str],
     smart: SmartSchedule | None = None,
     feed: str = DEFAULT_FEED,
+    *,
+    streams: bool = True,
 ) -> list[RunSpec]:
     """Every (seed, policy) pair of a scenario, seed-major (identical markets side by side)."""
-    return [RunSpec(scenario, p, s, smart, feed=feed) for s in seeds for p in policies]
+    return [
+        RunSpec(scenario, p, s, smart, feed=feed, streams=streams) for s in seeds for p in policies
+    ]
 
 
 def _invoke(
@@ -203,8 +217,13 @@ def _invoke(
 
 def _dependencies(sim: RunningSimulator, smart: SmartSchedule | None) -> Dependencies:
     brokers: list[AlpacaBroker] = []
-    clock = SteppedClock(sim, busy=lambda: any(b.in_flight for b in brokers))
+    streams: list[AlpacaStreams] = []
+    clock = SteppedClock(
+        sim, busy=lambda: any(b.in_flight for b in brokers), settle=_settler(streams)
+    )
     deps = build_dependencies(load_settings(), clock=clock)
+    if deps.streams_factory is not None:
+        deps = dataclasses.replace(deps, streams_factory=_tracked(deps.streams_factory, streams))
     create = deps.broker_factory
 
     def tracked(deadline: Deadline) -> BrokerPort:
@@ -218,6 +237,35 @@ def _dependencies(sim: RunningSimulator, smart: SmartSchedule | None) -> Depende
         return deps
     config = deps.execution_config.model_copy(update={"smart": smart})
     return dataclasses.replace(deps, execution_config=config)
+
+
+def _tracked(create: StreamsFactory, streams: list[AlpacaStreams]) -> StreamsFactory:
+    def tracked() -> StreamPort:
+        port = create()
+        if isinstance(port, AlpacaStreams):
+            streams.append(port)
+        return port
+
+    return tracked
+
+
+def _settler(streams: list[AlpacaStreams]) -> Callable[[], Awaitable[None]]:
+    """After an advance: wait (real time) until the streams' frames of it have arrived — one
+    publishing period of the simulator's market-data stream, then until nothing more comes."""
+
+    async def settle() -> None:
+        if not streams:
+            return
+        await asyncio.sleep(_STREAM_PUBLISH_WAIT_S)
+        seen = sum(s.received for s in streams)
+        while True:
+            await asyncio.sleep(_STREAM_QUIET_S)
+            now = sum(s.received for s in streams)
+            if now == seen:
+                return
+            seen = now
+
+    return settle
 
 
 def _measure(
@@ -261,6 +309,7 @@ def _environment(
     }
     env.update(scenario.env)
     env["ALPACA_DATA_FEED"] = spec.feed  # the run's feed, whatever the scenario file says
+    env["STREAMS_ENABLED"] = "true" if spec.streams else "false"
     env.update(dict(spec.env))
     return env
 

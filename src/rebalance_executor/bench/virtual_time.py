@@ -7,12 +7,20 @@ take no simulated time, so a run is a pure function of (scenario, seed, policy):
 seed agree order for order, and the benchmark runs as fast as the CPU allows instead of at a
 fixed multiple of real time. The price of that: market orders fill at exactly the quote the
 executor saw (no latency noise), which favours no policy in expectation.
+
+Streams: the simulator sends stream frames from its own event loop as the engine changes state
+(trade updates) or every 50 ms of real time (market data). After each advance ``settle`` waits,
+in real time, until the frames of that advance have arrived; a sleep the executor may cut short
+on a stream update (``sleep_or_wake``) advances in one-second slices and returns after the
+slice that brought one. Real-time delivery makes a streams-on run reproducible only as far as
+every frame arrives within the settle wait (it does on an idle machine; under heavy load a late
+frame is seen one slice later).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Final
 
@@ -20,6 +28,9 @@ from alpaca_sim.testing import RunningSimulator
 
 # Real seconds between checks while broker calls are still in flight.
 _SETTLE_POLL_S: Final = 0.001
+# Simulated seconds per slice of a sleep that a stream update may end early: the executor
+# notices an update at most this late (simulated), as a real-time loop notices it at once.
+WAKE_SLICE_S: Final = 0.5
 
 
 class SteppedClock:
@@ -32,9 +43,17 @@ class SteppedClock:
     limiter, say) sleeps meanwhile.
     """
 
-    def __init__(self, sim: RunningSimulator, busy: Callable[[], bool] = lambda: False) -> None:
+    def __init__(
+        self,
+        sim: RunningSimulator,
+        busy: Callable[[], bool] = lambda: False,
+        settle: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._sim = sim
         self._busy = busy
+        # after each advance: let the simulator's stream frames of that advance reach the
+        # executor (real time) before it looks (see ``sleep_or_wake``)
+        self._settle = settle
 
     def now(self) -> datetime:
         return self._sim.clock.now()
@@ -48,4 +67,18 @@ class SteppedClock:
             await asyncio.sleep(_SETTLE_POLL_S)
         if seconds > 0:
             self._sim.control.advance_time(seconds)
+            if self._settle is not None:
+                await self._settle()
         await asyncio.sleep(0)
+
+    async def sleep_or_wake(self, seconds: float, wake: asyncio.Event) -> None:
+        """Advance in slices of WAKE_SLICE_S, returning after the slice in which a stream
+        update arrived (``wake`` set): simulated time moves only in sleeps, so an update can
+        only end one between two slices. Each slice settles the streams (``settle``)."""
+        remaining = seconds
+        while True:
+            step = min(WAKE_SLICE_S, remaining)
+            await self.sleep(step)
+            remaining -= step
+            if remaining <= 1e-9 or wake.is_set():
+                return

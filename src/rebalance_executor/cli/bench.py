@@ -79,6 +79,14 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help=f"market-data feed the executor reads (ALPACA_DATA_FEED; default {DEFAULT_FEED}, "
         "the NBBO orders fill against; iex measures the single-venue data handicap)",
     )
+    parser.add_argument(
+        "--streams",
+        choices=("on", "off"),
+        default="off",
+        help="the executor follows Alpaca's streams (STREAMS_ENABLED=true, the product default) "
+        "or only polls (default here: exactly reproducible and several times faster; "
+        "make bench-streams pairs the two)",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="OUT")
     parser.add_argument("--png", type=Path, default=None, metavar="OUT")
     parser.add_argument("--markdown", type=Path, default=None, metavar="OUT", help="table as .md")
@@ -142,8 +150,11 @@ def run(args: argparse.Namespace) -> int:
     if args.sweep is not None:
         return _sweep(args, scenarios, seeds, console)
     started = time.monotonic()
+    streams = args.streams == "on"
     specs = [
-        s for sc in scenarios for s in specs_for(sc, sc.seeds(seeds), policies, smart, args.feed)
+        spec
+        for sc in scenarios
+        for spec in specs_for(sc, sc.seeds(seeds), policies, smart, args.feed, streams=streams)
     ]
     reports = _run_all(scenarios, seeds, specs, args.jobs, console)
     elapsed = time.monotonic() - started
@@ -151,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         document = bench_json(reports, elapsed, args.jobs, targets_json(judge(reports)))
         document["feed"] = args.feed
+        document["streams"] = args.streams
         if smart is not None:
             document["smart_overrides"] = {k: str(v) for k, v in smart.model_dump().items()}
         args.json.parent.mkdir(parents=True, exist_ok=True)

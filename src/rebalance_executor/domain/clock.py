@@ -11,7 +11,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class Clock(Protocol):
@@ -22,6 +22,24 @@ class Clock(Protocol):
     def monotonic(self) -> float: ...
 
     async def sleep(self, seconds: float) -> None: ...
+
+
+@runtime_checkable
+class WakeableClock(Clock, Protocol):
+    """A clock whose sleep can end early when news arrives (a stream update)."""
+
+    async def sleep_or_wake(self, seconds: float, wake: asyncio.Event) -> None:
+        """Sleep ``seconds``, or less once ``wake`` is set."""
+        ...
+
+
+async def nap(clock: Clock, seconds: float, wake: asyncio.Event | None) -> None:
+    """Sleep on ``clock``, ending early when ``wake`` is set and the clock can wake; a clock
+    that cannot (a test's virtual clock) sleeps the whole time, which is only slower."""
+    if wake is not None and isinstance(clock, WakeableClock):
+        await clock.sleep_or_wake(seconds, wake)
+    else:
+        await clock.sleep(seconds)
 
 
 class SystemClock:
@@ -35,6 +53,12 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
+
+    async def sleep_or_wake(self, seconds: float, wake: asyncio.Event) -> None:
+        try:
+            await asyncio.wait_for(wake.wait(), timeout=max(0.0, seconds))
+        except TimeoutError:
+            return
 
 
 class BudgetTooSmallError(ValueError):

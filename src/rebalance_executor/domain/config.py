@@ -117,3 +117,9 @@ class ExecutionConfig(BaseModel):
     max_poll_interval_s: float = Field(default=16.0, gt=0)
     # Cap on the sell phase when buys follow (it also takes at most half the remaining window).
     sell_wait_max_s: float = Field(default=300.0, gt=0)
+    # Streams (docs/executor.md "Streams"): an item awaiting news (a submit or cancel to settle,
+    # a marketable order) that heard nothing of its orders for STREAM_LAG_S, or an update whose
+    # broker time is that old, is confirmed by a listing; a symbol with no stream quote for
+    # STREAM_SILENCE_S is polled over REST when it must decide.
+    stream_lag_s: float = Field(default=2.0, gt=0)
+    stream_silence_s: float = Field(default=10.0, gt=0)

@@ -12,7 +12,8 @@ from rebalance_executor.domain.broker import OrderStatus, OrderType, Quote, Side
 from rebalance_executor.domain.plan import Action, RebalancePlan
 
 # 1.1: items carry ``reference`` (which price sized and anchored them: quote, trade or none).
-RESULT_SCHEMA_VERSION = "1.1"
+# 1.2: ``streams``: what the trading and quote streams delivered and every fallback to REST.
+RESULT_SCHEMA_VERSION = "1.2"
 
 
 class _Frozen(BaseModel):
@@ -172,6 +173,27 @@ class TcaSummary(_Frozen):
     peak_requests_per_min: int = 0
 
 
+class StreamReport(_Frozen):
+    """Counts of a run that followed the broker's streams (docs/executor.md "Streams"):
+    updates and quotes received, and why REST was used instead or as well. ``down_ticks``:
+    working ticks polled because the trading stream was down; ``confirm_listings``: listings
+    made to confirm an unknown order, a gap (reconnection), a lagging update or a silent write;
+    ``quote_fallbacks``: REST quote polls for symbols whose stream quote was missing or old;
+    ``verify_listings``: listings checking the stream while orders rest (``silent`` counts those
+    that found news the stream had not sent)."""
+
+    updates: int = 0
+    quote_updates: int = 0
+    unknown_orders: int = 0
+    gaps: int = 0
+    lagging: int = 0
+    silent: int = 0
+    down_ticks: int = 0
+    confirm_listings: int = 0
+    quote_fallbacks: int = 0
+    verify_listings: int = 0
+
+
 class ExecutionResult(_Frozen):
     """The complete record of one execution attempt, stored in S3 as JSON."""
 
@@ -183,6 +205,8 @@ class ExecutionResult(_Frozen):
     items: tuple[ItemResult, ...] = ()
     budget: BudgetRecord | None = None
     tca: TcaSummary | None = None
+    # None: the run did not use the streams (STREAMS_ENABLED=false, or an early exit)
+    streams: StreamReport | None = None
     started_at: datetime
     finished_at: datetime
     dry_run: bool = False

@@ -10,6 +10,7 @@ result from broker-reported fills.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from rebalance_executor.domain.config import ExecutionConfig
 from rebalance_executor.domain.plan import Action, RebalancePlan
 from rebalance_executor.domain.progress import NullProgress, ProgressSink
 from rebalance_executor.domain.result import ExecutionResult, ExecutionStatus, Reason
+from rebalance_executor.domain.streams import StreamPort
 from rebalance_executor.executor.build import block, new_state, resize_buys
 from rebalance_executor.executor.context import KillSwitch, RunContext, kill_engaged
 from rebalance_executor.executor.early import EarlyStop, stop_early
@@ -44,6 +46,7 @@ from rebalance_executor.executor.reference import reference_wait_s
 from rebalance_executor.executor.safety import cap_violation
 from rebalance_executor.executor.sizing import Sized, size_item
 from rebalance_executor.executor.state import ItemState
+from rebalance_executor.executor.streaming import StreamFeed
 from rebalance_executor.executor.tracker import Tracker
 
 logger = logging.getLogger(__name__)
@@ -64,12 +67,14 @@ async def execute_plan(
     kill_switch: KillSwitch | None = None,
     progress: ProgressSink | None = None,
     refusal: EarlyStop | None = None,
+    streams: StreamPort | None = None,
 ) -> ExecutionResult:
     """Execute ``plan`` once, exactly once against the broker, before ``deadline``.
 
     ``refusal``: the caller already decided this attempt must not trade (stale plan, too little
     time); it still reconciles and reports what earlier attempts left (SPEC §4.2).
     ``progress`` is shown each item's completion once trading starts (never for an early exit).
+    ``streams``: followed while trading (opened here, closed before returning); None: polling.
 
     Per-item problems become reasons in the result, never exceptions. Raises
     UnsupportedPolicyError for a policy not implemented, and BrokerUnavailableError when the
@@ -111,7 +116,9 @@ async def execute_plan(
     )
     if found.live() and not config.dry_run:
         found = await _cancel_stale(plan, ctx=ctx, symbols=symbols, found=found)
-    return await _size_and_trade(plan, ctx=ctx, gate=gate, found=found, symbols=symbols, rec=rec)
+    return await _size_and_trade(
+        plan, ctx=ctx, gate=gate, found=found, symbols=symbols, rec=rec, streams=streams
+    )
 
 
 async def _admit(
@@ -139,6 +146,7 @@ async def _size_and_trade(
     found: PlanOrders,
     symbols: Mapping[int, str],
     rec: Recorder,
+    streams: StreamPort | None,
 ) -> ExecutionResult:
     """Market read, sizing, caps and dry run; then the two phases and the final result."""
     market = await read_market(
@@ -172,8 +180,10 @@ async def _size_and_trade(
         if s.reason is None
     }
     ctx.progress.start(len(plan.items), label=plan.plan_id)
-    await _trade(plan, ctx=ctx, states=states, sized=sized, market=market, found=found, rec=rec)
-    result = rec.final(sized, states, ctx.request_samples)
+    trade = _trade if streams is None else functools.partial(_trade_following, streams)
+    await trade(plan, ctx=ctx, states=states, sized=sized, market=market, found=found, rec=rec)
+    report = None if ctx.feed is None else ctx.feed.report()
+    result = rec.final(sized, states, ctx.request_samples, report)
     for item in result.items:  # HOLD, not traded, or unfinished when the window closed
         state = states.get(item.index)
         if state is None or not state.reported:
@@ -267,6 +277,34 @@ async def _trade(
     ):
         await run_phase([s for s in buys if not s.done], ctx, ctx.deadline.stop_at)
     rec.mark("buys")
+
+
+async def _trade_following(
+    streams: StreamPort,
+    plan: RebalancePlan,
+    *,
+    ctx: RunContext,
+    states: dict[int, ItemState],
+    sized: dict[int, Sized],
+    market: Market,
+    found: PlanOrders,
+    rec: Recorder,
+) -> None:
+    """``_trade`` following the broker's streams, then one reconciliation listing: the result
+    is built from the broker's REST state, whatever the streams said (SPEC §4.2)."""
+    ctx.tracker.register(states.values())
+    await streams.open({s.symbol for s in states.values()})
+    ctx.feed = StreamFeed(
+        streams,
+        ctx.clock,
+        lag_s=ctx.config.stream_lag_s,
+        silence_s=ctx.config.stream_silence_s,
+    )
+    try:
+        await _trade(plan, ctx=ctx, states=states, sized=sized, market=market, found=found, rec=rec)
+    finally:
+        await streams.close()
+    await ctx.tracker.reconcile()
 
 
 def _sell_phase_stop(ctx: RunContext, *, buys_follow: bool) -> float:

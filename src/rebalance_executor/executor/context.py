@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass, field
 from typing import Final, Protocol
@@ -13,6 +14,7 @@ from rebalance_executor.domain.progress import NullProgress, ProgressSink
 from rebalance_executor.executor.policies import OrderPolicy
 from rebalance_executor.executor.results import item_outcome
 from rebalance_executor.executor.state import ItemState
+from rebalance_executor.executor.streaming import StreamFeed
 from rebalance_executor.executor.tracker import Tracker
 
 # Scheduled decisions land on a grid of this many seconds from the window's start (at most a
@@ -48,9 +50,15 @@ class RunContext:
     request_samples: list[tuple[float, int]] = field(default_factory=list)
     progress: ProgressSink = field(default_factory=NullProgress)
     kill_switch: KillSwitch | None = None
+    # the broker's streams, when followed (None: polling only)
+    feed: StreamFeed | None = None
 
     async def kill_engaged(self) -> bool:
         return await kill_engaged(self.config, self.kill_switch)
+
+    def news(self) -> asyncio.Event | None:
+        """Set when a stream update arrives (None: not following streams)."""
+        return None if self.feed is None else self.feed.port.news
 
     def sample_requests(self) -> None:
         self.request_samples.append((self.clock.monotonic(), self.broker.request_count()))

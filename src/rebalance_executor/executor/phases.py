@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 
+from rebalance_executor.domain.clock import nap
 from rebalance_executor.domain.result import Reason
 from rebalance_executor.executor.context import RunContext, Window
 from rebalance_executor.executor.state import ItemState
@@ -59,10 +60,8 @@ async def run_phase(states: Sequence[ItemState], ctx: RunContext, stop_at: float
         if not active:
             break
         stepped = {s.index: s.live_ids for s in active}
-        await ctx.clock.sleep(
-            _sleep_s(active, _poll_interval(quiet_ticks, active, ctx), ctx, window)
-        )
-        await ctx.tracker.poll_orders(active)
+        await _wait(active, ctx, window, quiet_ticks)
+        await _detect_fills(active, ctx)
         late = any(awaiting_news(s, ctx) for s in active)
         quiet_ticks = 0 if late else min(quiet_ticks + 1, _MAX_DOUBLINGS)
         active = [s for s in active if not settle(s, ctx)]
@@ -94,6 +93,34 @@ def _sleep_s(
     return min([interval, window.remaining(ctx.clock), *upcoming])
 
 
+async def _wait(
+    states: Sequence[ItemState], ctx: RunContext, window: Window, quiet_ticks: int
+) -> None:
+    """Sleep until the next fill-detection poll (or, following a healthy trading stream, until
+    an item awaiting news would turn silent), a scheduled decision or the window's end; a
+    stream update wakes it earlier."""
+    feed = ctx.feed
+    if feed is None or not feed.trading_ok():
+        interval = _poll_interval(quiet_ticks, states, ctx)
+    else:
+        check = feed.next_check_s(states, lambda s: awaiting_news(s, ctx))
+        interval = ctx.config.max_poll_interval_s if check is None else check
+        if any(s.decide_at <= ctx.clock.monotonic() for s in states):
+            # a decision due that found nothing to do (an unusable quote) is asked again on
+            # the polling cadence, as without streams; its quotes cost no request now
+            interval = min(interval, ctx.config.poll_interval_s)
+    await nap(ctx.clock, _sleep_s(states, interval, ctx, window), ctx.news())
+
+
+async def _detect_fills(states: Sequence[ItemState], ctx: RunContext) -> None:
+    """One orders listing, or what the streams brought (listing only to confirm or when the
+    trading stream is down or silent)."""
+    if ctx.feed is None:
+        await ctx.tracker.poll_orders(states)
+    else:
+        await ctx.feed.follow(ctx.tracker, states, lambda s: awaiting_news(s, ctx))
+
+
 def _redecide_changed(
     states: Sequence[ItemState], stepped: Mapping[int, frozenset[str]], ctx: RunContext
 ) -> None:
@@ -111,7 +138,11 @@ async def _refresh_quotes(states: Sequence[ItemState], ctx: RunContext, window: 
     once the window is over: nothing is decided then)."""
     if not ctx.policy.uses_live_quotes or window.over(ctx.clock):
         return
-    await ctx.tracker.poll_quotes([s for s in states if decision_due(s, ctx)])
+    due = [s for s in states if decision_due(s, ctx)]
+    if ctx.feed is not None and due:
+        stale = ctx.feed.quotes_to_poll(s.symbol for s in due)
+        due = [s for s in due if s.symbol in stale]
+    await ctx.tracker.poll_quotes(due)
 
 
 def _poll_interval(quiet_ticks: int, states: Sequence[ItemState], ctx: RunContext) -> float:
@@ -154,10 +185,12 @@ async def wind_down(states: Sequence[ItemState], ctx: RunContext) -> bool:
             return False
         await asyncio.gather(*(cancel_live(s, ctx) for s in live))
         cancelled_once = True
-        await ctx.clock.sleep(
-            min(ctx.config.poll_interval_s, max(0.0, until - ctx.clock.monotonic()))
+        await nap(
+            ctx.clock,
+            min(ctx.config.poll_interval_s, max(0.0, until - ctx.clock.monotonic())),
+            ctx.news(),
         )
-        await ctx.tracker.poll_orders(live)
+        await _detect_fills(live, ctx)
         ctx.sample_requests()
         for state in live:
             settle(state, ctx)

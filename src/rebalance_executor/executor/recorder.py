@@ -16,6 +16,7 @@ from rebalance_executor.domain.result import (
     ExecutionStatus,
     ItemResult,
     Reason,
+    StreamReport,
 )
 from rebalance_executor.executor.results import (
     RequestStats,
@@ -80,6 +81,7 @@ class Recorder:
         reason: str | None,
         items: Sequence[ItemResult],
         samples: Sequence[tuple[float, int]] = (),
+        streams: StreamReport | None = None,
     ) -> ExecutionResult:
         now, count = self.clock.monotonic(), self.broker.request_count()
         # Bracket the per-tick samples with the start and the end so preflight counts too.
@@ -97,6 +99,7 @@ class Recorder:
             plan=self.plan,
             items=tuple(items),
             budget=self._budget(),
+            streams=streams,
             tca=tca(self.policy, items, wall, requests),
             started_at=self.started_at,
             finished_at=self.clock.now(),
@@ -142,11 +145,12 @@ class Recorder:
         sized: Mapping[int, Sized],
         states: Mapping[int, ItemState],
         samples: Sequence[tuple[float, int]],
+        streams: StreamReport | None = None,
     ) -> ExecutionResult:
         """The result after trading, from broker-reported fills."""
         items = self._items(sized, states)
         status, reason = classify(items)
-        return self._result(status, reason, items, samples)
+        return self._result(status, reason, items, samples, streams)
 
     def _items(
         self, sized: Mapping[int, Sized], states: Mapping[int, ItemState]

@@ -54,6 +54,11 @@ class ItemState:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     order_placed_at: float | None = None
+    # monotonic times of the item's last broker write (submit, cancel) and of the last news of
+    # its orders (a stream update or a listing): an item awaiting news that heard nothing for a
+    # while means the stream is silent or lagging (executor/streaming.py)
+    last_write_at: float | None = None
+    last_heard_at: float | None = None
     # monotonic time the policy next wants to decide (inf: not until the item's orders change);
     # 0.0 so a fresh item decides on its first tick
     decide_at: float = 0.0
@@ -136,12 +141,24 @@ class ItemState:
     def record(self, order: BrokerOrder) -> None:
         """Take the broker's latest view of one of this item's orders.
 
-        A terminal order's fills are final; a later view never lowers them (a stale read).
+        Fills only grow at the broker: a view with less ``filled_qty`` than one already seen is
+        stale (a lagging listing, a late or reordered stream event) and is ignored, as is a live
+        view of an order already seen terminal (its fills are final). So duplicated and
+        out-of-order views never lower, and never add to, what the item has filled.
         """
         known = self.orders.get(order.id)
-        if known is not None and known.status.is_terminal and not order.status.is_terminal:
+        if known is None:
+            self.orders[order.id] = order
+            return
+        if known.status.is_terminal and not order.status.is_terminal:
             logger.warning(
                 "order_seen_live_after_terminal",
+                extra={"order_id": order.id, "status": order.status.value},
+            )
+            return
+        if order.filled_qty < known.filled_qty:
+            logger.info(
+                "stale_order_view_ignored",
                 extra={"order_id": order.id, "status": order.status.value},
             )
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rebalance_executor.domain.broker import BrokerError, BrokerOrder, BrokerPort, Quote
@@ -17,6 +18,15 @@ from rebalance_executor.executor.reconcile import order_misfit
 from rebalance_executor.executor.state import ItemState
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UpdateTally:
+    """Stream updates applied to known orders, and those naming a plan order no item knows."""
+
+    applied: int
+    unknown: int
+
 
 # Listing starts a little before the oldest live order: broker timestamps have coarse precision.
 _LIST_MARGIN = timedelta(seconds=5)
@@ -56,6 +66,37 @@ class Tracker:
             touched[state.index] = state
         for state in touched.values():
             state.observe()
+
+    def absorb_updates(self, orders: Sequence[BrokerOrder], at: float) -> UpdateTally:
+        """Take the order snapshots of stream updates received at monotonic ``at``.
+
+        Only orders the items already know are applied (through ``ItemState.record``, which
+        keeps the largest cumulative fill, so duplicates and reordering cannot double-count).
+        An update for a plan order no item knows yet (a submit whose answer was lost, a
+        replacement, or a bogus event) is not trusted: it is counted as ``unknown`` and the
+        caller confirms it with a listing. Updates for other orders of the account are ignored.
+        """
+        by_id = {oid: s for s in self._items.values() for oid in s.orders}
+        touched: dict[int, ItemState] = {}
+        applied = unknown = 0
+        for order in orders:
+            state = self._owner(order, by_id)
+            if state is None:
+                continue
+            if order.id not in state.orders:
+                unknown += 1
+                logger.info(
+                    "stream_update_unknown_order",
+                    extra={"order_id": order.id, "client_order_id": order.client_order_id},
+                )
+                continue
+            state.record(order)
+            state.last_heard_at = at
+            touched[state.index] = state
+            applied += 1
+        for state in touched.values():
+            state.observe()
+        return UpdateTally(applied=applied, unknown=unknown)
 
     def _owner(self, order: BrokerOrder, by_id: dict[str, ItemState]) -> ItemState | None:
         parsed = parse_client_order_id(self._key, order.client_order_id)
@@ -131,3 +172,18 @@ class Tracker:
             logger.warning("order_poll_failed", extra={"error": str(exc)})
             return
         self.absorb(orders)
+
+    async def reconcile(self) -> bool:
+        """One listing of every registered item's orders since the plan's start, absorbed: the
+        broker's REST state as the source of truth at the end of a run that followed streams.
+        False when the broker failed (the items keep what they saw)."""
+        symbols = {s.symbol for s in self._items.values()}
+        if not symbols:
+            return True
+        try:
+            orders = await self._broker.list_orders(after=self.since, symbols=symbols)
+        except BrokerError as exc:
+            logger.warning("final_reconcile_failed", extra={"error": str(exc)})
+            return False
+        self.absorb(orders)
+        return True

@@ -229,7 +229,7 @@ def _accept(state: ItemState, ctx: RunContext, order: BrokerOrder) -> None:
     state.unresolved = None
     state.fire(SlotEvent.SUBMIT_ACKED)
     state.record(order)
-    state.order_placed_at = ctx.clock.monotonic()
+    state.order_placed_at = state.last_write_at = ctx.clock.monotonic()
     if order.limit_price is not None:
         point = PricePoint(at=ctx.clock.now(), price=order.limit_price)
         state.limit_history.setdefault(order.id, []).append(point)
@@ -325,7 +325,7 @@ async def _resolve(state: ItemState, ctx: RunContext, *, resend: bool) -> None:
 async def _cancel(state: ItemState, ctx: RunContext) -> None:
     """Request cancellation of every live order of the item (the slot becomes CANCELING)."""
     state.fire(SlotEvent.CANCEL_SENT)
-    state.cancel_at = ctx.clock.monotonic()
+    state.cancel_at = state.last_write_at = ctx.clock.monotonic()
     for order in state.live_orders:
         try:
             await ctx.broker.cancel_order(order.id)

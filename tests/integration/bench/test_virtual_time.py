@@ -14,7 +14,7 @@ import pytest
 from alpaca_sim.testing import running_simulator
 from rebalance_executor.bench.runner import RunSpec, run_many, run_one
 from rebalance_executor.bench.scenario import BenchScenario
-from rebalance_executor.bench.virtual_time import SteppedClock
+from rebalance_executor.bench.virtual_time import WAKE_SLICE_S, SteppedClock
 
 from .test_bench_smoke import TINY
 
@@ -83,3 +83,26 @@ def test_sleep_waits_for_in_flight_calls_before_moving_time() -> None:
         asyncio.run(clock.sleep(2.0))
         assert seen == [t0, t0, t0]  # time did not move while calls were in flight
         assert clock.monotonic() == pytest.approx(t0 + 2.0)
+
+
+def test_a_stream_update_ends_a_sleep_after_its_slice() -> None:
+    """sleep_or_wake advances in WAKE_SLICE_S slices and stops after the one in which news
+    arrived; without news it sleeps the whole time."""
+    start = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    with running_simulator(seed=1, start=start, time_scale=1000) as sim:
+        sim.control.pause_clock()
+        news = asyncio.Event()
+        settled: list[float] = []
+
+        async def settle() -> None:
+            settled.append(sim.clock.monotonic())
+            if len(settled) == 3:
+                news.set()  # an update arrives while the third slice settles
+
+        clock = SteppedClock(sim, settle=settle)
+        t0 = clock.monotonic()
+        asyncio.run(clock.sleep_or_wake(30.0, news))
+        assert clock.monotonic() == pytest.approx(t0 + 3 * WAKE_SLICE_S)
+        quiet = asyncio.Event()
+        asyncio.run(clock.sleep_or_wake(4.0, quiet))
+        assert clock.monotonic() == pytest.approx(t0 + 3 * WAKE_SLICE_S + 4.0)

@@ -12,11 +12,13 @@ from typing import Any
 
 from alpaca_sim.testing import RunningSimulator
 from rebalance_executor.adapters.alpaca_broker import AlpacaBroker
+from rebalance_executor.adapters.alpaca_streams import AlpacaStreams, stream_urls
 from rebalance_executor.domain.broker import BrokerPort
 from rebalance_executor.domain.clock import Clock, Deadline
 from rebalance_executor.domain.config import ExecutionConfig, ExecutionPolicy
 from rebalance_executor.domain.plan import Action, PlanItem, RebalancePlan
 from rebalance_executor.domain.result import ExecutionResult
+from rebalance_executor.domain.streams import StreamPort
 from rebalance_executor.executor import KillSwitch, execute_plan
 from tests.fixtures.invariants import record_execution
 
@@ -83,6 +85,20 @@ class Harness:
             data_feed=self.feed,
         )
 
+    def streams(self) -> AlpacaStreams:
+        """The real alpaca-py streams against the simulator's websockets (URLs as production
+        derives them from ALPACA_BASE_URL)."""
+        trading_url, data_url = stream_urls(self.sim.base_url, self.feed)
+        return AlpacaStreams(
+            api_key=self.key,
+            secret_key="secret",
+            paper=True,
+            trading_url=trading_url,
+            data_url=data_url,
+            feed=self.feed,
+            clock=self.sim.clock,
+        )
+
     def plan(self, *items: PlanItem, plan_id: str = "it-plan") -> RebalancePlan:
         return RebalancePlan(plan_id=plan_id, timestamp=self.sim.clock.now(), items=items)
 
@@ -98,6 +114,7 @@ class Harness:
         broker: BrokerPort | None = None,
         kill: KillSwitch | None = None,
         clock: Clock | None = None,
+        streams: StreamPort | None = None,
     ) -> ExecutionResult:
         deadline = self.deadline(window_s)
         port: BrokerPort = broker if broker is not None else self.broker(deadline)
@@ -111,6 +128,7 @@ class Harness:
                     deadline=deadline,
                     config=config,
                     kill_switch=kill,
+                    streams=streams,
                 )
             )
         finally:

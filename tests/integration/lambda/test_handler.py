@@ -49,6 +49,9 @@ def test_sample_event_executes_records_and_logs(
     assert any(k.startswith("ledger/") and k.endswith("fills-1.jsonl") for k in _keys(rig))
     document = _s3_json(rig, summary["result_uri"])
     assert document["status"] == "SUCCEEDED"
+    streams = document["streams"]  # STREAMS_ENABLED defaults to true
+    assert isinstance(streams, dict)
+    assert streams["updates"] > 0
     assert _s3_json(rig, summary["result_uri"].replace("result.json", "event.json")) == event
 
     [record] = boto3.client("dynamodb").scan(TableName=rig.resources.table)["Items"]
@@ -65,6 +68,7 @@ def test_sample_event_executes_records_and_logs(
     emf = [line for line in json_lines(captured.err) if "_aws" in line]
     assert any("Executions" in line and line.get("status") == "SUCCEEDED" for line in emf)
     assert any("FilledNotional" in line for line in emf)
+    assert any("StreamFallbacks" in line for line in emf)
 
 
 def test_nested_event_uses_its_correlation_id(

@@ -97,7 +97,8 @@ def test_environment_maps_into_execution_config(clean_env: pytest.MonkeyPatch) -
         "MAX_ORDER_NOTIONAL": "2500.50", "MAX_PLAN_NOTIONAL": "none",
         "MAX_PLAN_EQUITY_FRACTION": "0.25", "CASH_RESERVE": "100", "MIN_ORDER_NOTIONAL": "5",
         "QUOTE_MAX_AGE_S": "3", "MAX_SPREAD_BPS": "40", "MAX_COLLAR_BPS": "75",
-        "POLL_INTERVAL_S": "0.5", "SELL_WAIT_MAX_S": "30",
+        "POLL_INTERVAL_S": "0.5", "SELL_WAIT_MAX_S": "30", "STREAM_LAG_S": "1.5",
+        "STREAM_SILENCE_S": "4",
         "SMART_START_AGGRESSIVENESS": "0.1", "SMART_STEP_AGGRESSIVENESS": "0.3",
         "SMART_REPEG_INTERVAL_S": "7", "SMART_MAX_REPEGS": "6",
         "SMART_FINAL_CROSS_FRACTION": "0.9",
@@ -125,6 +126,8 @@ def test_environment_maps_into_execution_config(clean_env: pytest.MonkeyPatch) -
         max_collar_bps=Decimal(75),
         poll_interval_s=0.5,
         sell_wait_max_s=30,
+        stream_lag_s=1.5,
+        stream_silence_s=4,
     )
 
 
@@ -186,6 +189,14 @@ def test_simulator_url_is_normalised(clean_env: pytest.MonkeyPatch) -> None:
         pytest.param({"ALPACA_PAPER": "false", "ALPACA_ALLOW_LIVE": "true",
                       "ALPACA_BASE_URL": "http://127.0.0.1:8765"}, [],
                      "ALPACA_BASE_URL must be unset for live trading", id="live-with-override"),
+        pytest.param({"ALPACA_PAPER": "false", "ALPACA_ALLOW_LIVE": "true",
+                      "ALPACA_STREAM_URL": "ws://127.0.0.1:8765/stream"}, [],
+                     "ALPACA_STREAM_URL must be unset for live trading",
+                     id="live-with-stream-override"),
+        pytest.param({"ALPACA_STREAM_URL": "http://127.0.0.1:8765/stream"}, [],
+                     "ALPACA_STREAM_URL: must be a ws(s) URL", id="stream-url-scheme"),
+        pytest.param({"STREAM_LAG_S": "0"}, [], "STREAM_LAG_S: must be greater than 0",
+                     id="stream-lag"),
         pytest.param({"ALPACA_PAPER": "maybe"}, [], "ALPACA_PAPER: must be a valid boolean",
                      id="paper-not-bool"),
         pytest.param({"ALPACA_BASE_URL": "ftp://x"}, [],

@@ -92,7 +92,7 @@ def test_one_sided_quote_trades_on_the_trade_reference(
     prices = [p.price for o in item.orders for p in o.limit_prices]
     assert prices  # worked with limits priced off the shown side and the reference
     assert all(D("98.50") <= p <= D("101.50") for p in prices)  # never 0, within the collar
-    assert result.schema_version == RESULT_SCHEMA_VERSION == "1.1"
+    assert result.schema_version == RESULT_SCHEMA_VERSION == "1.2"
 
 
 def test_stale_quote_and_fresh_trade_inside_the_bar(broker: FakeBroker) -> None:

@@ -50,7 +50,7 @@ def test_write_lays_out_result_event_attempt_and_ledger(aws_env: LocalResources)
     }
     document = store.read_json(*parse_s3_uri(uri))
     assert document["status"] == "SUCCEEDED"
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == "1.2"
     assert store.read_json(aws_env.bucket, f"{prefix}/event.json") == EVENT
     attempt = store.read_json(aws_env.bucket, f"{prefix}/attempts/1.json")
     assert attempt["aws_request_id"] == "req-1"
