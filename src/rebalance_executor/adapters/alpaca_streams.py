@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
@@ -63,38 +63,6 @@ def stream_urls(base_url: str | None, feed: str) -> tuple[str | None, str | None
     return trading, data
 
 
-class _ObservedTradingStream(TradingStream):
-    def __init__(
-        self, *args: Any, on_up: Callable[[], None], on_down: Callable[[], None], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._on_up, self._on_down = on_up, on_down
-
-    async def _start_ws(self) -> None:
-        await super()._start_ws()  # type: ignore[no-untyped-call]
-        self._on_up()
-
-    async def close(self) -> None:
-        self._on_down()
-        await super().close()
-
-
-class _ObservedDataStream(StockDataStream):
-    def __init__(
-        self, *args: Any, on_up: Callable[[], None], on_down: Callable[[], None], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._on_up, self._on_down = on_up, on_down
-
-    async def _start_ws(self) -> None:
-        await super()._start_ws()
-        self._on_up()
-
-    async def close(self) -> None:
-        self._on_down()
-        await super().close()
-
-
 class _Link:
     """One stream's connection state, as the observed stream reports it."""
 
@@ -114,6 +82,31 @@ class _Link:
         if self.connected:
             logger.warning("stream_disconnected", extra={"stream": self.name})
         self.connected = False
+
+
+class _Observed:
+    """Mixed into an alpaca-py stream: tells its link of each connection (``_start_ws``) and
+    disconnection (``close``); alpaca-py reconnects by itself."""
+
+    def __init__(self, *args: Any, link: _Link, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._link = link
+
+    async def _start_ws(self) -> None:
+        await super()._start_ws()  # type: ignore[misc]
+        self._link.on_up()
+
+    async def close(self) -> None:
+        self._link.on_down()
+        await super().close()  # type: ignore[misc]
+
+
+class _ObservedTradingStream(_Observed, TradingStream):
+    pass
+
+
+class _ObservedDataStream(_Observed, StockDataStream):
+    pass
 
 
 class AlpacaStreams:
@@ -141,8 +134,7 @@ class AlpacaStreams:
             raw_data=True,
             url_override=trading_url,
             websocket_params=dict(_WEBSOCKET_PARAMS),
-            on_up=self._trading_link.on_up,
-            on_down=self._trading_link.on_down,
+            link=self._trading_link,
         )
         # alpaca-py streams quotes of the iex and sip feeds only; other feeds are polled
         self._quotes = (
@@ -152,8 +144,7 @@ class AlpacaStreams:
                 feed=DataFeed(feed),
                 url_override=data_url,
                 websocket_params=dict(_WEBSOCKET_PARAMS),
-                on_up=self._quotes_link.on_up,
-                on_down=self._quotes_link.on_down,
+                link=self._quotes_link,
             )
             if feed in STREAMED_FEEDS
             else None

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from rebalance_executor.domain.clock import Clock
 from rebalance_executor.domain.result import StreamReport
@@ -43,6 +43,8 @@ _EPSILON_S = 1e-6
 
 @dataclass
 class StreamCounts:
+    """The mutable tally behind :class:`StreamReport` (same fields)."""
+
     updates: int = 0
     unknown_orders: int = 0
     gaps: int = 0
@@ -226,19 +228,7 @@ class StreamFeed:
         return stale
 
     def report(self) -> StreamReport:
-        c = self.counts
-        return StreamReport(
-            updates=c.updates,
-            quote_updates=c.quote_updates,
-            unknown_orders=c.unknown_orders,
-            gaps=c.gaps,
-            lagging=c.lagging,
-            silent=c.silent,
-            down_ticks=c.down_ticks,
-            confirm_listings=c.confirm_listings,
-            quote_fallbacks=c.quote_fallbacks,
-            verify_listings=c.verify_listings,
-        )
+        return StreamReport(**asdict(self.counts))
 
 
 def _last_news(state: ItemState) -> float:
